@@ -1,0 +1,17 @@
+"""Resolve the device named in a config."""
+
+import torch
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Turn a config's device string into a ``torch.device``.
+
+    ``"auto"`` picks CUDA when it is available, else the CPU. Any other value is passed to
+    ``torch.device`` after checking that CUDA exists when it is asked for.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} was asked for but CUDA is not available here; use device='cpu' or 'auto'.")
+    return device

@@ -1,0 +1,1 @@
+"""Typed experiment configs with ``smoke`` / ``cpu`` / ``paper`` profiles and the functions that run them."""
