@@ -1,0 +1,119 @@
+"""Train a discrete network with SGD + cosine annealing, evaluating on a validation split every epoch."""
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from lib.training.evaluate import accuracy
+
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimiser and schedule of the training loop (LNAS Sec. 5.1: SGD 0.9, wd 3e-4, lr 0.025 cosine)."""
+
+    epochs: int
+    lr: float = 0.025
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    drop_path_prob: float = 0.0
+    auxiliary_weight: float = 0.4
+
+
+@dataclass
+class TrainHooks:
+    """Callbacks the pruning experiments plug in.
+
+    ``after_step(model)`` runs after every optimiser step (re-applying weight masks);
+    ``on_epoch_end(epoch, model, optimizer)`` after each epoch's evaluation (one-shot prune and rewind).
+    """
+
+    after_step: Callable[[nn.Module], None] | None = None
+    on_epoch_end: Callable[[int, nn.Module, torch.optim.Optimizer], None] | None = None
+
+
+@dataclass
+class TrainResult:
+    """Per-epoch history and the weights of the epoch with the best validation accuracy."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_acc: float = float("-inf")
+    best_state: dict[str, torch.Tensor] | None = None
+
+
+def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, aux_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    out = model(x)
+    if isinstance(out, tuple):
+        logits, aux_logits = out
+        return nn.functional.cross_entropy(logits, y) + aux_weight * nn.functional.cross_entropy(aux_logits, y), logits
+    return nn.functional.cross_entropy(out, y), out
+
+
+def _train_epoch(model, batches, optimizer, settings, device, hooks, desc) -> dict[str, float]:
+    model.train()
+    total_loss = correct = seen = 0.0
+    for x, y in tqdm(batches, desc=desc, leave=False):
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss, logits = _loss(model, x, y, settings.auxiliary_weight)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+        optimizer.step()
+        if hooks.after_step:
+            hooks.after_step(model)
+        total_loss += loss.item() * y.numel()
+        correct += (logits.argmax(1) == y).sum().item()
+        seen += y.numel()
+    return {"train_loss": total_loss / seen, "train_acc": 100.0 * correct / seen}
+
+
+def train_network(
+    model: nn.Module,
+    train_batches: Batches,
+    val_batches: Batches,
+    settings: TrainSettings,
+    device: torch.device,
+    hooks: TrainHooks | None = None,
+    resume: dict[str, Any] | None = None,
+    save: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` for ``settings.epochs`` epochs; log val accuracy each epoch; keep the best weights.
+
+    ``resume`` is a state previously passed to ``save`` (called after each epoch), so an interrupted
+    run continues from its last finished epoch. Batches yield (images (B, C, H, W), labels (B,)).
+    """
+    hooks = hooks or TrainHooks()
+    optimizer = torch.optim.SGD(model.parameters(), settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.epochs, eta_min=settings.lr_min)
+    result = TrainResult()
+    if resume:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        scheduler.load_state_dict(resume["scheduler"])
+        result = resume["result"]
+    for epoch in range(len(result.history) + 1, settings.epochs + 1):
+        start = time.perf_counter()
+        if hasattr(model, "drop_path_prob"):
+            model.drop_path_prob = settings.drop_path_prob * (epoch - 1) / settings.epochs
+        log = _train_epoch(model, train_batches, optimizer, settings, device, hooks, f"train epoch {epoch}")
+        scheduler.step()
+        log.update(epoch=epoch, val_acc=accuracy(model, val_batches, device), seconds=time.perf_counter() - start)
+        result.history.append(log)
+        if log["val_acc"] > result.best_val_acc:
+            result.best_epoch, result.best_val_acc = epoch, log["val_acc"]
+            result.best_state = copy.deepcopy(model.state_dict())
+        if hooks.on_epoch_end:
+            hooks.on_epoch_end(epoch, model, optimizer)
+        if save:
+            save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "scheduler": scheduler.state_dict(), "result": result})
+    return result
