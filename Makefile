@@ -53,7 +53,7 @@ test-lib: $(STAMP)
 	$(PY) -m pytest tests -q
 
 test-notebooks: $(STAMP)
-	COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+	COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
 
 test: test-lib test-notebooks book-html
 

@@ -67,15 +67,15 @@ def download() -> None:
             f"in {CACHE}/ and re-run."
         )
     CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "pack", f"mathjax@{VERSION}", "--pack-destination", str(CACHE), "--silent"]
+    cmd = [npm, "pack", f"mathjax@{VERSION}", "--pack-destination", str(CACHE)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         fail("`npm pack` timed out after 300 s: is the npm registry reachable?")
     if proc.returncode != 0 or not TARBALL.is_file():
         fail(
-            f"`{' '.join(cmd[1:])}` failed (exit {proc.returncode}); the npm registry "
-            f"(npm config get registry) may be unreachable.\n{proc.stderr.strip()}"
+            f"`npm {' '.join(cmd[1:])}` failed (exit {proc.returncode}); the npm registry "
+            f"(`npm config get registry`) may be unreachable.\n{proc.stderr.strip()[-2000:]}"
         )
 
 
@@ -92,7 +92,9 @@ def extract() -> None:
                 m for m in members
                 if m.name and ("/" in m.name or m.isdir() or m.name in TOP_LEVEL_JS)
             ]
-            tar.extractall(tmp, members=members)
+            # filter="data" (Python >= 3.11.4) refuses links/devices/absolute paths
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(tmp, members=members, **safe)
         (tmp / ".mathjax-version").write_text(VERSION + "\n")
         missing = [f for f in REQUIRED if not (tmp / f).is_file()]
         if missing:

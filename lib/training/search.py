@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from lib.training.evaluate import accuracy
 
