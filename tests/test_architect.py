@@ -1,7 +1,6 @@
 """The DARTS architecture gradient: finite differences vs torch.func vs closed forms (float64, CPU)."""
 
 import copy
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +12,10 @@ from lib.darts.architect import (
     FunctionalLoss,
     mixed_hvp_exact,
     mixed_hvp_finite_difference,
+    unrolled_gradient_exact,
+    unrolled_gradient_finite_difference,
 )
+from lib.darts.search import SearchNetwork, SearchSpec
 
 DTYPE = torch.float64
 
@@ -207,3 +209,61 @@ def test_unknown_order_or_hvp_is_an_error(gated: GatedNet) -> None:
         architect.gradient(train, val, lr=0.1, weight_decay=0.0, order="third")
     with pytest.raises(ValueError):
         architect.gradient(train, val, lr=0.1, weight_decay=0.0, hvp="secant")
+
+
+def tiny_supernet(smooth: bool) -> nn.Module:
+    """A float64 DARTS supernet (one normal, one reduction cell) without BatchNorm running statistics.
+
+    ``smooth``: ReLU -> tanh and max-pool paths masked, so that finite differences at DARTS' radius are
+    accurate; kinks otherwise put the difference quotient far from the derivative.
+    """
+    torch.manual_seed(0)
+    spec = SearchSpec(space="darts", C=4, n_classes=3, n_cells=2, n_nodes=2, reduction_cells=(1,),
+                      track_running_stats=False)
+    net = SearchNetwork(spec).to(DTYPE)
+    with torch.no_grad():
+        for alpha in net.alphas():
+            alpha.normal_(0.0, 0.5)
+    if smooth:
+        _replace_relu(net)
+        mask = torch.ones_like(net.mask_normal)
+        mask[:, net.ops.index("max_pool_3x3")] = False
+        for cell_type in ("normal", "reduce"):
+            net.set_path_mask(cell_type, mask)
+    return net
+
+
+def _replace_relu(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, nn.ReLU):
+            setattr(module, name, nn.Tanh())
+        else:
+            _replace_relu(child)
+
+
+def image_batches() -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    return tuple((torch.randn(4, 3, 8, 8, generator=g, dtype=DTYPE), torch.randint(0, 3, (4,), generator=g))
+                 for _ in range(2))
+
+
+def test_supernet_second_order_gradient_matches_exact_at_darts_radius() -> None:
+    net = tiny_supernet(smooth=True)
+    train, val = image_batches()
+    architect = Architect(net, cross_entropy)
+    kw = dict(lr=0.025, weight_decay=3e-4)
+    fd, _ = architect.gradient(train, val, hvp="finite_difference", **kw)
+    exact, _ = architect.gradient(train, val, hvp="exact", **kw)
+    first, _ = architect.gradient(train, val, order="first", **kw)
+    assert rel_err(fd, exact) < 1e-4
+    assert rel_err(first, exact) > 1e-3
+
+
+def test_supernet_with_relu_and_max_pool_needs_a_small_radius() -> None:
+    net = tiny_supernet(smooth=False)
+    train, val = image_batches()
+    loss = FunctionalLoss(net, cross_entropy)
+    kw = dict(lr=0.025, weight_decay=3e-4)
+    exact, _ = unrolled_gradient_exact(loss, train, val, **kw)
+    small, _ = unrolled_gradient_finite_difference(loss, train, val, radius=1e-6, **kw)
+    assert rel_err(list(small.values()), list(exact.values())) < 1e-4

@@ -18,7 +18,7 @@ from lib.data.cifar10 import TensorBatches, load_cifar10, split_indices
 from lib.data.synthetic import synthetic_images
 from lib.device import resolve_device
 from lib.experiments.profiles import for_profile
-from lib.flops import count_flops, count_params
+from lib.flops import count_macs, count_params
 from lib.results import RunOutput
 from lib.training.evaluate import accuracy
 from lib.training.search import SearchSettings, search
@@ -179,7 +179,7 @@ def run(cfg: DartsCifarConfig, checkpoint: Checkpoint) -> RunOutput:
         "best_epoch": trained.best_epoch,
         "test_acc_at_best_val": test_best,
         "test_acc_last": test_last,
-        "macs": count_flops(net, example),
+        "macs": count_macs(net, example),
         "params": count_params(net),
         "search_seconds": sum(h["seconds"] for h in searched.history),
         "train_seconds": sum(h["seconds"] for h in trained.history),

@@ -52,7 +52,8 @@ def _search_epoch(model, architect, weight_batches, alpha_batches, w_optim, a_op
     for (xw, yw), (xa, ya) in tqdm(zip(weight_batches, alpha_batches), desc=desc, leave=False, total=len(weight_batches)):
         xw, yw, xa, ya = xw.to(device), yw.to(device), xa.to(device), ya.to(device)
         a_optim.zero_grad(set_to_none=True)
-        architect.step((xw, yw), (xa, ya), lr=lr, weight_decay=settings.weight_decay, order=settings.order)
+        architect.step((xw, yw), (xa, ya), lr=lr, weight_decay=settings.weight_decay, order=settings.order,
+                       weight_optimizer=w_optim)
         a_optim.step()
         w_optim.zero_grad(set_to_none=True)
         logits = model(xw)
