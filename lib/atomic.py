@@ -19,6 +19,7 @@ def _temporary_sibling(path: Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        tmp.chmod(0o644)  # mkstemp creates 0600; results and caches are meant to be shared
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

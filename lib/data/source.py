@@ -65,13 +65,6 @@ def tensor_checksum(*tensors: torch.Tensor) -> str:
     """
     digest = hashlib.sha256()
     for tensor in tensors:
-        digest.update(tensor.contiguous().numpy().tobytes())
+        digest.update(tensor.contiguous().numpy())
     return digest.hexdigest()
 
-
-def save_atomic(obj: object, path: Path) -> None:
-    """``torch.save`` to a temporary file next to ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)

@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -10,8 +10,7 @@ from tqdm import tqdm
 
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork
-
-Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+from lib.data.cifar10 import TensorBatches
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,8 @@ def _search_epoch(model, architect, weight_batches, alpha_batches, w_optim, a_op
 
 def search(
     model: SearchNetwork,
-    weight_batches: Batches,
-    alpha_batches: Batches,
+    weight_batches: TensorBatches,
+    alpha_batches: TensorBatches,
     settings: SearchSettings,
     device: torch.device,
     on_epoch_end: Callable[[int, SearchNetwork], None] | None = None,
@@ -95,6 +94,8 @@ def search(
         result = resume["result"]
     for epoch in range(len(result.history) + 1, settings.epochs + 1):
         start = time.perf_counter()
+        weight_batches.set_epoch(epoch - 1)  # replays the right shuffle after a resume
+        alpha_batches.set_epoch(epoch - 1)
         log = _search_epoch(model, architect, weight_batches, alpha_batches, w_optim, a_optim, settings, device, f"search epoch {epoch}")
         scheduler.step()
         if on_epoch_end:

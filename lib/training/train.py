@@ -3,15 +3,14 @@
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from lib.data.cifar10 import TensorBatches
 from lib.training.evaluate import accuracy
-
-Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -78,8 +77,8 @@ def _train_epoch(model, batches, optimizer, settings, device, hooks, desc) -> di
 
 def train_network(
     model: nn.Module,
-    train_batches: Batches,
-    val_batches: Batches,
+    train_batches: TensorBatches,
+    val_batches: TensorBatches,
     settings: TrainSettings,
     device: torch.device,
     hooks: TrainHooks | None = None,
@@ -104,6 +103,7 @@ def train_network(
         start = time.perf_counter()
         if hasattr(model, "drop_path_prob"):
             model.drop_path_prob = settings.drop_path_prob * (epoch - 1) / settings.epochs
+        train_batches.set_epoch(epoch - 1)  # replays the right shuffle after a resume
         log = _train_epoch(model, train_batches, optimizer, settings, device, hooks, f"train epoch {epoch}")
         scheduler.step()
         log.update(epoch=epoch, val_acc=accuracy(model, val_batches, device), seconds=time.perf_counter() - start)
