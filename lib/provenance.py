@@ -20,10 +20,15 @@ def _git(*args: str) -> str | None:
 
 
 def git_state() -> dict[str, object]:
-    """The commit of this checkout and whether the code that computes results (lib/) has local edits."""
+    """The commit of this checkout and whether the code that computes results (lib/) has local edits.
+
+    Without git metadata the commit comes from ``COMPANION_GIT_COMMIT`` (else "unknown").
+    """
     commit = _git("rev-parse", "HEAD")
+    if commit is None:  # a copy of the tree without .git (e.g. a GPU machine): the launcher names the commit
+        return {"commit": os.environ.get("COMPANION_GIT_COMMIT", "unknown"), "lib_dirty": None}
     dirty = _git("status", "--porcelain", "--", "lib")
-    return {"commit": commit or "unknown", "lib_dirty": bool(dirty) if dirty is not None else None}
+    return {"commit": commit, "lib_dirty": bool(dirty) if dirty is not None else None}
 
 
 def hardware(device: torch.device) -> dict[str, object]:
