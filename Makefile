@@ -39,7 +39,7 @@ mathjax: $(STAMP)
 run: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
 	  echo "papermill notebooks/$$nb.ipynb -> book/$$nb.ipynb (profile=$(PROFILE))"; \
-	  $(VENV)/bin/papermill --cwd notebooks notebooks/$$nb.ipynb book/$$nb.ipynb \
+	  TQDM_DISABLE=1 $(VENV)/bin/papermill --cwd notebooks notebooks/$$nb.ipynb book/$$nb.ipynb \
 	    -p profile $(PROFILE) -p seed $(SEED) -p device $(DEVICE) -p force $(if $(filter 1,$(FORCE)),True,False) \
 	    --progress-bar || exit 1; \
 	done
@@ -53,7 +53,7 @@ test-lib: $(STAMP)
 	$(PY) -m pytest tests -q
 
 test-notebooks: $(STAMP)
-	COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+	TQDM_DISABLE=1 COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
 
 test: test-lib test-notebooks book-html
 

@@ -5,6 +5,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 STYLE = {"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
@@ -52,7 +53,7 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label
     ax.annotate("", end, start, arrowprops=dict(arrowstyle="->", color="0.4", shrinkA=12, shrinkB=12,
                                                   connectionstyle="arc3,rad=0.12"))
     if label:
-        mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.03)
+        mid = (0.4 * start[0] + 0.6 * end[0], 0.4 * start[1] + 0.6 * end[1] + 0.03)
         ax.text(*mid, label, fontsize=7, ha="center", color="0.15",
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
 
@@ -68,12 +69,24 @@ def draw_genotype(genotype, title: str = "") -> Figure:
     return fig
 
 
-def alpha_heatmap(weights: np.ndarray, ops: Sequence[str], ax: Axes, title: str) -> None:
-    """Softmax weights (n_edges, n_ops) of one cell type as a heatmap, one row per edge."""
-    image = ax.imshow(weights, aspect="auto", cmap="Greens", vmin=0.0)
+def edge_labels(n_nodes: int) -> list[str]:
+    """Row labels of a cell's edges in the supernet's order: node j takes inputs 0 .. j+1."""
+    return [f"{i}→{j}" for j in range(n_nodes) for i in range(j + 2)]
+
+
+def alpha_heatmap(weights: np.ndarray, ops: Sequence[str], n_nodes: int, ax: Axes, title: str) -> None:
+    """Softmax weights (n_edges, n_ops) of one cell type, one row per edge, relative to uniform.
+
+    Colour shows ``weight * n_ops``: 1 is the uniform mixture the search starts from, above 1 an op the
+    search favours. Inputs 0 / 1 are the cell inputs; input i >= 2 is intermediate node i-2.
+    """
+    relative = weights * weights.shape[1]
+    spread = max(abs(relative - 1).max(), 1e-3)
+    norm = TwoSlopeNorm(vcenter=1.0, vmin=1.0 - spread, vmax=1.0 + spread)
+    image = ax.imshow(relative, aspect="auto", cmap="PRGn", norm=norm)
     ax.set_xticks(range(len(ops)), ops, rotation=45, ha="right")
-    ax.set_yticks(range(weights.shape[0]))
-    ax.set_ylabel("edge")
+    ax.set_yticks(range(weights.shape[0]), edge_labels(n_nodes), fontsize=7)
+    ax.set_ylabel("edge (input → node)")
     ax.set_title(title)
     ax.grid(False)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, label="weight × number of ops")

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torchvision.datasets import CIFAR10, ImageFolder
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from lib.atomic import save_torch
 from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum

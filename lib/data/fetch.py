@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 
 from torchvision.datasets import CIFAR10, Omniglot
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from lib.data.cifar10 import JPEG_DIR, OFFICIAL_DIR, load_cifar10
 from lib.data.omniglot import FOLDER as OMNIGLOT_DIR

@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 from torchvision.transforms import v2
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from lib.atomic import save_torch
 from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum
