@@ -284,10 +284,10 @@ def test_one_shot_prune_and_rewind_inside_train_network() -> None:
 
 def test_iterative_algorithm_1_prunes_each_round_without_rewinding() -> None:
     model = _convnet()
-    pruner = LotteryTicketPruning.iterative(model, 0.75, epochs=4, rounds=2)
-    assert pruner.prune_epochs == (2, 4)
+    pruner = LotteryTicketPruning.iterative(model, 0.75, epochs=6, rounds=2)
+    assert pruner.prune_epochs == (2, 4) and pruner.hooks.select_from_epoch == 5
     optimizer = _sgd_steps(model, 2, pruner.after_step)
-    for epoch in range(1, 5):
+    for epoch in range(1, 7):
         _sgd_steps(model, 1, pruner.after_step)
         before = {k: v.clone() for k, v in model.state_dict().items()}
         pruner.on_epoch_end(epoch, model, optimizer)

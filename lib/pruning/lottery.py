@@ -64,16 +64,21 @@ class LotteryTicketPruning:
     @classmethod
     def iterative(cls, model: nn.Module, target_sparsity: float, epochs: int, rounds: int,
                   rewind: bool = False, **kwargs: Any) -> "LotteryTicketPruning":
-        """Algorithm 1: prune after epochs ``ceil(k * epochs / rounds)``, k = 1..rounds; no rewinding by default."""
-        if not 1 <= rounds <= epochs:
-            raise ValueError(f"need 1 <= rounds <= epochs, got rounds={rounds}, epochs={epochs}")
-        prune_epochs = [math.ceil(k * epochs / rounds) for k in range(1, rounds + 1)]
+        """Algorithm 1: prune after epochs ``floor(k * epochs / (rounds + 1))``, k = 1..rounds; no rewinding by default.
+
+        The rounds are spread so that training continues after the last one (the final model is a
+        trained ticket, not a freshly pruned one); this needs ``rounds < epochs``.
+        """
+        if not 1 <= rounds < epochs:
+            raise ValueError(f"need 1 <= rounds < epochs, got rounds={rounds}, epochs={epochs}")
+        prune_epochs = [k * epochs // (rounds + 1) or 1 for k in range(1, rounds + 1)]
         return cls(model, target_sparsity, prune_epochs, rewind=rewind, **kwargs)
 
     @property
     def hooks(self) -> TrainHooks:
         """The callbacks for ``lib.training.train.train_network``."""
-        return TrainHooks(after_step=self.after_step, on_epoch_end=self.on_epoch_end)
+        return TrainHooks(after_step=self.after_step, on_epoch_end=self.on_epoch_end,
+                          select_from_epoch=self.prune_epochs[-1] + 1)
 
     def after_step(self, model: nn.Module) -> None:
         """Re-apply the mask after every optimiser step (STYLE pitfall 6); nothing before the first pruning."""

@@ -32,11 +32,14 @@ class TrainHooks:
     """Callbacks the pruning experiments plug in.
 
     ``after_step(model)`` runs after every optimiser step (re-applying weight masks);
-    ``on_epoch_end(epoch, model, optimizer)`` after each epoch's evaluation (one-shot prune and rewind).
+    ``on_epoch_end(epoch, model, optimizer)`` after each epoch's evaluation (one-shot prune and rewind);
+    ``select_from_epoch``: the first epoch whose weights may be selected as the best (after the last
+    pruning, so a pruned run never reports its dense weights).
     """
 
     after_step: Callable[[nn.Module], None] | None = None
     on_epoch_end: Callable[[int, nn.Module, torch.optim.Optimizer], None] | None = None
+    select_from_epoch: int = 1
 
 
 @dataclass
@@ -108,7 +111,7 @@ def train_network(
         scheduler.step()
         log.update(epoch=epoch, val_acc=accuracy(model, val_batches, device), seconds=time.perf_counter() - start)
         result.history.append(log)
-        if log["val_acc"] > result.best_val_acc:
+        if epoch >= hooks.select_from_epoch and log["val_acc"] > result.best_val_acc:
             result.best_epoch, result.best_val_acc = epoch, log["val_acc"]
             result.best_state = copy.deepcopy(model.state_dict())
         if hooks.on_epoch_end:
