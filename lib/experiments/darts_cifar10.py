@@ -59,9 +59,9 @@ class DartsCifarConfig:
 
 PROFILES: dict[str, dict[str, Any]] = {
     "paper": {},
-    "cpu": dict(n_val=2000, n_search=1600, n_train=5000, n_test=10000, search_C=8, search_cells=5,
+    "cpu": dict(threads=1, n_val=2000, n_search=1600, n_train=5000, n_test=10000, search_C=8, search_cells=5,
                 search_epochs=2, search_batch=32, train_C=8, train_cells=5, train_epochs=10, train_batch=64),
-    "smoke": dict(data="synthetic", image_size=16, n_val=64, n_search=64, n_train=128, n_test=64, n_nodes=2,
+    "smoke": dict(data="synthetic", image_size=16, threads=1, n_val=64, n_search=64, n_train=128, n_test=64, n_nodes=2,
                   search_C=4, search_cells=2, search_epochs=2, search_batch=16, train_C=4, train_cells=2,
                   train_epochs=2, train_batch=32),
 }
