@@ -169,3 +169,88 @@ def plot_curves(runs: LnasRuns, seed: int) -> Figure:
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def curve_claims(runs: LnasRuns, seed: int) -> pd.DataFrame:
+    """Per curve: the drop across the pruning epoch, the best accuracy after it, the largest fall between epochs."""
+    out = []
+    for _, row in runs.rows[runs.rows["seed"] == seed].iterrows():
+        metrics = row["record"].metrics
+        curve = [h["val_acc"] for h in metrics["train_history"]]
+        pruned_at = metrics["weight_pruning_log"][0]["epoch"] if metrics.get("weight_pruning_log") else None
+        out.append({
+            "variant": row["variant"], "sparsity": row["sparsity"],
+            "drop at pruning": curve[pruned_at] - curve[pruned_at - 1] if pruned_at and pruned_at < len(curve) else None,
+            "best after pruning": max(curve[pruned_at:]) if pruned_at else None,
+            "best overall": max(curve), "last": curve[-1],
+            "largest epoch-to-epoch drop": max([a - b for a, b in zip(curve, curve[1:])] + [0.0]),
+        })
+    return pd.DataFrame(out)
+
+
+def search_times(runs: LnasRuns) -> pd.DataFrame:
+    """Search wall time of each Variant-2 run next to the baseline's, and their ratio (the report: 2.6x)."""
+    rows = runs.rows
+    baseline = rows.loc[rows["variant"] == "Baseline", "search_min"]
+    if not len(baseline):
+        raise ValueError("search_times needs the baseline run among the records")
+    out = rows[rows["variant"] == "2"][["sparsity", "search_min", "reached_sparsity"]].copy()
+    out.insert(2, "baseline search_min", float(baseline.iloc[0]))
+    out["V2 / baseline"] = out["search_min"] / float(baseline.iloc[0])
+    return out.rename(columns={"search_min": "V2 search_min", "reached_sparsity": "path sparsity reached"})
+
+
+def step_costs(records: Sequence[Record]) -> pd.DataFrame:
+    """One row per measured sparsity: active paths, median seconds per step, peak memory, ratio to unpruned."""
+    table = pd.DataFrame([{
+        "target sparsity": r.config["sparsity"], "path sparsity": r.metrics["path_sparsity"],
+        "active paths": r.metrics["active_paths"], "s / step": r.metrics["seconds_per_step"],
+        "peak RSS (MiB)": r.metrics["peak_rss_mb"],
+        "step memory (MiB)": r.metrics["peak_rss_mb"] - r.metrics["rss_before_steps_mb"],
+    } for r in records])
+    dense = table.loc[table["target sparsity"] == 0.0].iloc[0]
+    table["time vs unpruned"] = table["s / step"] / dense["s / step"]
+    table["step memory vs unpruned"] = table["step memory (MiB)"] / dense["step memory (MiB)"]
+    return table
+
+
+def plot_step_costs(cost: pd.DataFrame) -> Figure:
+    """Time per step and step memory, relative to the unpruned supernet, against path sparsity."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(cost["path sparsity"], cost["time vs unpruned"], marker="o", label="time per search step")
+    ax.plot(cost["path sparsity"], cost["step memory vs unpruned"], marker="s", label="memory of a step (peak RSS growth)")
+    ax.axhline(2.6, color="tab:red", ls="--", lw=1, label="report: Variant 2 search / DARTS search = 2.6")
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.set(xlabel="fraction of paths pruned", ylabel="relative to the unpruned search")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def generalized_comparison(runs: LnasRuns) -> pd.DataFrame:
+    """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3."""
+    rows = runs.rows[runs.rows["variant"] != "Baseline"]
+    wide = rows.pivot_table(index="sparsity", columns="variant", values=["val_acc_epoch20", "test_acc", "flops_M"])
+    wide.columns = [f"{metric} ({'Alg. 3' if v == 'Alg. 3' else 'V' + v})" for metric, v in wide.columns]
+    wide = wide.reset_index()
+    final = [c for c in wide.columns if c.startswith("val_acc_epoch20")]
+    others = [c for c in final if "Alg. 3" not in c]
+    if len(final) == 3:
+        wide["beats both"] = wide["val_acc_epoch20 (Alg. 3)"] > wide[others].max(axis=1)
+    baseline = runs.rows.loc[runs.rows["variant"] == "Baseline", "val_acc_epoch20"]
+    if len(baseline):
+        wide["baseline val_acc_epoch20"] = float(baseline.iloc[0])
+    return wide
+
+
+def plot_generalized(comparison: pd.DataFrame) -> Figure:
+    """Final validation accuracy against sparsity for the two variants and Algorithm 3."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for column in [c for c in comparison.columns if c.startswith("val_acc_epoch20 (")]:
+        ax.plot(comparison["sparsity"], comparison[column], marker="o", label=column.split("(")[1].rstrip(")"))
+    if "baseline val_acc_epoch20" in comparison:
+        ax.axhline(comparison["baseline val_acc_epoch20"].iloc[0], color="black", ls="--", lw=1, label="baseline")
+    ax.set(xlabel="sparsity p", ylabel="best validation accuracy up to the last epoch (%)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
