@@ -23,7 +23,12 @@ from lib import provenance
 from lib.atomic import write_json
 from lib.checkpoint import Checkpoint
 
-RESULTS_DIR = Path(os.environ.get("COMPANION_RESULTS_DIR", provenance.REPO_ROOT / "data" / "results"))
+DEFAULT_RESULTS_DIR = provenance.REPO_ROOT / "data" / "results"
+
+
+def results_dir() -> Path:
+    """``$COMPANION_RESULTS_DIR`` if set (read at each call, so child processes and tests follow it), else data/results."""
+    return Path(os.environ.get("COMPANION_RESULTS_DIR", DEFAULT_RESULTS_DIR))
 EXECUTION_FIELDS = frozenset({"device", "threads"})
 
 
@@ -67,11 +72,11 @@ def config_key(config: RunConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def record_path(config: RunConfig, root: Path = RESULTS_DIR) -> Path:
-    return Path(root) / config.experiment / f"{config_key(config)}.json"
+def record_path(config: RunConfig, root: Path | None = None) -> Path:
+    return Path(root or results_dir()) / config.experiment / f"{config_key(config)}.json"
 
 
-def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path = RESULTS_DIR) -> Record:
+def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path | None = None) -> Record:
     """Return the stored record for ``config``, running ``run(config, checkpoint)`` first if needed.
 
     An interrupted run resumes from its checkpoint (``<key>.ckpt.pt``) when called again; the record
@@ -98,8 +103,8 @@ def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path = RESU
     return record
 
 
-def load_records(experiment: str, root: Path = RESULTS_DIR) -> list[Record]:
+def load_records(experiment: str, root: Path | None = None) -> list[Record]:
     """Every stored record of one experiment, oldest first."""
-    paths = sorted((Path(root) / experiment).glob("*.json"))
+    paths = sorted((Path(root or results_dir()) / experiment).glob("*.json"))
     records = [Record.load(p) for p in paths]
     return sorted(records, key=lambda r: r.provenance["date"])
