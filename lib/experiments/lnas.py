@@ -26,6 +26,12 @@ from lib.results import RunOutput
 VARIANTS = ("v1", "v2", "generalized")
 SPARSITIES = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.95)  # Table 1; the text's 0.675 is a typo (#32)
 
+# The LNAS set is ~38 runs (baseline, 2 x 8 variants, 8 x Algorithm 3, extra seeds), so its cpu profile is
+# smaller than the single DARTS baseline's: about 90 core-minutes in all on this 2-core machine.
+PROFILES = {**darts_cifar10.PROFILES, "cpu": dict(
+    threads=1, n_val=2000, n_search=800, n_train=2560, n_test=10000, search_C=8, search_cells=5, search_epochs=2,
+    search_batch=32, train_C=8, train_cells=5, train_epochs=6, train_batch=64)}
+
 
 @dataclass(frozen=True)
 class LnasConfig(DartsCifarConfig):
@@ -40,7 +46,7 @@ class LnasConfig(DartsCifarConfig):
 
     @classmethod
     def for_profile(cls, profile: str, **overrides: Any) -> "LnasConfig":
-        return for_profile(cls, darts_cifar10.PROFILES, profile, **overrides)
+        return for_profile(cls, PROFILES, profile, **overrides)
 
     def __post_init__(self) -> None:
         super().__post_init__()

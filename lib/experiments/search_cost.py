@@ -21,7 +21,8 @@ from lib.checkpoint import Checkpoint
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.device import resolve_device
-from lib.experiments.darts_cifar10 import PROFILES, DartsCifarConfig
+from lib.experiments.darts_cifar10 import DartsCifarConfig
+from lib.experiments.lnas import PROFILES
 from lib.experiments.profiles import for_profile
 from lib.pruning.paths import path_sparsity, prune_paths_to_sparsity
 from lib.results import RunOutput
