@@ -15,7 +15,7 @@ DEVICE      ?= auto
 FORCE       ?= 0
 SEED        ?= 0
 ARCHIVES    ?= ../shared/data
-NOTEBOOKS   := darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_generalized
+NOTEBOOKS   := darts_cifar10
 BOOK_FLAGS  := --all -W -n --keep-going
 
 .PHONY: venv data mathjax run book book-html test test-lib test-notebooks benchmark clean
