@@ -291,3 +291,19 @@ def test_meta_training_with_cross_entropy_improves_adapted_query_performance() -
     after = meta_test(model, loss, test_tasks, test_settings, torch.Generator().manual_seed(1))
     assert after.accuracy_mean > before.accuracy_mean + 0.05
     assert after.query_ce_mean < before.query_ce_mean - 0.05
+
+
+def test_sparse_param_count_counts_what_a_pruned_pairwise_forward_runs() -> None:
+    """Pairwise input alphas and the forward op threshold: the count is the weights of the ops actually run."""
+    model = SearchNetwork(replace(TINY, pairwise_inputs=True, op_prune_threshold=0.01))
+    with torch.no_grad():
+        model.alpha_normal[0] = torch.tensor([8.0, 8.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # five ops of edge 0 below 0.01
+        model.alpha_pw_reduce[1:4] = torch.tensor([9.0, -9.0, -9.0])  # node 1's edge 4 in no pair >= 0.01
+    ran: set[int] = set()
+    ops = [op for cell in model.cells for edge in cell.edges for op in edge.ops]
+    for op in ops:
+        op.register_forward_hook(lambda module, *_: ran.add(id(module)))
+    model(torch.randn(2, 1, 14, 14), temperature=1.0)
+    idle = sum(p.numel() for op in ops if id(op) not in ran for p in op.parameters())
+    assert idle > 0
+    assert sparse_param_count(model, threshold=0.01, temperature=1.0) == sum(p.numel() for p in model.weights()) - idle

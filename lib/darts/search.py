@@ -4,10 +4,21 @@ Architecture parameters (alphas) are registered ``nn.Parameter``s kept apart fro
 (``weights()`` / ``alphas()``, STYLE pitfall 5). Pruned paths live in boolean mask buffers: masked logits
 are set to -inf before the softmax and masked ops are not computed at all (STYLE pitfall 7,
 INCONSISTENCIES #38).
+
+Two MetaNAS options (INCONSISTENCIES #15), both off by default:
+
+* ``op_prune_threshold``: ops whose softmax weight is below the threshold are skipped in the forward
+  pass (not computed, no renormalisation of the others). The comparison is on detached weights, so the
+  forward stays a function of the alphas that ``torch.func`` can differentiate.
+* ``pairwise_inputs``: node ``j`` gets a parameter vector over the ``C(2 + j, 2)`` pairs of its inputs and
+  computes ``sum_pairs softmax(pw / T)[pair] * (edge_i1 + edge_i2)``. Pairs whose weight is below
+  ``op_prune_threshold`` are skipped, and so is an edge that is in no remaining pair. The genotype keeps,
+  per node, the two inputs of its strongest pair (MetaNAS's ``parse_pairwise``).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 import torch
 from torch import Tensor, nn
@@ -43,6 +54,8 @@ class SearchSpec:
     channel_growth: int = 2
     affine: bool = False
     track_running_stats: bool = True
+    op_prune_threshold: float = 0.0
+    pairwise_inputs: bool = False
 
     def __post_init__(self) -> None:
         if self.space not in SEARCH_SPACES:
@@ -52,6 +65,8 @@ class SearchSpec:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.n_nodes < 2:
             raise ValueError(f"n_nodes must be >= 2, got {self.n_nodes}")
+        if not 0.0 <= self.op_prune_threshold < 1.0:
+            raise ValueError(f"op_prune_threshold must be in [0, 1), got {self.op_prune_threshold}")
         if self.reduction_cells is not None:
             object.__setattr__(self, "reduction_cells", tuple(self.reduction_cells))
         resolve_reduction_cells(self.n_cells, self.reduction_cells)
@@ -70,6 +85,33 @@ class SearchSpec:
     def n_edges(self) -> int:
         """Edges per cell: node ``j`` has ``2 + j`` inputs."""
         return self.n_nodes * (self.n_nodes + 3) // 2
+
+    @property
+    def pairs_per_node(self) -> tuple[int, ...]:
+        """``C(2 + j, 2)`` input pairs of node ``j``."""
+        return tuple((2 + j) * (1 + j) // 2 for j in range(self.n_nodes))
+
+
+def input_pairs(n_nodes: int) -> list[tuple[int, int]]:
+    """All input pairs of a cell as pairs of cell-wide edge indices, node by node.
+
+    Node ``j``'s pairs come in MetaNAS's order (``i1 < i2`` over its ``2 + j`` inputs, ``i1`` outer), so
+    entry ``k`` of a node's pairwise alphas weighs pair ``k`` of that node.
+    """
+    pairs, first = [], 0
+    for node in range(n_nodes):
+        pairs += [(first + i1, first + i2) for i1, i2 in combinations(range(2 + node), 2)]
+        first += 2 + node
+    return pairs
+
+
+def pair_incidence(n_nodes: int) -> Tensor:
+    """float (n_pairs, n_edges): 1 where the edge is one of the pair's two inputs."""
+    pairs = input_pairs(n_nodes)
+    incidence = torch.zeros(len(pairs), n_nodes * (n_nodes + 3) // 2)
+    for k, (i1, i2) in enumerate(pairs):
+        incidence[k, [i1, i2]] = 1.0
+    return incidence
 
 
 def _search_op(name: str, C: int, stride: int, affine: bool, track_running_stats: bool) -> nn.Module:
@@ -139,14 +181,21 @@ class SearchCell(nn.Module):
         )
 
     def forward(self, s0: Tensor, s1: Tensor, weights: Tensor, active: Sequence[Sequence[bool]],
-                drop_prob: float = 0.0) -> Tensor:
-        """``weights``: (n_edges, n_ops) softmax weights; ``active``: n_edges rows of n_ops bools."""
+                drop_prob: float = 0.0, edge_scale: Tensor | None = None) -> Tensor:
+        """``weights``: (n_edges, n_ops) softmax weights; ``active``: n_edges rows of n_ops bools.
+
+        ``edge_scale``: optional (n_edges,) factor per edge. With pairwise input weights ``w_p`` it is
+        ``sum_{p containing i} w_p``, because ``sum_p w_p (e_i1 + e_i2) = sum_i (sum_{p containing i} w_p) e_i``.
+        """
         states = [self.preproc0(s0), self.preproc1(s1)]
         w = weights.unbind()
+        scale = edge_scale.unbind() if edge_scale is not None else None
         first = 0
         for _ in range(self.n_nodes):
             inputs = [self.edges[first + i](s, w[first + i], active[first + i], drop_prob)
                       for i, s in enumerate(states)]
+            if scale is not None:
+                inputs = [scale[first + i] * y for i, y in enumerate(inputs)]
             first += len(states)
             states.append(sum(inputs[1:], inputs[0]))
         return torch.cat(states[2:], dim=1)
@@ -156,7 +205,9 @@ class SearchNetwork(nn.Module):
     """The supernet: stem, search cells, global average pool, linear classifier.
 
     ``alpha_normal`` / ``alpha_reduce``: (n_edges, n_ops) parameters shared by all cells of a type;
-    ``mask_normal`` / ``mask_reduce``: bool buffers of the same shape, True = active path.
+    ``mask_normal`` / ``mask_reduce``: bool buffers of the same shape, True = active path. With
+    ``spec.pairwise_inputs`` also ``alpha_pw_normal`` / ``alpha_pw_reduce``: (n_pairs,) parameters, the
+    per-node pair vectors concatenated node by node (see :func:`input_pairs`).
     """
 
     def __init__(self, spec: SearchSpec) -> None:
@@ -185,16 +236,67 @@ class SearchNetwork(nn.Module):
         self.alpha_reduce = nn.Parameter(1e-3 * torch.randn(shape))
         self.register_buffer("mask_normal", torch.ones(shape, dtype=torch.bool))
         self.register_buffer("mask_reduce", torch.ones(shape, dtype=torch.bool))
+        if spec.pairwise_inputs:
+            n_pairs = sum(spec.pairs_per_node)
+            self.alpha_pw_normal = nn.Parameter(1e-3 * torch.randn(n_pairs))
+            self.alpha_pw_reduce = nn.Parameter(1e-3 * torch.randn(n_pairs))
+            self.register_buffer("pair_incidence", pair_incidence(spec.n_nodes), persistent=False)
 
     def forward(self, x: Tensor, temperature: float = 1.0) -> Tensor:
-        """``x``: (B, in_channels, H, W) -> logits (B, n_classes); op weights are softmax(alpha / temperature)."""
-        weights = self.edge_weights(temperature)
-        active = {t: getattr(self, f"mask_{t}").tolist() for t in CELL_TYPES}
+        """``x``: (B, in_channels, H, W) -> logits (B, n_classes); op weights are softmax(alpha / temperature).
+
+        Ops (and, with pairwise inputs, pairs) below ``spec.op_prune_threshold`` are not computed.
+        """
+        weights, pairs = self.edge_weights(temperature), self._pair_weights_or_none(temperature)
+        threshold = self.spec.op_prune_threshold
+        active = {t: self._active(t, weights[t], pairs[t], threshold).tolist() for t in CELL_TYPES}
+        scale = {t: None if pairs[t] is None else self._edge_scale(pairs[t], threshold) for t in CELL_TYPES}
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             kind = "reduce" if cell.reduction else "normal"
-            s0, s1 = s1, cell(s0, s1, weights[kind], active[kind], self.drop_path_prob)
+            s0, s1 = s1, cell(s0, s1, weights[kind], active[kind], self.drop_path_prob, scale[kind])
         return self.classifier(s1.mean(dim=(2, 3)))
+
+    def pair_weights(self, temperature: float = 1.0) -> dict[str, Tensor]:
+        """Per cell type, (n_pairs,) pairwise input weights: a softmax of ``alpha_pw / temperature`` per node."""
+        if not self.spec.pairwise_inputs:
+            raise ValueError("this supernet has no pairwise input alphas (SearchSpec.pairwise_inputs=False)")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        return {
+            t: torch.cat([torch.softmax(a / temperature, dim=0)
+                          for a in getattr(self, f"alpha_pw_{t}").split(self.spec.pairs_per_node)])
+            for t in CELL_TYPES
+        }
+
+    def active_ops(self, temperature: float = 1.0, threshold: float | None = None) -> dict[str, Tensor]:
+        """Per cell type, bool (n_edges, n_ops): the ops a forward pass at ``temperature`` computes.
+
+        An op is active if its path mask allows it, its softmax weight is >= ``threshold`` (default
+        ``spec.op_prune_threshold``) and, with pairwise inputs, its edge is in a pair whose weight is
+        >= ``threshold``. 'none' counts as active where allowed, although it is never computed.
+        """
+        threshold = self.spec.op_prune_threshold if threshold is None else threshold
+        with torch.no_grad():
+            weights, pairs = self.edge_weights(temperature), self._pair_weights_or_none(temperature)
+            return {t: self._active(t, weights[t], pairs[t], threshold) for t in CELL_TYPES}
+
+    def _pair_weights_or_none(self, temperature: float) -> dict[str, Tensor | None]:
+        """:meth:`pair_weights`, or None per cell type without pairwise inputs."""
+        return self.pair_weights(temperature) if self.spec.pairwise_inputs else dict.fromkeys(CELL_TYPES)
+
+    def _active(self, cell_type: str, weights: Tensor, pairs: Tensor | None, threshold: float) -> Tensor:
+        """bool (n_edges, n_ops) from detached (n_edges, n_ops) op weights and optional (n_pairs,) pair weights."""
+        active = getattr(self, f"mask_{cell_type}") & (weights.detach() >= threshold)
+        if pairs is not None:
+            reached = (pairs.detach() >= threshold).to(self.pair_incidence.dtype) @ self.pair_incidence > 0
+            active = active & reached.unsqueeze(1)
+        return active
+
+    def _edge_scale(self, pairs: Tensor, threshold: float) -> Tensor:
+        """(n_edges,) summed weight of the pairs (>= ``threshold``) each edge belongs to."""
+        kept = (pairs.detach() >= threshold).to(pairs.dtype)
+        return (pairs * kept) @ self.pair_incidence.to(pairs.dtype)
 
     def edge_weights(self, temperature: float = 1.0) -> dict[str, Tensor]:
         """Per cell type, (n_edges, n_ops) softmax of ``alpha / temperature`` with masked entries at -inf."""
@@ -224,15 +326,32 @@ class SearchNetwork(nn.Module):
         getattr(self, f"mask_{cell_type}").copy_(mask)
 
     def genotype(self) -> Genotype:
-        """The discrete cells under quark0's rules, never choosing a masked op."""
+        """The discrete cells under quark0's rules, never choosing a masked op.
+
+        With pairwise inputs each node takes the two inputs of its strongest pair (MetaNAS's
+        ``parse_pairwise``), each with its best active op; otherwise its two strongest edges.
+        """
         with torch.no_grad():
             weights = self.edge_weights()
+            eligible = {t: getattr(self, f"mask_{t}") for t in CELL_TYPES}
+            if self.spec.pairwise_inputs:
+                pairs = self.pair_weights()
+                eligible = {t: eligible[t] & self._best_pair_edges(pairs[t]).unsqueeze(1) for t in CELL_TYPES}
         return derive_genotype(weights["normal"], weights["reduce"], self.ops, self.spec.n_nodes,
-                               self.mask_normal, self.mask_reduce)
+                               eligible["normal"], eligible["reduce"])
+
+    def _best_pair_edges(self, pairs: Tensor) -> Tensor:
+        """bool (n_edges,): the two inputs of each node's highest-weight pair."""
+        best = [first + int(w.argmax()) for first, w in zip(_offsets(self.spec.pairs_per_node),
+                                                               pairs.split(self.spec.pairs_per_node))]
+        return self.pair_incidence[best].sum(dim=0) > 0
 
     def named_alphas(self) -> list[tuple[str, nn.Parameter]]:
-        """``[("alpha_normal", ...), ("alpha_reduce", ...)]``."""
-        return [(f"alpha_{t}", getattr(self, f"alpha_{t}")) for t in CELL_TYPES]
+        """``[("alpha_normal", ...), ("alpha_reduce", ...)]``, then ``alpha_pw_*`` with pairwise inputs."""
+        names = [f"alpha_{t}" for t in CELL_TYPES]
+        if self.spec.pairwise_inputs:
+            names += [f"alpha_pw_{t}" for t in CELL_TYPES]
+        return [(name, getattr(self, name)) for name in names]
 
     def alphas(self) -> list[nn.Parameter]:
         """The architecture parameters: keep them out of the weight optimizer, decay and clipping."""
@@ -246,3 +365,8 @@ class SearchNetwork(nn.Module):
     def weights(self) -> list[nn.Parameter]:
         """All parameters except the alphas."""
         return [p for _, p in self.named_weights()]
+
+
+def _offsets(sizes: Sequence[int]) -> list[int]:
+    """Start index of each block of a concatenation of blocks of ``sizes``."""
+    return [sum(sizes[:i]) for i in range(len(sizes))]

@@ -214,17 +214,17 @@ def _summarise(model: nn.Module, loss: nn.Module, task: Task, temperature: float
 def sparse_param_count(model: nn.Module, threshold: float = 0.01, temperature: float = 1.0) -> int:
     """Weights of a ``SearchNetwork`` (alphas and the loss network excluded) without pruned ops (#9).
 
-    An op is pruned where its softmax weight ``softmax(alpha / temperature)`` is below ``threshold``
-    (masked ops have weight 0). The code counts at the temperature reached after adaptation and, with
-    pairwise input alphas, also drops inputs whose pairwise weight is below the threshold; this supernet
-    has no pairwise alphas, so only the op rule applies.
+    An op is pruned where :meth:`SearchNetwork.active_ops` at ``temperature`` and ``threshold`` says a
+    forward pass would skip it: its path is masked, its softmax weight ``softmax(alpha / temperature)`` is
+    below ``threshold``, or (pairwise input alphas) no pair of inputs containing its edge has a weight of
+    at least ``threshold``. This is the code's ``get_sparse_num_params`` rule; the code counts at the
+    temperature reached after adaptation, with ``alpha_prune_threshold`` = 0.01.
     """
-    with torch.no_grad():
-        weights = model.edge_weights(temperature)
+    active = model.active_ops(temperature, threshold)
     pruned = 0
     for cell in model.cells:
         kind = "reduce" if cell.reduction else "normal"
-        for edge, op in (weights[kind] < threshold).nonzero().tolist():
+        for edge, op in (~active[kind]).nonzero().tolist():
             pruned += sum(p.numel() for p in cell.edges[edge].ops[op].parameters())
     return sum(p.numel() for p in model.weights()) - pruned
 
