@@ -2,20 +2,13 @@
 
 import pytest
 
+from conftest import without_timing
 from lib import results
 from lib.checkpoint import Checkpoint
 from lib.experiments import darts_cifar10, lnas
 from lib.runner import run_all
 
-TIMING = {"seconds", "search_seconds", "train_seconds"}
 
-
-def _without_timing(value):
-    if isinstance(value, dict):
-        return {k: _without_timing(v) for k, v in value.items() if k not in TIMING}
-    if isinstance(value, list):
-        return [_without_timing(v) for v in value]
-    return value
 
 
 def smoke(**overrides) -> darts_cifar10.DartsCifarConfig:
@@ -48,7 +41,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     monkeypatch.setattr(Checkpoint, "save", original)
     resumed = results.cached(smoke(), darts_cifar10.run, root=tmp_path / "b")
     assert resumed.provenance["resumed_from_checkpoint"]
-    assert _without_timing(resumed.metrics) == _without_timing(uninterrupted)
+    assert without_timing(resumed.metrics) == without_timing(uninterrupted)
 
 
 def test_variant_1_prunes_the_weights_at_the_middle_epoch(tmp_path, monkeypatch):
@@ -79,4 +72,4 @@ def test_parallel_runner_gives_the_records_a_serial_run_gives(tmp_path, monkeypa
     monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path / "parallel"))
     parallel = run_all(jobs, processes=2)
     assert all(r.provenance["hardware"]["torch_threads"] == 1 for r in parallel)
-    assert [_without_timing(r.metrics) for r in parallel] == [_without_timing(r.metrics) for r in serial]
+    assert [without_timing(r.metrics) for r in parallel] == [without_timing(r.metrics) for r in serial]

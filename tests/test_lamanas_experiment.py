@@ -3,21 +3,14 @@
 import pandas as pd
 import pytest
 
+from conftest import without_timing
 from lib import results
 from lib.checkpoint import Checkpoint
 from lib.experiments import lamanas, lamanas_tables
 from lib.experiments.lamanas import LamanasConfig
 
-TIMING = {"seconds", "meta_train_seconds", "meta_test_seconds"}
 FNN_MSE = dict(loss="fnn", residual=True, proxy="mse")
 
-
-def _without_timing(value):
-    if isinstance(value, dict):
-        return {k: _without_timing(v) for k, v in value.items() if k not in TIMING}
-    if isinstance(value, list):
-        return [_without_timing(v) for v in value]
-    return value
 
 
 def smoke(**overrides) -> LamanasConfig:
@@ -58,7 +51,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(fnn_run, tmp_path, monkey
             results.cached(smoke(**FNN_MSE), lamanas.run, root=tmp_path)
     resumed = results.cached(smoke(**FNN_MSE), lamanas.run, root=tmp_path)
     assert resumed.provenance["resumed_from_checkpoint"]
-    assert _without_timing(resumed.metrics) == _without_timing(fnn_run.metrics)
+    assert without_timing(resumed.metrics) == without_timing(fnn_run.metrics)
 
 
 def test_authors_code_leaves_phi_alone_and_makes_the_proxy_irrelevant(tmp_path):
