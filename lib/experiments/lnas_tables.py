@@ -109,12 +109,13 @@ class Table1:
 
 def _add_seeds(config: ConfigFn, runs: LnasRuns, extra_seeds: Sequence[int], processes: int, force: bool) -> LnasRuns:
     """Re-run the baseline and the best and worst pruned rows with ``extra_seeds``, for the spread."""
-    jobs = [(config(seed=s).baseline(), darts_cifar10.run) for s in extra_seeds]
     variant_key = {name: key for key, name in VARIANT_NAMES.items()}
     picked = [(variant_key[v], p) for v, p in extremes(runs)]
-    searched_first = sorted(picked, key=lambda vp: vp[0] != "v2")
-    jobs += [(config(variant=v, sparsity=p, seed=s), lnas.run) for v, p in searched_first for s in extra_seeds]
-    records = runs.records + run_all(jobs, processes, force, desc="extra seeds")
+    searches = [(config(seed=s).baseline(), darts_cifar10.run) for s in extra_seeds]
+    searches += [(config(variant=v, sparsity=p, seed=s), lnas.run) for v, p in picked if v == "v2" for s in extra_seeds]
+    reusers = [(config(variant=v, sparsity=p, seed=s), lnas.run) for v, p in picked if v != "v2" for s in extra_seeds]
+    records = runs.records + run_all(searches, processes, force, desc="extra seeds: searches")
+    records += run_all(reusers, processes, force, desc="extra seeds: reusing a search")
     return LnasRuns(records, pd.DataFrame([_row(r) for r in records]))
 
 
