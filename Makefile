@@ -15,7 +15,7 @@ DEVICE      ?= auto
 FORCE       ?= 0
 SEED        ?= 0
 ARCHIVES    ?= ../shared/data
-NOTEBOOKS   := darts_cifar10 lamanas_algorithms lamanas_pretrained_stem
+NOTEBOOKS   := darts_cifar10 lnas_table1 lnas_curves lamanas_algorithms lamanas_pretrained_stem
 BOOK_FLAGS  := --all -W -n --keep-going
 
 .PHONY: venv data mathjax run book book-html test test-lib test-notebooks benchmark clean
