@@ -113,3 +113,12 @@ def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
     card = build.scorecard("smoke").table
     a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
     assert (a11["status"], a11["authors' code"]) == (HELD, NOT_HELD)
+
+
+def test_count_figure_stacks_every_claim(empty_cache):
+    from lib.scorecard import view
+
+    counts = build.counts(build.scorecard("smoke").table)
+    fig = view.plot_counts(counts)
+    widths = sum(bar.get_width() for bar in fig.axes[0].patches)
+    assert widths == counts.loc["both", "total"]
