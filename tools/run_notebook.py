@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         check_parameters(args.notebook, given)
     except ValueError as error:
         parser.error(str(error))
+    args.output_dir.mkdir(parents=True, exist_ok=True)
     output = args.output_dir / source.name
     print(f"papermill {source.relative_to(REPO_ROOT)} -> {output} {given}", flush=True)
     papermill.execute_notebook(source, output, parameters=given, cwd=source.parent, progress_bar=True)
