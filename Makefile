@@ -1,10 +1,14 @@
 # The companion's entry points. Each target creates/uses the virtual environment itself.
 #   make book        run every notebook at $(PROFILE) (cached results reused) and build the book
-#   make test        unit tests, nbval on the notebooks at the smoke profile, and a warnings-as-errors book build
+#   make test        unit tests, nbval on the notebooks at the smoke profile, a warnings-as-errors book build,
+#                    and every chapter checked in headless Chromium (installed with apt-get on first use)
 #   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download)
 #   make benchmark   time one search step of both supernets against an eager baseline
 # Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
-#            SEED=0, ARCHIVES=<folder with the offline dataset archives>.
+#            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
+#            PARAMS="-p name value ..." (any declared notebook parameter; an undeclared name is an error),
+#            NOTEBOOKS="<names>" (a subset), ARCHIVES=<folder with the offline dataset archives>,
+#            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline.
 
 PYTHON_BASE ?= python3.11
 VENV        := .venv
@@ -13,12 +17,16 @@ STAMP       := $(VENV)/.installed
 PROFILE     ?= cpu
 DEVICE      ?= auto
 FORCE       ?= 0
-SEED        ?= 0
+SEED        ?=
+PARAMS      ?=
 ARCHIVES    ?= ../shared/data
-NOTEBOOKS   := darts_cifar10 lnas_table1 lnas_curves lamanas_algorithms lamanas_pretrained_stem
+NOTEBOOKS   ?= darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_generalized \
+               lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard
 BOOK_FLAGS  := --all -W -n --keep-going
+ARCHIVE     ?= 0
+CHROMIUM    := /usr/bin/chromium
 
-.PHONY: venv data mathjax run book book-html test test-lib test-notebooks benchmark clean
+.PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark clean
 
 venv: $(STAMP)
 
@@ -35,27 +43,37 @@ data: $(STAMP)
 mathjax: $(STAMP)
 	$(PY) tools/fetch_mathjax.py
 
+# Debian's Chromium for the browser test (Playwright drives it; no browser is downloaded). Needs root.
+browser:
+	@test -x $(CHROMIUM) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
+	  || { echo "make browser: could not install chromium; as root run: apt-get update && apt-get install chromium" >&2; exit 1; }
+
 # Execute each notebook into book/ with papermill; cached run records make this fast.
 run: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
-	  echo "papermill notebooks/$$nb.ipynb -> book/$$nb.ipynb (profile=$(PROFILE))"; \
-	  TQDM_DISABLE=1 $(VENV)/bin/papermill --cwd notebooks notebooks/$$nb.ipynb book/$$nb.ipynb \
-	    -p profile $(PROFILE) -p seed $(SEED) -p device $(DEVICE) -p force $(if $(filter 1,$(FORCE)),True,False) \
-	    --progress-bar || exit 1; \
+	  TQDM_DISABLE=1 $(PY) tools/run_notebook.py $$nb --profile $(PROFILE) --device $(DEVICE) \
+	    $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS) || exit 1; \
 	done
 
 book-html: $(STAMP) mathjax
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+ifeq ($(ARCHIVE),1)
+	$(PY) tools/archive_site.py --html _build/html --out _build/companion-site.zip
+endif
 
 book: run book-html
 
 test-lib: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --ignore=tests/browser
 
 test-notebooks: $(STAMP)
 	TQDM_DISABLE=1 COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
 
-test: test-lib test-notebooks book-html
+# Every chapter in headless Chromium; full-page screenshots go to test-artifacts/screenshots/.
+test-browser: $(STAMP) browser book-html
+	$(PY) -m pytest tests/browser -q
+
+test: test-lib test-notebooks book-html test-browser
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/search_step.py

@@ -103,6 +103,12 @@ def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path | None
     return record
 
 
+def stored(config: RunConfig, root: Path | None = None) -> Record | None:
+    """The stored record for ``config``, or None: never runs anything (scorecard, cache-only builds)."""
+    path = record_path(config, root)
+    return Record.load(path) if path.exists() else None
+
+
 def load_records(experiment: str, root: Path | None = None) -> list[Record]:
     """Every stored record of one experiment, oldest first."""
     paths = sorted((Path(root or results_dir()) / experiment).glob("*.json"))

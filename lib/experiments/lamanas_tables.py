@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from lib import report
+from lib import report, results
 from lib.experiments import lamanas
 from lib.results import Record
 from lib.runner import run_all
@@ -90,6 +90,13 @@ def collect(config: ConfigFn, rows: Sequence[str], seeds: Sequence[int], authors
             processes: int = 1, force: bool = False) -> LamanasRuns:
     """Run (or load from the cache) every row as parallel one-thread processes."""
     records = run_all(jobs(config, rows, seeds, authors_seeds), processes, force, desc="LAMANAS rows")
+    return LamanasRuns(records, pd.DataFrame([_row(r) for r in records]))
+
+
+def stored_runs(config: ConfigFn, rows: Sequence[str], seeds: Sequence[int], authors_seeds: Sequence[int]) -> LamanasRuns:
+    """The rows whose records are already cached; nothing runs (the scorecard reads the cache this way)."""
+    found = [results.stored(cfg) for cfg, _ in jobs(config, rows, seeds, authors_seeds)]
+    records = [r for r in found if r is not None]
     return LamanasRuns(records, pd.DataFrame([_row(r) for r in records]))
 
 

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lib import report
+from lib import report, results
 from lib.experiments import darts_cifar10, lnas
 from lib.results import Record
 from lib.runner import run_all
@@ -60,6 +60,13 @@ def collect(config: ConfigFn, variants: Sequence[str], seeds: Sequence[int], spa
     for stage in stages:
         if stage:
             records += run_all(_jobs(config, stage, seeds, sparsities), processes, force, desc=f"{'+'.join(stage)} runs")
+    return LnasRuns(records, pd.DataFrame([_row(r) for r in records]))
+
+
+def stored_runs(config: ConfigFn, variants: Sequence[str], seeds: Sequence[int], sparsities: Sequence[float]) -> LnasRuns:
+    """The rows whose records are already cached; nothing runs (the scorecard reads the cache this way)."""
+    found = [results.stored(cfg) for cfg, _ in _jobs(config, variants, seeds, sparsities)]
+    records = [r for r in found if r is not None]
     return LnasRuns(records, pd.DataFrame([_row(r) for r in records]))
 
 

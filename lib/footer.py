@@ -1,0 +1,69 @@
+"""A one-line source under every table and figure: notebook cell, parameters, commit, data, device, time.
+
+``Source(notebook, globals())`` is made once per notebook; ``source.show(obj, records)`` displays a table
+or figure and, under it, where it came from. The cell link points at the ``cell-<n>`` anchor that the
+book's ``cell_anchors`` extension gives every executed code cell (``n`` is its execution count).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+from IPython import get_ipython
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
+
+from lib import notebook, provenance
+from lib.results import Record
+
+
+def current_cell() -> int | None:
+    """The execution count of the running notebook cell (IPython has already counted it), else None."""
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count - 1
+
+
+def _unique(values: Sequence[str]) -> str:
+    return ", ".join(dict.fromkeys(values)) or "-"
+
+
+def runs_summary(records: Sequence[Record]) -> str:
+    """Commit(s), data and checksum, device and total wall time of the runs behind one table or figure."""
+    if not records:
+        git = provenance.git_state()
+        return f"computed here at commit `{str(git['commit'])[:10]}`{' (lib edited)' if git['lib_dirty'] else ''}"
+    prov = [r.provenance for r in records]
+    commits = _unique([p["git"]["commit"][:10] + (" (lib edited)" if p["git"]["lib_dirty"] else "") for p in prov])
+    data = _unique([f"{p['data'].get('name')} [{p['data'].get('kind')}] sha256 {str(p['data'].get('checksum'))[:12]}"
+                    for p in prov])
+    devices = _unique([f"{p['hardware']['device']}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
+    minutes = sum(p["wall_time_s"] for p in prov) / 60
+    return f"{len(records)} run(s), commit {commits}; data {data}; {devices}; {minutes:.1f} min of runs"
+
+
+@dataclass
+class Source:
+    """Where a notebook's outputs come from: its name and the parameters it runs with."""
+
+    notebook: str
+    namespace: Mapping[str, Any] = field(repr=False)
+
+    def parameters(self) -> str:
+        """The parameters that differ from the notebook's defaults (and always the profile)."""
+        declared = notebook.declared_parameters(self.notebook)
+        values = notebook.effective_parameters(self.notebook, self.namespace)
+        shown = {k: v for k, v in values.items() if k == "profile" or v != declared[k]}
+        return ", ".join(f"{k}={v!r}" for k, v in shown.items()) or "defaults"
+
+    def caption(self, records: Sequence[Record] = ()) -> Markdown:
+        """Which cell of which notebook, with which parameters, from which runs."""
+        cell = current_cell()
+        where = f"[cell {cell}](#cell-{cell}) of " if cell is not None else ""
+        return Markdown(f"<small>Source: {where}`notebooks/{self.notebook}.ipynb` ({self.parameters()}); "
+                        f"{runs_summary(records)}.</small>")
+
+    def show(self, obj: Any, records: Sequence[Record] = ()) -> None:
+        """Display a table or figure with its source line under it (a figure is closed, so it shows once)."""
+        display(obj, self.caption(records))
+        if isinstance(obj, Figure):
+            plt.close(obj)

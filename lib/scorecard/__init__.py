@@ -1,0 +1,1 @@
+"""The reproduction scorecard: every quantitative claim of both reports, judged from the cached runs."""
