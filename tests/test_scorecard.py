@@ -122,3 +122,16 @@ def test_count_figure_stacks_every_claim(empty_cache):
     fig = view.plot_counts(counts)
     widths = sum(bar.get_width() for bar in fig.axes[0].patches)
     assert widths == counts.loc["both", "total"]
+
+
+def test_authors_code_claims_compare_the_same_seeds(empty_cache):
+    config = lambda **kw: lamanas.LamanasConfig.for_profile("smoke", **kw)
+    metrics = lambda test, train: {"test_acc": test, "test_acc_task_steps": test, "train_acc": train,
+                                   "train_acc_last_epoch": train, "mean_params": 1000.0, "test_query_ce": 1.0,
+                                   "phi_change_total": 0.0, "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
+    rows = lamanas_tables.ROWS
+    _store(lamanas_tables.row_config(config, rows["baseline"], 0, False), metrics(50.0, 46.0))
+    _store(lamanas_tables.row_config(config, rows["baseline"], 1, False), metrics(50.0, 40.0))
+    _store(lamanas_tables.row_config(config, rows["lstm-res-ip"], 0, True), metrics(60.0, 45.0))
+    a11 = build.scorecard("smoke").table.query("id == 'A11'").iloc[0]
+    assert a11["authors' code"] == NOT_HELD  # 45 < seed 0's 46, though above the two-seed mean 43

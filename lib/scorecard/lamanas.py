@@ -43,11 +43,14 @@ def evidence(profile: str) -> LamanasEvidence:
     if not len(runs.rows):
         empty = pd.DataFrame(columns=KEYS + ["code", "seed"] + [c.name for c in COLUMNS])
         return LamanasEvidence(profile, empty, empty, empty, [])
-    summary = lamanas_tables.summarize(runs.rows)
-    ours = summary[summary["code"] == "ours"]
-    # The baseline has no loss network, so the authors' code runs it exactly as ours.
-    authors = pd.concat([summary[summary["code"] == "authors"], ours[ours["variant"] == "Baseline"]])
-    return LamanasEvidence(profile, runs.rows[runs.rows["code"] == "ours"], ours, authors, runs.records)
+    rows = runs.rows
+    ours = lamanas_tables.summarize(rows[rows["code"] == "ours"])
+    # The baseline has no loss network, so the authors' code runs it exactly as ours; it joins the
+    # authors'-code rows with the seeds those rows have, so each claim compares the same seeds.
+    authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
+    baseline = (rows["variant"] == "Baseline") & rows["seed"].isin(authors_seeds)
+    authors = lamanas_tables.summarize(rows[(rows["code"] == "authors") | baseline].assign(code="authors"))
+    return LamanasEvidence(profile, rows[rows["code"] == "ours"], ours, authors, runs.records)
 
 
 def _name(row: pd.Series) -> str:
