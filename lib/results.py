@@ -82,9 +82,10 @@ def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path | None
     An interrupted run resumes from its checkpoint (``<key>.ckpt.pt``) when called again; the record
     is written atomically and the checkpoint removed only after the run finished.
     """
+    existing = None if force else stored(config, root)
+    if existing is not None:
+        return existing
     path = record_path(config, root)
-    if path.exists() and not force:
-        return Record.load(path)
     checkpoint = Checkpoint(path.with_suffix(".ckpt.pt"))
     if force:
         checkpoint.clear()

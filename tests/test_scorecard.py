@@ -101,15 +101,21 @@ def test_lnas_claims_follow_the_cached_numbers(empty_cache):
     assert _lnas_claim(build.scorecard("smoke").table, "L10")["status"] == NOT_HELD
 
 
-def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
+def _store_lamanas(row: str, seed: int, authors_code: bool, metrics: dict) -> None:
     config = lambda **kw: lamanas.LamanasConfig.for_profile("smoke", **kw)
-    metrics = lambda test, train: {"test_acc": test, "test_acc_task_steps": test, "train_acc": train,
-                                   "train_acc_last_epoch": train, "mean_params": 1000.0, "test_query_ce": 1.0,
-                                   "phi_change_total": 0.0, "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
-    rows = lamanas_tables.ROWS
-    _store(lamanas_tables.row_config(config, rows["baseline"], 0, False), metrics(50.0, 40.0))
-    _store(lamanas_tables.row_config(config, rows["lstm-res-ip"], 0, False), metrics(60.0, 45.0))
-    _store(lamanas_tables.row_config(config, rows["lstm-res-ip"], 0, True), metrics(30.0, 45.0))
+    _store(lamanas_tables.row_config(config, lamanas_tables.ROWS[row], seed, authors_code), metrics)
+
+
+def _lamanas_metrics(test: float, train: float) -> dict:
+    return {"test_acc": test, "test_acc_task_steps": test, "train_acc": train, "train_acc_last_epoch": train,
+            "mean_params": 1000.0, "test_query_ce": 1.0, "phi_change_total": 0.0,
+            "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
+
+
+def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
+    _store_lamanas("baseline", 0, False, _lamanas_metrics(50.0, 40.0))
+    _store_lamanas("lstm-res-ip", 0, False, _lamanas_metrics(60.0, 45.0))
+    _store_lamanas("lstm-res-ip", 0, True, _lamanas_metrics(30.0, 45.0))
     card = build.scorecard("smoke").table
     a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
     assert (a11["status"], a11["authors' code"]) == (HELD, NOT_HELD)
@@ -125,13 +131,8 @@ def test_count_figure_stacks_every_claim(empty_cache):
 
 
 def test_authors_code_claims_compare_the_same_seeds(empty_cache):
-    config = lambda **kw: lamanas.LamanasConfig.for_profile("smoke", **kw)
-    metrics = lambda test, train: {"test_acc": test, "test_acc_task_steps": test, "train_acc": train,
-                                   "train_acc_last_epoch": train, "mean_params": 1000.0, "test_query_ce": 1.0,
-                                   "phi_change_total": 0.0, "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
-    rows = lamanas_tables.ROWS
-    _store(lamanas_tables.row_config(config, rows["baseline"], 0, False), metrics(50.0, 46.0))
-    _store(lamanas_tables.row_config(config, rows["baseline"], 1, False), metrics(50.0, 40.0))
-    _store(lamanas_tables.row_config(config, rows["lstm-res-ip"], 0, True), metrics(60.0, 45.0))
+    _store_lamanas("baseline", 0, False, _lamanas_metrics(50.0, 46.0))
+    _store_lamanas("baseline", 1, False, _lamanas_metrics(50.0, 40.0))
+    _store_lamanas("lstm-res-ip", 0, True, _lamanas_metrics(60.0, 45.0))
     a11 = build.scorecard("smoke").table.query("id == 'A11'").iloc[0]
     assert a11["authors' code"] == NOT_HELD  # 45 < seed 0's 46, though above the two-seed mean 43
