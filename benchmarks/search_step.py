@@ -36,11 +36,11 @@ from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib.atomic import write_json  # noqa: E402
+from lib.pipeline.atomic import write_json  # noqa: E402
 from lib.darts.architect import Architect  # noqa: E402
 from lib.darts.ops import FactorizedReduce, Zero  # noqa: E402
 from lib.darts.search import CELL_TYPES, MixedOp, SearchNetwork, SearchSpec  # noqa: E402
-from lib.provenance import git_state, software  # noqa: E402
+from lib.pipeline.provenance import git_state, software  # noqa: E402
 from lib.training.search import SearchSettings  # noqa: E402
 
 Batch = tuple[Tensor, Tensor]

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib import results
+from lib.pipeline import results
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.experiments import darts_cifar10

@@ -4,7 +4,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from lib import diagrams
+from lib.plots import diagrams
 
 
 def _texts(fig: Figure) -> set[str]:

@@ -3,10 +3,10 @@
 import pytest
 
 from conftest import without_timing
-from lib import results
-from lib.checkpoint import Checkpoint
+from lib.pipeline import results
+from lib.pipeline.checkpoint import Checkpoint
 from lib.experiments import darts_cifar10, lnas
-from lib.runner import run_all
+from lib.pipeline.runner import run_all
 
 
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
-from lib.flops import FlopsReport, count_macs, count_params, flops_report, layer_macs
+from lib.darts.flops import FlopsReport, count_macs, count_params, flops_report, layer_macs
 
 
 def conv_linear_net() -> nn.Sequential:

@@ -1,7 +1,7 @@
 """The source line under tables and figures: parameters that differ from the defaults, and run summaries."""
 
-from lib import footer
-from lib.results import Record
+from lib.report import footer
+from lib.pipeline.results import Record
 
 
 def _record(commit: str, dirty: bool, wall: float, checksum: str = "abcdef0123456789") -> Record:

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from conftest import without_timing
-from lib import results
-from lib.checkpoint import Checkpoint
+from lib.pipeline import results
+from lib.pipeline.checkpoint import Checkpoint
 from lib.experiments import lamanas, lamanas_tables
 from lib.experiments.lamanas import LamanasConfig
 

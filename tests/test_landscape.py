@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lib import landscape
-from lib.losses import FNNLoss, build_loss
+from lib.meta import landscape
+from lib.meta.losses import FNNLoss, build_loss
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lib.losses import (
+from lib.meta.losses import (
     CrossEntropyLoss,
     FNNLoss,
     LSTMLoss,

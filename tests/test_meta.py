@@ -11,7 +11,7 @@ from torch.func import functional_call
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.synthetic import SyntheticFewShotTasks
 from lib.data.tasks import Task
-from lib.losses import CrossEntropyLoss, FNNLoss, LSTMLoss
+from lib.meta.losses import CrossEntropyLoss, FNNLoss, LSTMLoss
 from lib.meta.maml import inner_learning_rates, maml_meta_gradient
 from lib.meta.reptile import ReptileSettings, make_meta_optimizers, meta_test, meta_train_epoch, reptile_update
 from lib.meta.task_learner import META_TEST, META_TRAIN, adapt, sample_batch, sparse_param_count

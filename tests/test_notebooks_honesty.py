@@ -10,8 +10,8 @@ import nbformat
 import papermill
 import pytest
 
-from lib import notebook
-from lib.provenance import REPO_ROOT
+from lib.pipeline import notebook
+from lib.pipeline.provenance import REPO_ROOT
 
 NOTEBOOKS = sorted(p.stem for p in notebook.NOTEBOOK_DIR.glob("*.ipynb"))
 CHECK = "# NBVAL_CHECK_OUTPUT"
@@ -84,7 +84,7 @@ def test_nbval_fails_when_a_checked_output_changes(tmp_path):
 def test_footer_links_to_the_cell_that_made_the_output(tmp_path):
     """current_cell() equals the execution count the book shows (and anchors) for that cell."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from lib.footer import current_cell"),
+    nb.cells = [nbformat.v4.new_code_cell("from lib.report.footer import current_cell"),
                 nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("current_cell()")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     source, out = tmp_path / "probe.ipynb", tmp_path / "probe_out.ipynb"

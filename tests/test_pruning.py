@@ -12,7 +12,7 @@ from lib.darts.ops import DARTS_SPACE
 from lib.darts.search import CELL_TYPES, SearchNetwork, SearchSpec
 from lib.data.cifar10 import TensorBatches
 from lib.data.synthetic import synthetic_images
-from lib.flops import count_macs, layer_macs
+from lib.darts.flops import count_macs, layer_macs
 from lib.pruning.lottery import LotteryTicketPruning
 from lib.pruning.mask import Mask, prunable_weights
 from lib.pruning.paths import PathPruningSchedule, path_sparsity, prune_paths

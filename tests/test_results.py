@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from lib import results
-from lib.results import RunOutput
+from lib.pipeline import results
+from lib.pipeline.results import RunOutput
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import shutil
 import pytest
 import torch
 
-from lib import results
+from lib.pipeline import results
 from lib.experiments import lamanas, lamanas_tables, lnas
-from lib.report import REPORTED_DIR
-from lib.results import RunOutput
-from lib.scorecard import build, verdict
-from lib.scorecard.verdict import ACCURACY, HELD, NOT_HELD, NOT_TESTABLE, SIZE
+from lib.report.compare import REPORTED_DIR
+from lib.pipeline.results import RunOutput
+from lib.report.scorecard import build, verdict
+from lib.report.scorecard.verdict import ACCURACY, HELD, NOT_HELD, NOT_TESTABLE, SIZE
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
 
 
 def test_count_figure_stacks_every_claim(empty_cache):
-    from lib.scorecard import view
+    from lib.report.scorecard import view
 
     counts = build.counts(build.scorecard("smoke").table)
     fig = view.plot_counts(counts)

@@ -15,8 +15,8 @@ from typing import Any
 
 import papermill
 
-from lib.notebook import check_parameters, declared_parameters, notebook_path
-from lib.provenance import REPO_ROOT
+from lib.pipeline.notebook import check_parameters, declared_parameters, notebook_path
+from lib.pipeline.provenance import REPO_ROOT
 
 
 def _value(text: str) -> Any:

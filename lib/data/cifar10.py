@@ -24,7 +24,7 @@ from torchvision.datasets import CIFAR10, ImageFolder
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from lib.atomic import save_torch
+from lib.pipeline.atomic import save_torch
 from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum
 
 Split = Literal["train", "test"]

@@ -29,7 +29,7 @@ from torch import Tensor
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from lib.atomic import save_torch
+from lib.pipeline.atomic import save_torch
 from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum
 from lib.data.tasks import Task, as_generator, task_from_images
 

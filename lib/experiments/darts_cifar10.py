@@ -8,10 +8,10 @@ retrains on everything but the validation split. The 10k test split is touched o
 from dataclasses import dataclass
 from typing import Any
 
-from lib.checkpoint import Checkpoint
+from lib.pipeline.checkpoint import Checkpoint
 from lib.experiments.profiles import for_profile
 from lib.experiments.stages import RunContext, search_metrics, search_stage, train_stage, training_metrics
-from lib.results import RunOutput
+from lib.pipeline.results import RunOutput
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib.checkpoint import Checkpoint
+from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.omniglot import FewShotTasks
 from lib.data.synthetic import SyntheticFewShotTasks
-from lib.device import resolve_device
+from lib.pipeline.device import resolve_device
 from lib.experiments.profiles import for_profile
-from lib.losses import build_loss
+from lib.meta.losses import build_loss
 from lib.meta.reptile import (MetaOptimizers, ReptileSettings, TaskSampler, make_meta_optimizers, meta_test,
                               meta_train_epoch)
 from lib.meta.task_learner import TaskLearnerSettings
-from lib.results import RunOutput
+from lib.pipeline.results import RunOutput
 
 LOSSES = ("ce", "fnn", "lstm")
 PROXIES = ("mse", "inner_product")

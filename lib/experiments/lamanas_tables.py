@@ -13,10 +13,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from lib import report, results
+from lib.report import compare
+from lib.pipeline import results
 from lib.experiments import lamanas
-from lib.results import Record
-from lib.runner import run_all
+from lib.pipeline.results import Record
+from lib.pipeline.runner import run_all
 
 ConfigFn = Callable[..., lamanas.LamanasConfig]
 KEYS = ["variant", "residual", "loss_proxy"]
@@ -132,7 +133,7 @@ def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
     The baseline has no loss network, so its authors'-code columns repeat ours.
     """
     ours, authors = summary[summary["code"] == "ours"], summary[summary["code"] == "authors"]
-    table = report.compare(ours, report.reported("lamanas", "Table 1"), on=KEYS, metrics=METRICS)
+    table = compare.compare(ours, compare.reported("lamanas", "Table 1"), on=KEYS, metrics=METRICS)
     twins = pd.concat([authors, ours[ours["variant"] == "Baseline"]])[KEYS + list(METRICS.values())]
     twins = twins.rename(columns={c: f"{name} (authors' code)" for name, c in METRICS.items()})
     table = table.merge(twins, on=KEYS, how="left")

@@ -12,8 +12,8 @@
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from lib import results
-from lib.checkpoint import Checkpoint
+from lib.pipeline import results
+from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.genotype import Genotype
 from lib.experiments import darts_cifar10
 from lib.experiments.darts_cifar10 import DartsCifarConfig
@@ -21,7 +21,7 @@ from lib.experiments.profiles import for_profile
 from lib.experiments.stages import RunContext, search_metrics, search_stage, train_stage, training_metrics
 from lib.pruning.lottery import LotteryTicketPruning
 from lib.pruning.paths import PathPruningSchedule, path_sparsity
-from lib.results import RunOutput
+from lib.pipeline.results import RunOutput
 
 VARIANTS = ("v1", "v2", "generalized")
 SPARSITIES = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.95)  # Table 1; the text's 0.675 is a typo (#32)

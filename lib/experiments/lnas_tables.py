@@ -7,10 +7,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lib import report, results
+from lib.report import compare
+from lib.pipeline import results
 from lib.experiments import darts_cifar10, lnas
-from lib.results import Record
-from lib.runner import run_all
+from lib.pipeline.results import Record
+from lib.pipeline.runner import run_all
 
 VARIANT_NAMES = {"baseline": "Baseline", "v1": "1", "v2": "2", "generalized": "Alg. 3"}
 ConfigFn = Callable[..., lnas.LnasConfig]
@@ -89,8 +90,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
 def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
     """The report's Table 1 next to our means, with a winning-ticket mark for both (final acc >= baseline)."""
-    theirs = report.reported("lnas", "Table 1")
-    table = report.compare(summary, theirs, on=["variant", "sparsity"], metrics={
+    theirs = compare.reported("lnas", "Table 1")
+    table = compare.compare(summary, theirs, on=["variant", "sparsity"], metrics={
         "val @ mid": "val_acc_epoch10", "val @ final": "val_acc_epoch20", "FLOPs (M)": "flops_M"})
     baseline_ours = summary.loc[summary["variant"] == "Baseline", "val_acc_epoch20"]
     baseline_theirs = theirs.loc[theirs["variant"] == "Baseline", "val_acc_epoch20"].iloc[0]
@@ -139,7 +140,7 @@ def table1(config: ConfigFn, seeds: Sequence[int], extra_seeds: Sequence[int], s
 def plot_sparsity(table: Table1) -> Figure:
     """Final validation accuracy against sparsity: ours (mean, seed spread) and the report's, per variant."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    ours, theirs = table.ours, report.reported("lnas", "Table 1")
+    ours, theirs = table.ours, compare.reported("lnas", "Table 1")
     for variant, color in (("1", "tab:blue"), ("2", "tab:orange")):
         mine = ours[ours["variant"] == variant].sort_values("sparsity")
         ax.errorbar(mine["sparsity"], mine["val_acc_epoch20"], yerr=mine["val_acc_epoch20_std"].fillna(0),

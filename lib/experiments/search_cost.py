@@ -17,15 +17,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib.checkpoint import Checkpoint
+from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork, SearchSpec
-from lib.device import resolve_device
+from lib.pipeline.device import resolve_device
 from lib.experiments.darts_cifar10 import DartsCifarConfig
 from lib.experiments.lnas import PROFILES
 from lib.experiments.profiles import for_profile
 from lib.pruning.paths import path_sparsity, prune_paths_to_sparsity
-from lib.results import RunOutput
+from lib.pipeline.results import RunOutput
 
 
 @dataclass(frozen=True)

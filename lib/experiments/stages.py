@@ -6,14 +6,14 @@ from typing import Any, Callable
 
 import torch
 
-from lib.checkpoint import Checkpoint
+from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.cifar10 import TensorBatches, load_cifar10, split_indices
 from lib.data.synthetic import synthetic_images
-from lib.device import resolve_device
-from lib.flops import count_macs, count_params
+from lib.pipeline.device import resolve_device
+from lib.darts.flops import count_macs, count_params
 from lib.training.evaluate import accuracy
 from lib.training.search import SearchResult, SearchSettings, search
 from lib.training.train import TrainHooks, TrainResult, TrainSettings, train_network

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lib.data.tasks import Task
-from lib.losses import inner_product_proxy, mse_proxy
+from lib.meta.losses import inner_product_proxy, mse_proxy
 
 Proxy = Literal["mse", "inner_product"]
 

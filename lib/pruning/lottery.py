@@ -35,7 +35,7 @@ class LotteryTicketPruning:
     """Prune at the end of each epoch in ``prune_epochs`` (round k reaches ``1 - (1 - p)^(k/n)``).
 
     Build it before training: it keeps a deep copy of the state dict as theta_0. ``mask`` is the current
-    (finally: the ticket's) weight mask, usable as ``masks=`` in ``lib.flops``; ``log`` has one entry per
+    (finally: the ticket's) weight mask, usable as ``masks=`` in ``lib.darts.flops``; ``log`` has one entry per
     pruning (epoch, round, target and achieved sparsity, whether weights were rewound).
     """
 

@@ -32,7 +32,7 @@ class Mask(dict[str, Tensor]):
 
     Entries are checked on construction and assignment. Only the pruned tensors are keys; ``sparsity``
     and ``density`` are fractions of their entries. A ``Mask`` is a plain mapping, so it can be passed as
-    ``masks=`` to ``lib.flops``.
+    ``masks=`` to ``lib.darts.flops``.
     """
 
     def __init__(self, masks: dict[str, Tensor] | None = None) -> None:

@@ -19,9 +19,9 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from lib import provenance
-from lib.atomic import write_json
-from lib.checkpoint import Checkpoint
+from lib.pipeline import provenance
+from lib.pipeline.atomic import write_json
+from lib.pipeline.checkpoint import Checkpoint
 
 DEFAULT_RESULTS_DIR = provenance.REPO_ROOT / "data" / "results"
 
@@ -29,7 +29,7 @@ DEFAULT_RESULTS_DIR = provenance.REPO_ROOT / "data" / "results"
 def results_dir() -> Path:
     """``$COMPANION_RESULTS_DIR`` if set (read at each call, so child processes and tests follow it), else data/results."""
     return Path(os.environ.get("COMPANION_RESULTS_DIR", DEFAULT_RESULTS_DIR))
-EXECUTION_FIELDS = frozenset({"device", "threads"})
+EXECUTION_FIELDS = frozenset({"device", "threads", "channels_last"})
 
 
 class RunConfig(Protocol):

@@ -13,8 +13,8 @@ from IPython import get_ipython
 from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 
-from lib import notebook, provenance
-from lib.results import Record
+from lib.pipeline import notebook, provenance
+from lib.pipeline.results import Record
 
 
 def current_cell() -> int | None:

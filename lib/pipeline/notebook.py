@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import papermill
 
-from lib.provenance import REPO_ROOT
+from lib.pipeline.provenance import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 PROFILES = ("smoke", "cpu", "paper")

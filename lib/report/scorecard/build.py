@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.report import REPORTED_DIR
-from lib.results import Record
-from lib.scorecard import lamanas, lnas
-from lib.scorecard.verdict import STATUSES
+from lib.report.compare import REPORTED_DIR
+from lib.pipeline.results import Record
+from lib.report.scorecard import lamanas, lnas
+from lib.report.scorecard.verdict import STATUSES
 
 COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "authors' code", "profile"]
 

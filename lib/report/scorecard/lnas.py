@@ -6,10 +6,11 @@ from typing import Callable
 
 import pandas as pd
 
-from lib import report, results
+from lib.report import compare
+from lib.pipeline import results
 from lib.experiments import lnas, lnas_tables
-from lib.scorecard.tables import Column, cells, same_seeds
-from lib.scorecard.verdict import ACCURACY, MARGIN_PP as MARGIN, NOT_TESTABLE, SIZE, Verdict, judged, missing
+from lib.report.scorecard.tables import Column, cells, same_seeds
+from lib.report.scorecard.verdict import ACCURACY, MARGIN_PP as MARGIN, NOT_TESTABLE, SIZE, Verdict, judged, missing
 
 SEEDS = (0, 1, 2)
 MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76%"
@@ -51,7 +52,7 @@ def _row_name(row: pd.Series) -> str:
 
 
 def table_rows(ev: LnasEvidence) -> list[dict]:
-    theirs = report.reported("lnas", "Table 1")
+    theirs = compare.reported("lnas", "Table 1")
     return cells(theirs, ev.rows, ["variant", "sparsity"], COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name)
 
 

@@ -10,8 +10,8 @@ from typing import Any, Callable, Sequence
 import torch
 from tqdm import tqdm
 
-from lib import results
-from lib.results import Record
+from lib.pipeline import results
+from lib.pipeline.results import Record
 
 Job = tuple[Any, Callable]  # (config dataclass, run function defined at module level)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from lib.atomic import save_torch
+from lib.pipeline.atomic import save_torch
 
 
 class Checkpoint:

@@ -9,12 +9,12 @@ from typing import Callable
 
 import pandas as pd
 
-from lib import report
+from lib.report import compare
 from lib.experiments import lamanas, lamanas_tables
 from lib.experiments.lamanas_tables import KEYS
-from lib.results import Record
-from lib.scorecard.tables import Column, cells
-from lib.scorecard.verdict import ACCURACY, MARGIN_PP, NOT_TESTABLE, SIZE, Verdict, judged, missing
+from lib.pipeline.results import Record
+from lib.report.scorecard.tables import Column, cells
+from lib.report.scorecard.verdict import ACCURACY, MARGIN_PP, NOT_TESTABLE, SIZE, Verdict, judged, missing
 
 SEEDS = (0, 1, 2)
 COLUMNS = [Column("test_acc", "meta-test accuracy (%)", ACCURACY),
@@ -58,7 +58,7 @@ def _name(row: pd.Series) -> str:
 
 
 def table_rows(ev: LamanasEvidence) -> list[dict]:
-    theirs = report.reported("lamanas", "Table 1")
+    theirs = compare.reported("lamanas", "Table 1")
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _name)
 
 

@@ -1,4 +1,4 @@
-"""Every cell of a report's table as a scorecard row, judged by :func:`lib.scorecard.verdict.cell`.
+"""Every cell of a report's table as a scorecard row, judged by :func:`lib.report.scorecard.verdict.cell`.
 
 Our value of a cell is the mean over the seeds cached for that row, and the baseline it is compared
 with is the baseline's mean over the *same* seeds (a row run with one seed is not compared with a
@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from lib.scorecard.verdict import cell
+from lib.report.scorecard.verdict import cell
 
 
 @dataclass(frozen=True)

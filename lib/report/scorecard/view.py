@@ -5,7 +5,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from lib.scorecard.verdict import HELD, NOT_HELD, NOT_TESTABLE, STATUSES
+from lib.report.scorecard.verdict import HELD, NOT_HELD, NOT_TESTABLE, STATUSES
 
 COLOURS = {HELD: "#2e7d32", NOT_HELD: "#c62828", NOT_TESTABLE: "#9e9e9e"}
 

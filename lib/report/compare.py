@@ -6,8 +6,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from lib.provenance import REPO_ROOT
-from lib.results import Record
+from lib.pipeline.provenance import REPO_ROOT
+from lib.pipeline.results import Record
 
 REPORTED_DIR = REPO_ROOT / "data" / "reported"
 REPORTS = ("lnas", "lamanas")

@@ -39,7 +39,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from lib.losses import FNNLoss, LSTMLoss, build_loss, encode_labels
+from lib.meta.losses import FNNLoss, LSTMLoss, build_loss, encode_labels
 
 Recipe = Literal["ours", "authors"]
 LossNet = FNNLoss | LSTMLoss
