@@ -87,3 +87,15 @@ def test_rule_texts_cover_every_kind_and_status():
     text = " ".join(rules.RULES.values())
     for status in rules.STATUSES:
         assert status in text.lower()
+
+
+def test_all_of_combines_parts():
+    held, no, unsure, nt = (rules.Ruling(s, s) for s in (HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE))
+    assert rules.all_of([held, held]).status == HELD
+    assert rules.all_of([held, unsure]).status == INCONCLUSIVE
+    assert rules.all_of([unsure, no, held]).status == NOT_HELD
+    assert rules.all_of([nt, nt]).status == NOT_TESTABLE
+    assert rules.all_of([nt, held]).status == INCONCLUSIVE
+    assert rules.all_of([held, no]).reason == "held; did not hold"
+    with pytest.raises(ValueError):
+        rules.all_of([])

@@ -133,3 +133,18 @@ def fixed_by_construction(what: str) -> Ruling:
 def not_a_measurement(column: str, why: str) -> Ruling:
     """A cell judged against a report column that is not a measurement."""
     return not_testable(f"the report's {column} column is not a measurement: {why}")
+
+
+def all_of(rulings: list[Ruling]) -> Ruling:
+    """A claim made of several comparisons (e.g. "in each of the four pairs"): held when every part held,
+    did not hold when any part did not hold, otherwise inconclusive (also when only some parts are not
+    testable); not testable only when every part is."""
+    if not rulings:
+        raise ValueError("all_of needs at least one ruling")
+    statuses = {r.status for r in rulings}
+    reason = "; ".join(r.reason for r in rulings)
+    if statuses == {NOT_TESTABLE}:
+        return Ruling(NOT_TESTABLE, reason)
+    if NOT_HELD in statuses:
+        return Ruling(NOT_HELD, reason)
+    return Ruling(HELD if statuses == {HELD} else INCONCLUSIVE, reason)
