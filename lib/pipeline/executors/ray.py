@@ -15,13 +15,23 @@ reported with the row and the reason.
 """
 
 import dataclasses
+import logging
 import os
 import socket
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import ray
 import torch
+from tqdm import TqdmWarning
+
+# Ray announces itself at import and start (an ipywidgets hint, tqdm's IProgress warning inside a kernel,
+# a token-authentication notice); each would land in every notebook executed with EXECUTOR=ray.
+for _name in ("ray.widgets.util", "ray._private.authentication.authentication_token_setup"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", TqdmWarning)
+    import ray
 
 from lib.pipeline import provenance, results
 from lib.pipeline.atomic import write_json
