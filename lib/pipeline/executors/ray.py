@@ -26,8 +26,10 @@ import torch
 from tqdm import TqdmWarning
 
 # Ray announces itself at import and start (an ipywidgets hint, tqdm's IProgress warning inside a kernel,
-# a token-authentication notice); each would land in every notebook executed with EXECUTOR=ray.
-for _name in ("ray.widgets.util", "ray._private.authentication.authentication_token_setup"):
+# a token-authentication notice, a note on packaging the working directory); each would land in every
+# notebook executed with EXECUTOR=ray.
+for _name in ("ray.widgets.util", "ray._private.authentication.authentication_token_setup",
+              "ray._private.runtime_env.working_dir"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", TqdmWarning)
