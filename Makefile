@@ -8,7 +8,9 @@
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
 #            PARAMS="-p name value ..." (any declared notebook parameter; an undeclared name is an error),
 #            NOTEBOOKS="<names>" (a subset), ARCHIVES=<folder with the offline dataset archives>,
-#            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline.
+#            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline,
+#            EXECUTOR=local|ray (where the rows of a table run; ray: a local Ray cluster, or the one at
+#            RAY_ADDRESS=<head>:6379; see book/reproducibility.md, "Running on a cluster").
 
 PYTHON_BASE ?= python3.11
 VENV        := .venv
@@ -24,6 +26,8 @@ NOTEBOOKS   ?= darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_gener
                lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard
 BOOK_FLAGS  := --all -W -n --keep-going
 ARCHIVE     ?= 0
+EXECUTOR    ?= local
+RAY_ADDRESS ?=
 CHROMIUM    := /usr/bin/chromium
 
 .PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark clean
@@ -51,7 +55,7 @@ browser:
 # Execute each notebook into book/ with papermill; cached run records make this fast.
 run: $(STAMP)
 	@for nb in $(NOTEBOOKS); do \
-	  TQDM_DISABLE=1 $(PY) tools/run_notebook.py $$nb --profile $(PROFILE) --device $(DEVICE) \
+	  TQDM_DISABLE=1 EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) $(PY) tools/run_notebook.py $$nb --profile $(PROFILE) --device $(DEVICE) \
 	    $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS) || exit 1; \
 	done
 

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,23 +86,45 @@ def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path | None
     existing = None if force else stored(config, root)
     if existing is not None:
         return existing
-    path = record_path(config, root)
-    checkpoint = Checkpoint(path.with_suffix(".ckpt.pt"))
+    record = compute(config, run, force, root)
+    store(record, root)
+    checkpoint_of(config, root).clear()
+    return record
+
+
+def checkpoint_of(config: RunConfig, root: Path | None = None) -> Checkpoint:
+    """The checkpoint of ``config``'s run, next to its record."""
+    return Checkpoint(record_path(config, root).with_suffix(".ckpt.pt"))
+
+
+def compute(config: RunConfig, run: RunFn, force: bool = False, root: Path | None = None,
+            executor: dict[str, Any] | None = None) -> Record:
+    """Run ``config`` (resuming from its checkpoint unless ``force``) and return its record without writing it.
+
+    A cluster worker returns this record to the driver, which ``store``s it (no shared file system needed).
+    ``executor`` (backend, node) goes into the provenance, not into the key.
+    """
+    checkpoint = checkpoint_of(config, root)
     if force:
         checkpoint.clear()
     resumed = checkpoint.path.exists()
     start = time.perf_counter()
     output = run(config, checkpoint)
-    record = Record(
+    return Record(
         experiment=config.experiment,
         key=config_key(config),
         config=dataclasses.asdict(config),
         metrics=output.metrics,
-        provenance=provenance.collect(output.device, output.data_source, time.perf_counter() - start, resumed),
+        provenance={**provenance.collect(output.device, output.data_source, time.perf_counter() - start, resumed),
+                    "executor": executor or {"backend": "local", "node": platform.node()}},
     )
+
+
+def store(record: Record, root: Path | None = None) -> Path:
+    """Write ``record`` atomically where ``stored`` finds it; return its path."""
+    path = Path(root or results_dir()) / record.experiment / f"{record.key}.json"
     write_json(path, dataclasses.asdict(record))
-    checkpoint.clear()
-    return record
+    return path
 
 
 def stored(config: RunConfig, root: Path | None = None) -> Record | None:
