@@ -45,6 +45,10 @@ def _non_finite(value: Any) -> tuple[int, int]:
 
 def check_finite(name: str, value: Any, where: str) -> None:
     """Raise :class:`Diverged` if ``value`` (a float, a tensor, parameters, a dict of them) holds NaN or inf."""
+    if isinstance(value, Mapping):  # name the entry: "meta-training metrics query_ce = nan"
+        for key, entry in value.items():
+            check_finite(f"{name} {key}", entry, where)
+        return
     bad, total = _non_finite(value)
     if bad:
         shown = f"{name} = {value}" if isinstance(value, (int, float)) else f"{name}: {bad} of {total} values non-finite"
