@@ -12,7 +12,8 @@ cannot, never do):
   layers (:data:`EXCLUDED`) are never part of it (a new cache format or table layout does not change
   what a run computed); their imports are not followed. An unknown experiment gets every science file.
 * **What of each file.** Its syntax tree without docstrings and comments (``ast.dump``), with import
-  statements written as the full module names they bind. So re-wording a docstring or re-wrapping a
+  statements written as the full module names they bind; files with no code left (a package
+  ``__init__`` holding only a docstring) are skipped. So re-wording a docstring or re-wrapping a
   line changes nothing, while any change of code, of a default value, or of where a name is imported
   from changes the fingerprint.
 * **Under which name.** Each file under its logical (current) path. Files moved by the re-grouping of
@@ -140,7 +141,7 @@ class _Normalise(ast.NodeTransformer):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+            node.body = body[1:]  # type: ignore[attr-defined]
         return super().generic_visit(node)
 
 
@@ -189,7 +190,9 @@ def sources(tree: Tree, experiment: str) -> list[str]:
     start = tree.module_file(entry)
     if start is None:
         return []
-    seen, todo = {start}, [start]
+    parts = entry.split(".")
+    packages = {tree.module_file(".".join(parts[:depth])) for depth in range(1, len(parts))} - {None}
+    seen, todo = {start, *packages}, [start, *packages]
     while todo:
         for file in _imported_files(tree, todo.pop()) - seen:
             seen.add(file)
@@ -203,6 +206,9 @@ def normalised(tree: Tree, path: str) -> str:
     return ast.dump(_Normalise(tree, _package(path)).visit(ast.parse(tree.files[path])))
 
 
+_EMPTY = ast.dump(ast.parse(""))
+
+
 def fingerprint(tree: Tree, experiment: str) -> str:
     """12 hex digits of the experiment's code in ``tree``, or ``"unknown"`` when its entry module is missing."""
     files = sources(tree, experiment)
@@ -210,7 +216,9 @@ def fingerprint(tree: Tree, experiment: str) -> str:
         return UNKNOWN
     digest = hashlib.sha256()
     for logical, path in sorted((tree.logical(p), p) for p in files):
-        digest.update(f"{logical}\0{normalised(tree, path)}\0".encode())
+        code = normalised(tree, path)
+        if code != _EMPTY:  # a package __init__ with only a docstring runs nothing
+            digest.update(f"{logical}\0{code}\0".encode())
     return digest.hexdigest()[:12]
 
 
