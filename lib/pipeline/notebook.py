@@ -97,7 +97,7 @@ def _typed(text: str, default: Any) -> Any:
                 value = _literal(text)
             except ValueError:
                 raise ValueError(expected) from None
-            if not isinstance(value, (list, tuple) if kind is not dict else dict):
+            if not isinstance(value, {list: list, tuple: (list, tuple), dict: dict}[kind]):
                 raise ValueError(expected)
             return list(value) if kind is not dict else value
     if text == "None":
