@@ -2,11 +2,14 @@
 #   make book        run every notebook at $(PROFILE) (cached results reused) and build the book
 #   make test        unit tests, nbval on the notebooks at the smoke profile, a warnings-as-errors book build,
 #                    and every chapter checked in headless Chromium (installed with apt-get on first use)
-#   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download)
+#   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download); checks
+#                    the tensor caches in place against their recorded checksums and rebuilds damaged ones
 #   make benchmark   time one search step of both supernets against an eager baseline
 # Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
+#            STRICT=1 makes a stale, altered or unsealed cached record an error instead of a marked result,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
-#            PARAMS="-p name value ..." (any declared notebook parameter; an undeclared name is an error),
+#            PARAMS="-p name value ..." (to each notebook that declares the name; a name none declares, or a
+#            value that is not of the parameter's type, is an error before anything runs),
 #            NOTEBOOKS="<names>" (a subset), ARCHIVES=<folder with the offline dataset archives>,
 #            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline,
 #            EXECUTOR=local|ray (where the rows of a table run; ray: a local Ray cluster, or the one at
@@ -19,6 +22,7 @@ STAMP       := $(VENV)/.installed
 PROFILE     ?= cpu
 DEVICE      ?= auto
 FORCE       ?= 0
+STRICT      ?= 0
 SEED        ?=
 PARAMS      ?=
 ARCHIVES    ?= ../shared/data
@@ -53,11 +57,11 @@ browser:
 	  || { echo "make browser: could not install chromium; as root run: apt-get update && apt-get install chromium" >&2; exit 1; }
 
 # Execute each notebook into book/ with papermill; cached run records make this fast.
+# Every parameter of every notebook is checked before the first one starts; PARAMS go to the notebooks that declare them.
 run: $(STAMP)
-	@for nb in $(NOTEBOOKS); do \
-	  TQDM_DISABLE=1 EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) $(PY) tools/run_notebook.py $$nb --profile $(PROFILE) --device $(DEVICE) \
-	    $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS) || exit 1; \
-	done
+	TQDM_DISABLE=1 COMPANION_STRICT=$(STRICT) EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) \
+	  $(PY) tools/run_notebook.py $(NOTEBOOKS) --profile $(PROFILE) \
+	  --device $(DEVICE) $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS)
 
 book-html: $(STAMP) mathjax
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)

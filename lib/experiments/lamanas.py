@@ -36,6 +36,7 @@ from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.omniglot import FewShotTasks
 from lib.data.synthetic import SyntheticFewShotTasks
 from lib.pipeline.device import resolve_device
+from lib.pipeline.divergence import Diverged, check_finite
 from lib.experiments.profiles import for_profile
 from lib.meta.losses import build_loss
 from lib.meta.reptile import (MetaOptimizers, ReptileSettings, TaskSampler, make_meta_optimizers, meta_test,
@@ -263,7 +264,11 @@ def meta_train(cfg: LamanasConfig, state: MetaState, train_tasks: TaskSampler, c
     settings = reptile_settings(cfg)
     for epoch in range(len(state.history) + 1, cfg.meta_epochs + 1):
         start_time = time.perf_counter()
-        m = meta_train_epoch(state.model, state.loss_net, train_tasks, settings, state.optimizers, state.generator)
+        try:
+            m = meta_train_epoch(state.model, state.loss_net, train_tasks, settings, state.optimizers, state.generator)
+        except Diverged as diverged:
+            raise diverged.within(f"meta-epoch {epoch}") from None
+        check_finite("meta-training metrics", vars(m), f"meta-epoch {epoch}")
         accuracies = [h["query_acc"] for h in state.history] + [100 * m.query_accuracy]
         state.history.append({
             "epoch": epoch, "query_acc": 100 * m.query_accuracy, "train_acc_running": fmean(accuracies),
@@ -286,8 +291,12 @@ def meta_test_tasks(cfg: LamanasConfig, state: MetaState, test_tasks: TaskSample
     for index in range(len(state.tests), cfg.test_tasks):
         start_time = time.perf_counter()
         task = test_tasks.sample(index)
-        full = meta_test(state.model, state.loss_net, [task], test_settings, _test_generator(cfg, index))
-        brief = meta_test(state.model, state.loss_net, [task], short, _test_generator(cfg, index))
+        try:
+            full = meta_test(state.model, state.loss_net, [task], test_settings, _test_generator(cfg, index))
+            brief = meta_test(state.model, state.loss_net, [task], short, _test_generator(cfg, index))
+        except Diverged as diverged:
+            raise diverged.within(f"meta-test task {index}") from None
+        check_finite("meta-test metrics", vars(full), f"meta-test task {index}")
         state.tests.append({
             "task": index, "acc": 100 * full.accuracy_mean, "acc_task_steps": 100 * brief.accuracy_mean,
             "query_ce": full.query_ce_mean, "learned_loss": full.learned_loss_mean,

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lib.data.tasks import Task
+from lib.pipeline.divergence import check_finite
 from lib.meta.task_learner import META_TEST, META_TRAIN, AdaptedTask, Proxy, TaskLearnerSettings, adapt
 
 
@@ -135,6 +136,7 @@ def meta_train_epoch(
     reptile_update(*_by_name(meta_model.named_alphas(), [r.alpha for r in results]), optimizers.alpha)
     if has_phi and not settings.authors_code:
         reptile_update(*_by_name(list(loss_net.named_parameters()), [r.phi for r in results]), optimizers.phi)
+    check_finite("meta-parameters (theta, alpha, phi)", [*meta_model.parameters(), *loss_net.parameters()], "Reptile update")
     return EpochMetrics(
         query_accuracy=fmean(r.query_accuracy for r in results),
         query_ce=fmean(r.query_ce for r in results),

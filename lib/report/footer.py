@@ -38,7 +38,17 @@ def runs_summary(records: Sequence[Record]) -> str:
                     for p in prov])
     devices = _unique([f"{p['hardware']['device']}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
     minutes = sum(p["wall_time_s"] for p in prov) / 60
-    return f"{len(records)} run(s), commit {commits}; data {data}; {devices}; {minutes:.1f} min of runs"
+    return f"{len(records)} run(s), commit {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records)}"
+
+
+def trust_marks(records: Sequence[Record]) -> str:
+    """What the reader must know about the runs' trust: stale/altered/unsealed marks, vouched code, divergence."""
+    notes = [r.mark for r in records if r.mark]
+    notes += [f"code {r.provenance['code']['computed_with']} vouched equal to {r.provenance['code']['fingerprint']}: "
+              f"{r.provenance['code']['vouched']}" for r in records if "vouched" in (r.provenance.get("code") or {})]
+    notes += [f"diverged at {r.metrics['diverged']['where']}" for r in records if r.status == "diverged"]
+    counted = {note: notes.count(note) for note in notes}
+    return "".join(f"; **{note}** ({n} run(s))" for note, n in counted.items())
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The DARTS search loop: alternate an architecture step on one split and a weight step on the other."""
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -11,6 +12,7 @@ from tqdm import tqdm
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork
 from lib.data.cifar10 import TensorBatches
+from lib.pipeline.divergence import check_finite
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def _search_epoch(model, architect, weight_batches, alpha_batches, w_optim, a_op
         loss.backward()
         nn.utils.clip_grad_norm_(list(model.weights()), settings.grad_clip)
         w_optim.step()
+        check_finite("weight loss", loss.item(), desc)
+        check_finite("alphas", model.alphas(), desc)
         total_loss += loss.item() * yw.numel()
         correct += (logits.argmax(1) == yw).sum().item()
         seen += yw.numel()
@@ -91,7 +95,7 @@ def search(
         model.load_state_dict(resume["model"])
         for obj, key in ((w_optim, "w_optim"), (a_optim, "a_optim"), (scheduler, "scheduler")):
             obj.load_state_dict(resume[key])
-        result = resume["result"]
+        result = SearchResult(**resume["result"])
     for epoch in range(len(result.history) + 1, settings.epochs + 1):
         start = time.perf_counter()
         weight_batches.set_epoch(epoch - 1)  # replays the right shuffle after a resume
@@ -102,7 +106,8 @@ def search(
             on_epoch_end(epoch, model)
         log.update(epoch=epoch, seconds=time.perf_counter() - start, genotype=model.genotype().to_string())
         result.history.append(log)
+        check_finite("weights", model.weights(), f"search epoch {epoch}")
         if save:
             save({"model": model.state_dict(), "w_optim": w_optim.state_dict(), "a_optim": a_optim.state_dict(),
-                  "scheduler": scheduler.state_dict(), "result": result})
+                  "scheduler": scheduler.state_dict(), "result": dataclasses.asdict(result)})
     return result
