@@ -1,5 +1,10 @@
-"""MAML over (theta, alpha) with ``torch.func``: the body of LAMANAS Algorithm 1 (its caption says Reptile,
-INCONSISTENCIES #1), for the cross-entropy loss or a fixed learned loss.
+"""LAMANAS Algorithm 1 (MAML over theta and alpha, its caption says Reptile, INCONSISTENCIES #1), with ``torch.func``.
+
+Kept with the tests, not in lib: the report describes Algorithm 1 but ran only Algorithm 2 (Reptile,
+``lib/experiments/lamanas.py``), and a MAML row over the supernet would need a task learner of its own (plain
+SGD on the whole support set, no temperature annealing, no Adam), so its numbers would not compare like for
+like with Table 1's rows. This file is the checked reference of Algorithm 1's meta-gradient (test_meta.py
+checks it against explicit autograd unrolling), for a reader who wants to build that row.
 
 Inner loop (Eq. 2, plain SGD): ``p <- p - lr_p * grad_p L(f(support_x; p), support_y)`` for K steps on the
 whole support set; meta-gradient: ``grad_p L(f(query_x; p_K), query_y)`` at the meta-parameters ``p``,
