@@ -177,6 +177,6 @@ def test_missing_diagnostics_show_as_not_recorded_and_missing_control_as_pending
     record = results.Record("lamanas", "k", dataclasses.asdict(smoke()), {"history": [{"epoch": 1}], "test_acc": 9.0},
                             {})
     movement = report.movement_table([record])
-    assert movement.loc[0, "phi from init (L2)"] == report.NOT_RECORDED
+    assert movement.loc[0, "alpha from init (L2)"] == report.NOT_RECORDED
     contribution = report.meta_learning_contribution(report.run_rows([record]))
     assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == 9.0

@@ -78,10 +78,10 @@ class Sweep:
     def for_profile(cls, profile: str, rows: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
                     authors_code: bool = True, authors_seeds: Sequence[int] | None = None, processes: int = 0,
                     **changes: Any) -> "Sweep":
-        """The profile's sweep: every row and the control (two rows at smoke), seeds [0] / [0, 1] / [0, 1, 2]
-        at smoke / cpu / paper, the authors' twins for the first seed, one process per core (one at smoke).
-        Each argument given replaces the profile's choice."""
-        rows = tuple(rows or (("baseline", "fnn-res-ip") if profile == "smoke" else ROWS))
+        """The profile's sweep: every row and the control (at smoke: baseline, fnn-res-ip and the control),
+        seeds [0] / [0, 1] / [0, 1, 2] at smoke / cpu / paper, the authors' twins for the first seed, one
+        process per core (one at smoke). Each argument given replaces the profile's choice."""
+        rows = tuple(rows or (("baseline", "fnn-res-ip", CONTROL) if profile == "smoke" else ROWS))
         unknown = sorted(set(rows) - set(ROWS))
         if unknown:
             raise ValueError(f"unknown row(s) {unknown}; choose from {list(ROWS)}")

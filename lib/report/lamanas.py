@@ -117,26 +117,22 @@ def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"]
     table = pd.DataFrame({"baseline (meta-trained)": pick("Baseline"), "no meta-training": pick("No meta-training")})
     table["difference"] = table["baseline (meta-trained)"] - table["no meta-training"]
-    return table.astype(object).where(table.notna(), "pending").rename_axis("seed").reset_index()
+    return table.round(2).astype(object).where(table.notna(), "pending").rename_axis("seed").reset_index()
 
 
-MOVEMENT = {"phi from init (L2)": "phi_distance_from_init", "alpha from init (L2)": "alpha_distance_from_init",
+MOVEMENT = {"phi from init (L2)": "phi_change_total", "alpha from init (L2)": "alpha_change_total",
             "alpha top-op / uniform": "alpha_top_op_ratio"}
 
 
 def movement_table(records: Iterable[Record]) -> pd.DataFrame:
-    """Per run: how far phi and alpha moved from their initialisation by the last meta-epoch, and the mean
-    top-op softmax weight relative to uniform (1.0 = uniform); "not recorded" for runs made before these
-    diagnostics existed. Shown in: book/lamanas_table1 ("How far phi and alpha move")."""
-    out = []
-    for record in records:
-        history = record.metrics.get("history") or [{}]
-        labels = row_of(record.config).labels()
-        code = "authors" if record.config["authors_code"] else "ours"
-        values = {name: history[-1].get(key, NOT_RECORDED) for name, key in MOVEMENT.items()}
-        out.append({**labels, "code": code, "seed": record.config["seed"], "meta-epochs": len(record.metrics.get("history", [])),
-                    **values})
-    return pd.DataFrame(out)
+    """Per run: how far phi and alpha moved from their initialisation by the end of meta-training, and the
+    mean top-op softmax weight relative to uniform (1.0 = uniform); "not recorded" for runs made before
+    a diagnostic existed. Shown in: book/lamanas_table1 ("How far phi and alpha move")."""
+    return pd.DataFrame([
+        {**row_of(r.config).labels(), "code": "authors" if r.config["authors_code"] else "ours",
+         "seed": r.config["seed"], "meta-epochs": len(r.metrics.get("history", [])),
+         **{name: r.metrics.get(key, NOT_RECORDED) for name, key in MOVEMENT.items()}}
+        for r in records])
 
 
 def row_name(labels: pd.Series) -> str:
