@@ -4,8 +4,8 @@
 
 Every HTML table output is read as rows of cell texts (the numbers as displayed); a table of OLD is
 matched with the first unmatched table of NEW that has the same header (after ``--rename``) and the same
-number of rows, and the two must be equal cell by cell. Prints each OLD table as "identical" or "DIFFERS"/"MISSING", then NEW's tables that match none;
-exits 1 if any OLD table differs or is missing.
+number of rows, and the two must be equal cell by cell. Prints each OLD table as "identical" or
+"DIFFERS"/"MISSING", then NEW's tables that match none; exits 1 if any OLD table differs or is missing.
 """
 
 import argparse

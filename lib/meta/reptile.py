@@ -1,7 +1,7 @@
 """Reptile meta-learning of (theta, alpha, phi): one meta-epoch of LAMANAS Algorithm 2 (caption swapped, #1).
 
-The whole algorithm, as named stages, is ``lib/experiments/lamanas.py:algorithm2``. One meta-epoch adapts ``meta_batch_size`` tasks (10, INCONSISTENCIES #11) with the task learner and
-moves each meta-parameter group towards the MEAN of its adapted values (#3; Algorithm 2 writes a sum):
+The whole algorithm, as named stages, is ``lib/experiments/lamanas.py:algorithm2``. One meta-epoch
+adapts ``meta_batch_size`` tasks (10, INCONSISTENCIES #11) with the task learner and moves each meta-parameter group towards the MEAN of its adapted values (#3; Algorithm 2 writes a sum):
 ``p <- p - lr * (p - mean_i p_i)``, an SGD step on the explicit gradient ``p - mean_i p_i``
 (STYLE pitfall 8: ``zero_grad()`` leaves ``grad = None``, so the gradient is assigned, never
 accumulated). Meta LRs: theta 1.0, alpha 0.6 (og_metanas), phi 0.001 (the code's value, constant; the
