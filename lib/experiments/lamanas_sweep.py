@@ -81,6 +81,7 @@ class Sweep:
         """The profile's sweep: every row and the control (at smoke: baseline, fnn-res-ip and the control),
         seeds [0] / [0, 1] / [0, 1, 2] at smoke / cpu / paper, the authors' twins for the first seed, one
         process per core (one at smoke). Each argument given replaces the profile's choice."""
+        LamanasConfig.for_profile(profile, **changes)  # unknown profiles, names and bad values fail before any run
         rows = tuple(rows or (("baseline", "fnn-res-ip", CONTROL) if profile == "smoke" else ROWS))
         unknown = sorted(set(rows) - set(ROWS))
         if unknown:
@@ -88,7 +89,6 @@ class Sweep:
         seeds = tuple(seeds or {"smoke": (0,), "cpu": (0, 1), "paper": (0, 1, 2)}[profile])
         twins = tuple(authors_seeds or seeds[:1]) if authors_code else ()
         processes = processes or (1 if profile == "smoke" else default_processes())
-        LamanasConfig.for_profile(profile, **changes)  # unknown names and bad values fail here, before any run
         return cls(profile, rows, seeds, twins, processes, dict(changes))
 
     def config(self, row: str = "baseline", seed: int = 0, authors_code: bool = False) -> LamanasConfig:
