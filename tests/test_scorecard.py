@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lib.pipeline import results
-from lib.experiments import lamanas, lamanas_tables, lnas
+from lib.experiments import lnas
+from lib.experiments.lamanas_sweep import Sweep
 from lib.report.compare import REPORTED_DIR
 from lib.pipeline.results import RunOutput
 from lib.report.scorecard import build, verdict
@@ -102,8 +103,7 @@ def test_lnas_claims_follow_the_cached_numbers(empty_cache):
 
 
 def _store_lamanas(row: str, seed: int, authors_code: bool, metrics: dict) -> None:
-    config = lambda **kw: lamanas.LamanasConfig.for_profile("smoke", **kw)
-    _store(lamanas_tables.row_config(config, lamanas_tables.ROWS[row], seed, authors_code), metrics)
+    _store(Sweep.for_profile("smoke").config(row, seed, authors_code), metrics)
 
 
 def _lamanas_metrics(test: float, train: float) -> dict:
