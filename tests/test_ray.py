@@ -25,7 +25,7 @@ ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers do no
 def smoke_rows() -> list:
     """Two rows of LNAS Table 1 (Variant 2) and two of LAMANAS Table 1, at the smoke profile."""
     lnas_rows = [(lnas.LnasConfig.for_profile("smoke", variant="v2", sparsity=p), lnas.run) for p in (0.25, 0.5)]
-    lamanas_rows = [(lamanas.LamanasConfig.for_profile("smoke", **row), lamanas.run)
+    lamanas_rows = [(lamanas.LamanasConfig.for_profile("smoke", **row), lamanas.algorithm2)
                     for row in ({"loss": "ce"}, {"loss": "fnn", "residual": True, "proxy": "mse"})]
     return lnas_rows + lamanas_rows
 

@@ -162,7 +162,7 @@ def test_every_experiment_of_lib_has_an_entry_with_a_run_function():
              for line in text.splitlines() if line.strip().startswith('experiment: str = "')}
     assert names <= set(fingerprint.ENTRY), f"add {names - set(fingerprint.ENTRY)} to fingerprint.ENTRY"
     for experiment, module in fingerprint.ENTRY.items():
-        assert "\ndef run(" in tree.files[tree.module_file(module)]
+        assert ") -> RunOutput:" in tree.files[tree.module_file(module)], f"{module} defines no run function"
         assert not any(p.startswith(fingerprint.EXCLUDED) for p in fingerprint.sources(tree, experiment))
 
 
