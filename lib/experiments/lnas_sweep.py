@@ -5,13 +5,14 @@ A notebook names its rows and passes its parameters: ``Sweep.for_profile(profile
 Rows whose search other rows reuse (the baseline, Variant 2) run first.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from statistics import fmean
 from typing import Any, Callable, Mapping, Sequence
 
-from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2
+from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2, search_cost
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.lnas import SPARSITIES, VARIANTS, LnasConfig
+from lib.experiments.search_cost import SearchCostConfig
 from lib.pipeline import results
 from lib.pipeline.results import Record
 from lib.pipeline.runner import default_processes, run_all
@@ -106,3 +107,11 @@ class Sweep:
         """The records of ``rows`` x ``seeds`` already cached; nothing runs (the scorecard reads the cache so)."""
         found = [results.stored(cfg) for cfg, _ in self.jobs(self.rows, self.seeds)]
         return [r for r in found if r is not None]
+
+    def step_costs(self, steps: int, force: bool = False) -> list[Record]:
+        """LNAS Sec. 5.3: one search-step measurement per sparsity and one of the unpruned supernet, in turn."""
+        names = {f.name for f in fields(SearchCostConfig)}
+        settings = {k: v for k, v in self.settings.items() if k in names}
+        configs = [SearchCostConfig.for_profile(self.profile, **settings, steps=steps, sparsity=p)
+                   for p in (0.0, *self.sparsities)]
+        return [results.cached(cfg, search_cost.run, force=force) for cfg in configs]

@@ -20,7 +20,7 @@ from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.lnas import VARIANTS
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.profiles import reductions
-from lib.experiments.search_diagnostics import near_uniform, top_over_uniform
+from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
 from lib.report import compare
 
@@ -43,8 +43,8 @@ def search_summary(record: Record) -> float:
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
 
 
-def row(record: Record) -> dict[str, Any]:
-    """One table row of metrics for one run."""
+def row(record: Record, search: Record | None = None) -> dict[str, Any]:
+    """One table row of metrics for one run; ``search``: the run whose search it reused, if any."""
     cfg, m = record.config, record.metrics
     variant = row_of(record)
     return {
@@ -55,13 +55,15 @@ def row(record: Record) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
+        "search_top_over_uniform": search_summary(search or record),
         "record": record,
     }
 
 
 def rows(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per record (columns of :func:`row`), in the records' order."""
-    return pd.DataFrame([row(r) for r in records])
+    """One row per record (columns of :func:`row`), in the records' order; a reused search is looked up among ``records``."""
+    by_name = {f"{r.experiment}/{r.key}": r for r in records}
+    return pd.DataFrame([row(r, by_name.get(r.metrics.get("searched_by", ""))) for r in records])
 
 
 def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +73,7 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     out = grouped.mean(numeric_only=True)
     out.insert(0, "seeds", grouped.size())
     out.insert(3, "val_acc_final_std", grouped["val_acc_final"].std())
+    out["search near uniform"] = out["search_top_over_uniform"] < NEAR_UNIFORM
     return out.reset_index()
 
 
@@ -84,6 +87,9 @@ def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
     table["ticket (ours)"] = ["ticket" if len(baseline_ours) and v >= baseline_ours.iloc[0] else ""
                               for v in table["val @ final (ours)"]]
     table.loc[table["variant"] == "Baseline", ["ticket (report)", "ticket (ours)"]] = ""
+    near = summary.set_index(["variant", "sparsity"])["search near uniform"]
+    keys = zip(table["variant"], table["sparsity"])
+    table["search (ours)"] = ["near uniform" if near.get(key, False) else "" for key in keys]
     return table
 
 
