@@ -86,7 +86,11 @@ class Sweep:
         return jobs
 
     def _run(self, jobs: list[Job], force: bool, desc: str) -> list[Record]:
-        return run_all(jobs, self.processes, force, desc=desc) if jobs else []
+        """Records of ``jobs`` in order; only the missing ones (all with ``force``) go to the runner's processes."""
+        found = [None if force else results.stored(cfg) for cfg, _ in jobs]
+        missing = [job for job, record in zip(jobs, found) if record is None]
+        ran = iter(run_all(missing, self.processes, force, desc=desc) if missing else [])
+        return [record or next(ran) for record in found]
 
     def run(self, force: bool = False) -> list[Record]:
         """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds."""
