@@ -52,6 +52,7 @@ def _row_name(row: pd.Series) -> str:
 
 
 def table_rows(ev: LnasEvidence) -> list[dict]:
+    """One scorecard row per cell of the report's Table 1. Shown in: book/scorecard."""
     theirs = report.reported_table1()
     return cells(theirs, ev.rows, ["variant", "sparsity"], COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name)
 
