@@ -16,8 +16,17 @@ from lib.experiments.profiles import PROFILES
 CIFAR_TRAIN, CIFAR_TEST = 50000, 10000
 
 
+class Checked:
+    """A settings group that checks every field against its ``RULES`` when it is made."""
+
+    RULES: ClassVar[dict[str, Rule]] = {}
+
+    def __post_init__(self) -> None:
+        check(self, self.RULES)
+
+
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(Checked):
     """Which images: the dataset, the image side, and the size of each split (see ``stages.load_splits``)."""
 
     dataset: str = "cifar10"  # "synthetic": random images for the smoke profile
@@ -32,14 +41,14 @@ class DataConfig:
         "n_search": at_least(1), "n_train": at_least(1), "n_test": between(1, CIFAR_TEST)}
 
     def __post_init__(self) -> None:
-        check(self, self.RULES)
+        super().__post_init__()
         if self.n_val + 2 * self.n_search > CIFAR_TRAIN or self.n_val + self.n_train > CIFAR_TRAIN:
             raise ConfigError(f"DataConfig: n_val + 2 * n_search ({self.n_val + 2 * self.n_search}) and n_val + n_train "
                               f"({self.n_val + self.n_train}) must fit in the {CIFAR_TRAIN:,} training images")
 
 
 @dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(Checked):
     """The DARTS search: space, supernet size, epochs, batch, and first- or second-order alpha gradients."""
 
     space: str = "darts"
@@ -54,12 +63,9 @@ class SearchConfig:
         "space": one_of(*SEARCH_SPACES), "n_nodes": at_least(1), "C": at_least(1), "cells": at_least(1),
         "epochs": at_least(1), "batch": at_least(2), "order": one_of("first", "second")}
 
-    def __post_init__(self) -> None:
-        check(self, self.RULES)
-
 
 @dataclass(frozen=True)
-class TrainingConfig:
+class TrainingConfig(Checked):
     """Retraining the derived network: its size, epochs (the middle one is the report's "epoch 10"), batch."""
 
     C: int = 16
@@ -71,12 +77,9 @@ class TrainingConfig:
     RULES: ClassVar[dict[str, Rule]] = {"C": at_least(1), "cells": at_least(1), "epochs": at_least(2),
                                         "batch": at_least(2)}
 
-    def __post_init__(self) -> None:
-        check(self, self.RULES)
-
 
 @dataclass(frozen=True)
-class SgdConfig:
+class SgdConfig(Checked):
     """The weight optimiser of the search and of retraining (LNAS Sec. 5.1: lr 0.025, momentum 0.9, wd 3e-4)."""
 
     lr: float = 0.025
@@ -85,9 +88,6 @@ class SgdConfig:
 
     RULES: ClassVar[dict[str, Rule]] = {"lr": positive(), "momentum": between(0, 1, high_open=True),
                                         "weight_decay": at_least(0)}
-
-    def __post_init__(self) -> None:
-        check(self, self.RULES)
 
 
 @dataclass(frozen=True)

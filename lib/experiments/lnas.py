@@ -16,8 +16,8 @@ from typing import Any, Callable, ClassVar
 from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
 from lib.experiments import darts_cifar10
-from lib.experiments.cifar_config import CifarConfig
-from lib.experiments.checks import ConfigError, Rule, at_least, between, check, one_of
+from lib.experiments.cifar_config import CifarConfig, Checked
+from lib.experiments.checks import ConfigError, Rule, at_least, between, one_of
 from lib.experiments.darts_cifar10 import DartsCifarConfig
 from lib.experiments.profiles import for_profile
 from lib.experiments.stages import RunContext, Trained, derived_network, train_stage, training_metrics
@@ -31,7 +31,7 @@ PROFILES = darts_cifar10.PROFILES  # every LNAS row runs at the baseline's setti
 
 
 @dataclass(frozen=True)
-class PruningConfig:
+class PruningConfig(Checked):
     """How weights (Variant 1) and paths (Variant 2) are pruned; ``weight_rounds > 1`` is Algorithm 1."""
 
     weight_rounds: int = 1
@@ -40,9 +40,6 @@ class PruningConfig:
 
     RULES: ClassVar[dict[str, Rule]] = {"weight_rounds": at_least(1), "weight_scope": one_of(*weights.SCOPES),
                                         "path_scope": one_of(*paths.SCOPES)}
-
-    def __post_init__(self) -> None:
-        check(self, self.RULES)
 
 
 @dataclass(frozen=True)
