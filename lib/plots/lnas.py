@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
@@ -158,6 +159,7 @@ def search_diagnostics(records: Sequence[Record]) -> Figure:
     ax.axhline(1.0, color="0.5", lw=0.8)
     ax.axhline(NEAR_UNIFORM, color="tab:red", ls="--", lw=1, label=f"near-uniform threshold ({NEAR_UNIFORM:g}x)")
     ax.set(xlabel="search epoch", ylabel="top-op weight / uniform (1 = uniform)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if missing:
         ax.set_title(f"per-epoch diagnostics not recorded for {len(missing)} run(s) made before they existed", fontsize=8)
     ax.legend(fontsize=7)
