@@ -4,7 +4,6 @@ import pytest
 import torch
 from torch import nn
 
-from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
 from lib.darts.flops import FlopsReport, count_macs, count_params, flops_report, layer_macs
 from lib.darts.published import DARTS_V2
