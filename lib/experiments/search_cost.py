@@ -12,7 +12,7 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -21,21 +21,25 @@ from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.pipeline.device import resolve_device
-from lib.experiments.darts_cifar10 import DartsCifarConfig
-from lib.experiments.lnas import PROFILES
+from lib.experiments.cifar_config import CifarConfig
+from lib.experiments.checks import Rule, at_least, between, one_of
+from lib.experiments.darts_cifar10 import PROFILES
 from lib.experiments.profiles import for_profile
 from lib.pruning.paths import path_sparsity, prune_paths_to_sparsity
 from lib.pipeline.results import RunOutput
 
 
 @dataclass(frozen=True)
-class SearchCostConfig(DartsCifarConfig):
+class SearchCostConfig(CifarConfig):
     """The profile's search network and batch, at one path sparsity, timed over ``steps`` steps."""
 
     experiment: str = "lnas_search_cost"
     sparsity: float = 0.0
     steps: int = 10
     warmup: int = 2
+
+    RULES: ClassVar[dict[str, Rule]] = {**CifarConfig.RULES, "experiment": one_of("lnas_search_cost"),
+                                        "sparsity": between(0, 1, high_open=True), "steps": at_least(1), "warmup": at_least(0)}
 
     @classmethod
     def for_profile(cls, profile: str, **overrides: Any) -> "SearchCostConfig":
@@ -51,20 +55,21 @@ def _measure(cfg: SearchCostConfig) -> dict[str, Any]:
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
-    spec = SearchSpec(space=cfg.space, C=cfg.search_C, n_classes=10, n_cells=cfg.search_cells, n_nodes=cfg.n_nodes)
+    search, sgd = cfg.search, cfg.sgd
+    spec = SearchSpec(space=search.space, C=search.C, n_classes=10, n_cells=search.cells, n_nodes=search.n_nodes)
     net = SearchNetwork(spec).to(device)
     masks, shortfall = prune_paths_to_sparsity(net, cfg.sparsity)
     for cell_type, mask in masks.items():
         net.set_path_mask(cell_type, mask.to(device))
-    x = torch.randn(cfg.search_batch, 3, cfg.image_size, cfg.image_size, device=device)
-    y = torch.randint(0, 10, (cfg.search_batch,), device=device)
+    x = torch.randn(search.batch, 3, cfg.data.image_size, cfg.data.image_size, device=device)
+    y = torch.randint(0, 10, (search.batch,), device=device)
     architect = Architect(net, lambda m, a, b: nn.functional.cross_entropy(m(a), b))
-    optimizer = torch.optim.SGD(net.weights(), cfg.lr, momentum=cfg.momentum)
+    optimizer = torch.optim.SGD(net.weights(), sgd.lr, momentum=sgd.momentum)
     before = _rss_mb()
     seconds = []
     for step in range(cfg.warmup + cfg.steps):
         start = time.perf_counter()
-        architect.step((x, y), (x, y), lr=cfg.lr, weight_decay=cfg.weight_decay, order=cfg.order)
+        architect.step((x, y), (x, y), lr=sgd.lr, weight_decay=sgd.weight_decay, order=search.order)
         optimizer.zero_grad(set_to_none=True)
         nn.functional.cross_entropy(net(x), y).backward()
         optimizer.step()

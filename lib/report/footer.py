@@ -1,7 +1,8 @@
-"""A one-line source under every table and figure: notebook cell, parameters, commit, data, device, time.
+"""Where every table and figure comes from: one API for the whole book.
 
-``Source(notebook, globals())`` is made once per notebook; ``source.show(obj, records)`` displays a table
-or figure and, under it, where it came from. The cell link points at the ``cell-<n>`` anchor that the
+``source = Source(notebook, globals())`` is made once per notebook; ``source.show(obj, records)`` displays a
+table or figure with a one-line source under it (notebook cell, parameters, commit, data, device, time),
+and ``source.provenance(records)`` ends the notebook with one line per run. The cell link points at the ``cell-<n>`` anchor that the
 book's ``cell_anchors`` extension gives every executed code cell (``n`` is its execution count).
 """
 
@@ -25,6 +26,23 @@ def current_cell() -> int | None:
 
 def _unique(values: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(values)) or "-"
+
+
+def run_line(record: Record) -> str:
+    """One run: key, profile and seed, commit, data and checksum, device, torch, wall time and date."""
+    p, data = record.provenance, record.provenance["data"]
+    return (f"run `{record.key}` ({record.config.get('profile', '?')}, seed {record.config.get('seed', '?')}): "
+            f"commit `{p['git']['commit'][:10]}`{' (lib edited)' if p['git']['lib_dirty'] else ''}, "
+            f"data {data.get('name')} [{data.get('kind')}] sha256 `{str(data.get('checksum'))[:12]}`, "
+            f"{p['hardware']['device']} ({p['hardware']['cpu_count']} cores, {p['hardware']['torch_threads']} threads), "
+            f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}")
+
+
+def provenance_markdown(records: Sequence[Record]) -> str:
+    """A markdown list of the runs behind a notebook (a line saying so when there are none)."""
+    if not records:
+        return "**Provenance**\n\nNo run record: nothing here was computed from a cached run."
+    return "**Provenance**\n\n" + "\n".join(f"- {run_line(r)}" for r in records)
 
 
 def runs_summary(records: Sequence[Record]) -> str:
@@ -71,6 +89,10 @@ class Source:
         where = f"[cell {cell}](#cell-{cell}) of " if cell is not None else ""
         return Markdown(f"<small>Source: {where}`notebooks/{self.notebook}.ipynb` ({self.parameters()}); "
                         f"{runs_summary(records)}.</small>")
+
+    def provenance(self, records: Sequence[Record]) -> None:
+        """Display one line per run behind the notebook (its closing section)."""
+        display(Markdown(provenance_markdown(records)))
 
     def show(self, obj: Any, records: Sequence[Record] = ()) -> None:
         """Display a table or figure with its source line under it (a figure is closed, so it shows once)."""
