@@ -13,7 +13,7 @@ import torch
 ray = pytest.importorskip("ray")
 
 from conftest import without_timing
-from lib.experiments import lamanas, lnas
+from lib.experiments import lamanas, lnas, lnas_variant2
 from lib.pipeline import results
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.results import RunOutput
@@ -24,7 +24,8 @@ ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers do no
 
 def smoke_rows() -> list:
     """Two rows of LNAS Table 1 (Variant 2) and two of LAMANAS Table 1, at the smoke profile."""
-    lnas_rows = [(lnas.LnasConfig.for_profile("smoke", variant="v2", sparsity=p), lnas.run) for p in (0.25, 0.5)]
+    lnas_rows = [(lnas.LnasConfig.for_profile("smoke", variant="variant2", sparsity=p), lnas_variant2.run)
+                 for p in (0.25, 0.5)]
     lamanas_rows = [(lamanas.LamanasConfig.for_profile("smoke", **row), lamanas.algorithm2)
                     for row in ({"loss": "ce"}, {"loss": "fnn", "residual": True, "proxy": "mse"})]
     return lnas_rows + lamanas_rows

@@ -30,10 +30,10 @@ from typing import Any, Mapping
 
 import papermill
 
+from lib.experiments.profiles import PROFILES
 from lib.pipeline.provenance import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-PROFILES = ("smoke", "cpu", "paper")
 
 
 def notebook_path(notebook: str, root: Path = NOTEBOOK_DIR) -> Path:
