@@ -88,22 +88,6 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
-    """The report's Table 1 next to our means, with a winning-ticket mark for both (final acc >= baseline)."""
-    theirs = reported_table1()
-    table = compare.compare(summary, theirs, on=["variant", "sparsity"], metrics=METRICS)
-    baseline_ours = summary.loc[summary["variant"] == "Baseline", "val_acc_final"]
-    baseline_theirs = theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]
-    table["ticket (report)"] = ["ticket" if v >= baseline_theirs else "" for v in table["val @ final (report)"]]
-    table["ticket (ours)"] = ["ticket" if len(baseline_ours) and v >= baseline_ours.iloc[0] else ""
-                              for v in table["val @ final (ours)"]]
-    table.loc[table["variant"] == "Baseline", ["ticket (report)", "ticket (ours)"]] = ""
-    near = summary.set_index(["variant", "sparsity"])["search near uniform"]
-    keys = zip(table["variant"], table["sparsity"])
-    table["search (ours)"] = ["near uniform" if near.get(key, False) else "" for key in keys]
-    return table
-
-
 @dataclass
 class Table1:
     """LNAS Table 1: the report next to ours with intervals (``comparison`` shown, ``data`` for the CSV), our
@@ -233,6 +217,12 @@ def rank_agreement(data: pd.DataFrame, columns: Mapping[str, str] | None = None)
     return pd.DataFrame(out)
 
 
+def _cited(authors: str) -> str:
+    """"Liu et al." / "Li & Talwalkar" from a comma-separated author list."""
+    names = [a.strip().split()[-1] for a in authors.replace(" and ", ", ").split(",") if a.strip()]
+    return " & ".join(names) if len(names) <= 2 else f"{names[0]} et al."
+
+
 def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> pd.DataFrame:
     """Published numbers of ``benchmark`` (data/reported/anchors.json) with their citation, shown greyed under
     a table; ``secondary``: anchor ids marked so (e.g. a number the book could not check in the paper).
@@ -242,7 +232,7 @@ def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> p
         "published": table["method"], "metric": table["metric"],
         "value": [f"{v:g} ± {s:g} {u}" if pd.notna(s) else f"{v:g} {u}"
                   for v, s, u in zip(table["value"], table["spread"], table["unit"])],
-        "source": [f"{a.split(',')[0].split()[-1]} et al., {v} (arXiv {x}), {t}" + (f", p. {p}" if pd.notna(p) else "")
+        "source": [f"{_cited(a)}, {v} (arXiv {x}), {t}" + (f", p. {p}" if pd.notna(p) else "")
                    for a, v, x, t, p in zip(table["authors"], table["venue"], table["arxiv"], table["table"], table["page"])],
         "citation key": table["source"],
         "standing": ["secondary" if i in secondary else "" for i in table["id"]],
