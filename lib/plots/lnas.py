@@ -93,16 +93,23 @@ def plot_step_costs(cost: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_generalized(comparison: pd.DataFrame) -> Figure:
-    """Final validation accuracy against sparsity for the two variants and Algorithm 3.
+def plot_generalized(data: pd.DataFrame) -> Figure:
+    """Final validation accuracy against sparsity for the two variants and Algorithm 3: means over seeds with
+    95% t-interval bars, the baseline's mean as a line with its band.
 
-    ``comparison``: :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
+    ``data``: the numeric table of :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
     """
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for column in [c for c in comparison.columns if c.startswith("val_acc_final (")]:
-        ax.plot(comparison["sparsity"], comparison[column], marker="o", label=column.split("(")[1].rstrip(")"))
-    if "baseline val_acc_final" in comparison:
-        ax.axhline(comparison["baseline val_acc_final"].iloc[0], color="black", ls="--", lw=1, label="baseline")
+    for variant in [v for v in COLOURS if (data["variant"] == v).any()]:
+        rows = data[data["variant"] == variant].sort_values("sparsity")
+        mean = rows["val_acc_final"].astype(float)
+        errors = [(mean - rows["val_acc_final_low"].astype(float)).fillna(0), (rows["val_acc_final_high"].astype(float) - mean).fillna(0)]
+        ax.errorbar(rows["sparsity"].astype(float), mean, yerr=errors, marker="o", capsize=3, color=COLOURS[variant], label=variant)
+    base = data[data["variant"] == "Baseline"]
+    if len(base):
+        ax.axhline(float(base["val_acc_final"].iloc[0]), color="black", ls="--", lw=1, label="baseline")
+        if pd.notna(base["val_acc_final_low"].iloc[0]):
+            ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -309,24 +309,29 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
     return table
 
 
-def generalized_comparison(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Per sparsity: final validation and test accuracy and FLOPs of Variant 1, Variant 2 and Algorithm 3.
+def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
+    same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's. Returns (shown, numeric long
+    table for the CSV and the figure).
 
     Shown in: book/lnas_generalized.
     """
-    pruned = per_run[per_run["variant"] != "Baseline"]
-    wide = pruned.pivot_table(index="sparsity", columns="variant", values=["val_acc_final", "test_acc", "flops_M"])
-    order = [(metric, v) for metric in ("flops_M", "test_acc", "val_acc_final") for v in VARIANTS.values()]
-    wide = wide[[c for c in order if c in wide.columns]]
-    wide.columns = [f"{metric} ({variant})" for metric, variant in wide.columns]
-    wide = wide.reset_index()
-    if "val_acc_final (Algorithm 3)" in wide and {"val_acc_final (Variant 1)", "val_acc_final (Variant 2)"} <= set(wide):
-        others = wide[["val_acc_final (Variant 1)", "val_acc_final (Variant 2)"]].max(axis=1)
-        wide["beats both"] = wide["val_acc_final (Algorithm 3)"] > others
-    baseline = per_run.loc[per_run["variant"] == "Baseline", "val_acc_final"]
-    if len(baseline):
-        wide["baseline val_acc_final"] = float(baseline.iloc[0])
-    return wide
+    values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
+    data = [{"variant": key[0], "sparsity": key[1],
+             "seeds": ";".join(str(s) for s in sorted(values["val_acc_final"][key])),
+             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}))).items()}}
+            for key in (values.get("val_acc_final") or {})]
+    data = pd.DataFrame(data)
+    if data.empty:
+        return data, data
+    pruned = data[data["variant"] != "Baseline"].copy()
+    pruned["cell"] = [f"{by_seed.text(by_seed.from_columns(r, 'val_acc_final'))}" for _, r in pruned.iterrows()]
+    shown = pruned.pivot(index="sparsity", columns="variant", values="cell")
+    shown = shown[[v for v in VARIANTS.values() if v in shown.columns]].add_prefix("val @ final: ").reset_index()
+    base = data[data["variant"] == "Baseline"]
+    if len(base):
+        shown["baseline val @ final"] = by_seed.text(by_seed.from_columns(base.iloc[0], "val_acc_final"))
+    return shown, data
 
 
 def baseline_comparison(record: Record) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from lib.pipeline.results import Record
 from lib.report import lnas as lnas_report, rules
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
-from lib.report.scorecard.verdict import STATUSES
+from lib.report.scorecard.verdict import STATUSES  # noqa: F401 (the notebook reads build.STATUSES)
 
 COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "authors' code", "profile"]
 
@@ -116,7 +116,7 @@ def scope(card: Scorecard) -> str:
     return (f"At the {profile} profile the cached runs give each LNAS row {_seed_range(ln_seeds)} and each LAMANAS row "
             f"{_seed_range(la_seeds)}, so they can test the direction of a difference only where a row has two or more "
             f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
-            f"{near} of the {len(ratios)} LNAS searches behind these rows ended near uniform (top op below "
+            f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
             f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
             f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks, so their accuracies carry wide "
             f"task intervals.")
@@ -151,3 +151,46 @@ def counts(card: pd.DataFrame) -> pd.DataFrame:
     table.loc["both"] = table.sum()
     table["total"] = table.sum(axis=1)
     return table
+
+
+def _range(values: list[float], digits: int = 3) -> str:
+    return "none cached" if not values else f"{min(values):.{digits}g}" if min(values) == max(values) else \
+        f"{min(values):.{digits}g} to {max(values):.{digits}g}"
+
+
+def scale(card: Scorecard) -> str:
+    """What scale the cached runs are at, read from their configs (markdown). Shown in: book/scorecard."""
+    ln = [r.config for r in card.lnas_evidence.runs if "training" in r.config]
+    la = [r.config for r in card.lamanas_evidence.records]
+    parts = []
+    if ln:
+        c = ln[0]
+        parts.append(f"LNAS: {c['data'].get('n_train')} training images, search {c['search']['epochs']} epochs at C={c['search']['C']} "
+                     f"with {c['search']['cells']} cells, training {c['training']['epochs']} epochs at C={c['training']['C']} "
+                     f"(the report: 20 epochs on the full CIFAR-10)")
+    if la:
+        c = la[0]
+        parts.append(f"LAMANAS: {c['reptile']['meta_epochs']} meta-epochs, supernet C={c['supernet']['C']}, "
+                     f"{c['meta_test']['tasks']} meta-test tasks of {c['data']['ways']}-way {c['data']['shots_test']}-shot per run")
+    return "; ".join(parts) or "no run is cached at this profile"
+
+
+def findings(card: Scorecard) -> list[str]:
+    """The findings that matter most to a reader of the reports, each with the number the cache gives
+    (markdown lines). Shown in: book/scorecard (its summary)."""
+    la = card.lamanas_evidence.records
+    moved = lambda authors: [float(r.metrics["phi_change_total"]) for r in la if r.status == "ok"
+                             and r.config["authors_code"] == authors and r.config["loss"] != "ce"
+                             and r.metrics.get("phi_change_total") is not None]
+    costs = card.lnas_evidence.step_costs
+    pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
+    return [
+        f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
+        f"runs phi moved by {_range(moved(True))} (L2) from its initialisation; with the update, by {_range(moved(False))}.",
+        "**The inner-product proxy gives phi no gradient in the authors' code (#21):** the proxy's logits are detached, "
+        "so the proxy column of Table 1 cannot reflect a learned loss there.",
+        "**The authors' log holds no LSTM run and no baseline run (#28):** the report's best rows and its reference "
+        "row have no run behind them in what the authors published.",
+        f"**Variant 2's search is cheaper, not 2.6x slower (L11):** a pruned search step costs {_range(pruned, 2)} times an "
+        f"unpruned DARTS step here (pruned paths are not computed).",
+    ]
