@@ -64,6 +64,30 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     assert per_run["variant"].tolist() == ["Baseline", "Variant 1", "Variant 2"]
     assert per_run["search_top_over_uniform"].tolist() == pytest.approx([1.0, 1.0, 2.8])
     table = lnas.table1([base, v1, v2]).comparison.set_index(["variant", "sparsity"])
-    assert table.loc[("Variant 1", 0.5), "search (ours)"] == "near uniform" and table.loc[("Variant 2", 0.5), "search (ours)"] == ""
+    assert table.loc[("Variant 1", 0.5), "search"] == "near uniform" and table.loc[("Variant 2", 0.5), "search"] == ""
     assert lnas.search_times(per_run)["V2 / baseline"].tolist() == [0.5]
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
+
+
+def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
+    import dataclasses
+
+    from lib.experiments.lnas_sweep import Sweep
+    from lib.report import lnas
+
+    sweep = Sweep.for_profile("smoke", ["baseline", "variant2", "random"], seeds=[0, 1, 2], sparsities=[0.5])
+    base = [_lnas_record("darts_cifar10", f"b{s}", {"seed": s}, {"val_acc_final": 40.0 + s}) for s in range(3)]
+    v2 = [_lnas_record("lnas", f"v{s}", {"seed": s, "variant": "variant2", "sparsity": 0.5},
+                       {"val_acc_final": 42.0 + s + 0.1 * s * s}) for s in range(2)]
+    diverged = dataclasses.replace(_lnas_record("lnas", "v2", {"seed": 2, "variant": "variant2", "sparsity": 0.5}, {}),
+                                   metrics={"diverged": {"where": "search", "what": "nan"}}, status="diverged")
+    pending = [c for c in sweep.pending() if c.experiment == "random_architecture"]
+    table = lnas.table1(base + v2 + [diverged], pending)
+    shown = table.comparison.set_index(["variant", "sparsity"])
+    assert shown.loc[("Baseline", "N/A"), "val @ final (ours)"].startswith("41.00 [") and "(n=3)" in shown.loc[("Baseline", "N/A"), "val @ final (ours)"]
+    assert shown.loc[("Variant 2", 0.5), "runs"] == "n=2; 1 diverged"
+    assert shown.loc[("Variant 2", 0.5), "Δ final vs baseline (ours)"].endswith("(n=2)")
+    assert shown.loc[("Variant 2", 0.25), "val @ final (ours)"] == "not run"  # not requested by this sweep
+    assert shown.loc[("Random architecture", "N/A"), "val @ final (ours)"] == "pending"
+    assert {"seeds", "val_acc_final_low", "val_acc_final_high"} <= set(table.data.columns)
+    assert table.random.loc[0, "status"] == "not testable"

@@ -111,3 +111,7 @@ class Sweep:
         """The jobs whose records are already cached; nothing runs (the scorecard reads the cache this way)."""
         found = [results.stored(cfg) for cfg, _ in self.jobs()]
         return [r for r in found if r is not None]
+
+    def pending(self) -> list[LamanasConfig]:
+        """The jobs' configs not in the cache (shown as "pending"; nothing runs)."""
+        return [cfg for cfg, _ in self.jobs() if results.stored(cfg) is None]

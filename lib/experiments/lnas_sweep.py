@@ -1,7 +1,9 @@
 """Which LNAS runs a chapter needs at a profile: rows, seeds, sparsities and processes, decided here.
 
 A notebook names its rows and passes its parameters: ``Sweep.for_profile(profile, rows, ...).run()`` runs
-(or loads) every record. Rows are ``"baseline"`` and the keys of :data:`lib.experiments.lnas.VARIANTS`.
+(or loads) every record; ``stored()`` only loads, and ``pending()`` lists what was requested but not run.
+Rows are ``"baseline"``, the keys of :data:`lib.experiments.lnas.VARIANTS` and ``"random"`` (the
+random-architecture control: :data:`SAMPLES` sampled genotypes trained with the baseline's recipe and seeds).
 Rows whose search other rows reuse (the baseline, Variant 2) run first.
 """
 
@@ -9,32 +11,36 @@ from dataclasses import dataclass, field, fields
 from statistics import fmean
 from typing import Any, Callable, Mapping, Sequence
 
-from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2, search_cost
+from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2, random_architecture, search_cost
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.lnas import SPARSITIES, VARIANTS, LnasConfig
+from lib.experiments.random_architecture import SAMPLES, RandomArchitectureConfig
 from lib.experiments.search_cost import SearchCostConfig
 from lib.pipeline import results
 from lib.pipeline.results import Record
 from lib.pipeline.runner import default_processes, run_all
 
-ROWS = ("baseline", *VARIANTS)
+RANDOM = "random"
+ROWS = ("baseline", *VARIANTS, RANDOM)
 RUNS: dict[str, Callable] = {"baseline": darts_cifar10.run, "variant1": lnas_variant1.run,
-                             "variant2": lnas_variant2.run, "algorithm3": lnas_algorithm3.run}
+                             "variant2": lnas_variant2.run, "algorithm3": lnas_algorithm3.run,
+                             RANDOM: random_architecture.run}
 SEARCHES = ("baseline", "variant2")  # rows whose search the other rows reuse
 SMOKE_SPARSITIES = (0.5, 0.95)
 Job = tuple[CifarConfig, Callable]
 
 
-def row_of(record: Record) -> str:
-    """The row a record belongs to: ``"baseline"`` or its LNAS variant."""
-    return record.config["variant"] if record.experiment == "lnas" else "baseline"
+def row_of(record: Record | CifarConfig) -> str:
+    """The row a record (or a config) belongs to: ``"baseline"``, its LNAS variant, or ``"random"``."""
+    variant = record.config.get("variant") if isinstance(record, Record) else getattr(record, "variant", None)
+    return {"lnas": variant, "random_architecture": RANDOM}.get(record.experiment, "baseline")
 
 
 def best_and_worst(records: Sequence[Record]) -> list[tuple[str, float]]:
     """The pruned (variant, sparsity) rows with the best and the worst mean final validation accuracy."""
     finals: dict[tuple[str, float], list[float]] = {}
     for r in records:
-        if row_of(r) != "baseline":
+        if row_of(r) not in ("baseline", RANDOM) and r.status == "ok":
             finals.setdefault((row_of(r), r.config["sparsity"]), []).append(r.metrics["val_acc_final"])
     means = {key: fmean(values) for key, values in sorted(finals.items())}
     return [max(means, key=means.__getitem__), min(means, key=means.__getitem__)]
@@ -71,18 +77,22 @@ class Sweep:
         extra = tuple(s for s in extra_seeds if s not in seeds)
         return cls(profile, tuple(rows), tuple(seeds), sparsities, extra, processes, {**(overrides or {}), "device": device})
 
-    def config(self, row: str = "variant1", sparsity: float = 0.5, seed: int = 0) -> CifarConfig:
-        """The config of one run (the baseline's has no variant and no sparsity)."""
-        variant = "variant1" if row == "baseline" else row
+    def config(self, row: str = "variant1", sparsity: float = 0.5, seed: int = 0, sample: int = 0) -> CifarConfig:
+        """The config of one run (the baseline's has no variant and no sparsity; the random row's a ``sample``)."""
+        variant = row if row in VARIANTS else "variant1"
         cfg = LnasConfig.for_profile(self.profile, **{**self.settings, "variant": variant, "sparsity": sparsity, "seed": seed})
+        if row == RANDOM:
+            shared = {f.name: getattr(cfg, f.name) for f in fields(CifarConfig) if f.name != "experiment"}
+            return RandomArchitectureConfig(**shared, sample=sample)
         return cfg.baseline() if row == "baseline" else cfg
 
     def jobs(self, rows: Sequence[str], seeds: Sequence[int]) -> list[Job]:
-        """Per seed: the baseline (if among ``rows``), then each variant of ``rows`` at every sparsity."""
+        """Per seed: the baseline (if among ``rows``), each variant of ``rows`` at every sparsity, the random samples."""
         jobs: list[Job] = []
         for seed in seeds:
             jobs += [(self.config("baseline", seed=seed), RUNS["baseline"])] if "baseline" in rows else []
-            jobs += [(self.config(row, p, seed), RUNS[row]) for row in rows if row != "baseline" for p in self.sparsities]
+            jobs += [(self.config(row, p, seed), RUNS[row]) for row in rows if row in VARIANTS for p in self.sparsities]
+            jobs += [(self.config(RANDOM, seed=seed, sample=k), RUNS[RANDOM]) for k in SAMPLES] if RANDOM in rows else []
         return jobs
 
     def _run(self, jobs: list[Job], force: bool, desc: str) -> list[Record]:
@@ -92,12 +102,17 @@ class Sweep:
         ran = iter(run_all(missing, self.processes, force, desc=desc) if missing else [])
         return [record or next(ran) for record in found]
 
-    def run(self, force: bool = False) -> list[Record]:
-        """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds."""
-        searches = [r for r in self.rows if r in SEARCHES]
-        reusers = [r for r in self.rows if r not in SEARCHES]
+    def run(self, force: bool = False, only_stored: Sequence[str] = ()) -> list[Record]:
+        """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds.
+
+        Rows in ``only_stored`` are loaded, never run (a missing one stays in :meth:`pending`).
+        """
+        searches = [r for r in self.rows if r in SEARCHES and r not in only_stored]
+        reusers = [r for r in self.rows if r not in SEARCHES and r not in only_stored]
+        stored = [r for r in self.rows if r in only_stored]
         records = self._run(self.jobs(searches, self.seeds), force, f"{'+'.join(searches)} runs")
         records += self._run(self.jobs(reusers, self.seeds), force, f"{'+'.join(reusers)} runs")
+        records += [r for r in (results.stored(cfg) for cfg, _ in self.jobs(stored, self.seeds)) if r is not None]
         if not self.extra_seeds:
             return records
         picked = best_and_worst(records)
@@ -111,6 +126,10 @@ class Sweep:
         """The records of ``rows`` x ``seeds`` already cached; nothing runs (the scorecard reads the cache so)."""
         found = [results.stored(cfg) for cfg, _ in self.jobs(self.rows, self.seeds)]
         return [r for r in found if r is not None]
+
+    def pending(self) -> list[CifarConfig]:
+        """The configs of ``rows`` x ``seeds`` requested but not in the cache (shown as "pending", never run here)."""
+        return [cfg for cfg, _ in self.jobs(self.rows, self.seeds) if results.stored(cfg) is None]
 
     def step_costs(self, steps: int, force: bool = False) -> list[Record]:
         """LNAS Sec. 5.3: one search-step measurement per sparsity and one of the unpruned supernet, in turn."""

@@ -23,23 +23,29 @@ FINAL_LABEL = "best validation accuracy up to the last epoch (%)"
 
 
 def plot_sparsity(table: Table1) -> Figure:
-    """Final validation accuracy against sparsity: ours (mean, seed spread) and the report's, per variant.
+    """Final validation accuracy against sparsity: ours (mean over seeds, 95% t-interval as error bars; a row
+    with one seed has none) and the report's, per variant; the baselines as lines (ours with its band).
 
     Shown in: book/lnas_table1.
     """
     fig, ax = plt.subplots(figsize=(7, 3.8))
-    ours, theirs = table.ours, reported_table1()
+    ours, theirs = table.data.dropna(subset=["val_acc_final"]), reported_table1()
     for variant in ("Variant 1", "Variant 2"):
         mine = ours[ours["variant"] == variant].sort_values("sparsity")
-        ax.errorbar(mine["sparsity"], mine["val_acc_final"], yerr=mine["val_acc_final_std"].fillna(0),
-                    marker="o", color=COLOURS[variant], capsize=3, label=f"{variant} (ours)")
+        mean = mine["val_acc_final"].astype(float)
+        errors = [(mean - mine["val_acc_final_low"].astype(float)).fillna(0), (mine["val_acc_final_high"].astype(float) - mean).fillna(0)]
+        ax.errorbar(mine["sparsity"].astype(float), mean, yerr=errors, marker="o", color=COLOURS[variant], capsize=3,
+                    label=f"{variant} (ours, 95% interval)")
         rep = theirs[theirs["variant"] == variant]
         ax.plot(rep["sparsity"].astype(float), rep["val_acc_final"], ls="--", marker="x", color=COLOURS[variant],
                 alpha=0.6, label=f"{variant} (report)")
-    for source, value, style in (("ours", ours.loc[ours["variant"] == "Baseline", "val_acc_final"], "-"),
-                                 ("report", theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"], "--")):
-        if len(value):
-            ax.axhline(float(value.iloc[0]), color="0.3", ls=style, lw=1, label=f"baseline ({source})")
+    base = ours[ours["variant"] == "Baseline"]
+    if len(base):
+        ax.axhline(float(base["val_acc_final"].iloc[0]), color="0.3", lw=1, label="baseline (ours)")
+        if pd.notna(base["val_acc_final_low"].iloc[0]):
+            ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
+    ax.axhline(float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]), color="0.3", ls="--", lw=1,
+               label="baseline (report)")
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -87,16 +93,23 @@ def plot_step_costs(cost: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_generalized(comparison: pd.DataFrame) -> Figure:
-    """Final validation accuracy against sparsity for the two variants and Algorithm 3.
+def plot_generalized(data: pd.DataFrame) -> Figure:
+    """Final validation accuracy against sparsity for the two variants and Algorithm 3: means over seeds with
+    95% t-interval bars, the baseline's mean as a line with its band.
 
-    ``comparison``: :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
+    ``data``: the numeric table of :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
     """
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for column in [c for c in comparison.columns if c.startswith("val_acc_final (")]:
-        ax.plot(comparison["sparsity"], comparison[column], marker="o", label=column.split("(")[1].rstrip(")"))
-    if "baseline val_acc_final" in comparison:
-        ax.axhline(comparison["baseline val_acc_final"].iloc[0], color="black", ls="--", lw=1, label="baseline")
+    for variant in [v for v in COLOURS if (data["variant"] == v).any()]:
+        rows = data[data["variant"] == variant].sort_values("sparsity")
+        mean = rows["val_acc_final"].astype(float)
+        errors = [(mean - rows["val_acc_final_low"].astype(float)).fillna(0), (rows["val_acc_final_high"].astype(float) - mean).fillna(0)]
+        ax.errorbar(rows["sparsity"].astype(float), mean, yerr=errors, marker="o", capsize=3, color=COLOURS[variant], label=variant)
+    base = data[data["variant"] == "Baseline"]
+    if len(base):
+        ax.axhline(float(base["val_acc_final"].iloc[0]), color="black", ls="--", lw=1, label="baseline")
+        if pd.notna(base["val_acc_final_low"].iloc[0]):
+            ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -146,9 +159,9 @@ def search_diagnostics(records: Sequence[Record]) -> Figure:
     missing = []
     for r in records:
         epochs = r.metrics.get("search_diagnostics")
-        name = LABELS[row_of(r)] + (f", p={r.config['sparsity']}" if row_of(r) != "baseline" else "") + f", seed {r.config['seed']}"
         if "alphas" not in r.metrics:
             continue
+        name = LABELS[row_of(r)] + (f", p={r.config['sparsity']}" if row_of(r) != "baseline" else "") + f", seed {r.config['seed']}"
         if not epochs:
             missing.append(name)
             continue

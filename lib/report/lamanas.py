@@ -5,6 +5,7 @@ Built from run records (``lib/experiments/lamanas_sweep.py`` makes them); figure
 "not recorded", never as a number.
 """
 
+import dataclasses
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -16,7 +17,8 @@ from lib.experiments.lamanas_sweep import row_of
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.results import Record
-from lib.report import compare
+from lib.report import compare, rules, seeds as by_seed
+from lib.report.stats import task_interval
 
 KEYS = ["loss_network", "residual", "loss_proxy"]
 NOT_RECORDED = "not recorded"
@@ -87,6 +89,95 @@ def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
     table["seeds"] = table[KEYS].merge(ours[KEYS + ["seeds"]], on=KEYS, how="left")["seeds"].astype("Int64").to_numpy()
     table["why the columns differ"] = [why(row) for _, row in table.iterrows()]
     return table
+
+
+def _code(config: Mapping[str, Any]) -> str:
+    return "authors" if config["authors_code"] else "ours"
+
+
+def _key(config: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    labels = row_of(config).labels()
+    return labels["loss_network"], labels["residual"], labels["loss_proxy"], _code(config)
+
+
+def task_text(record: Record) -> str:
+    """The run's meta-test accuracy with its 95% interval over meta-test tasks (``test_accuracies``)."""
+    accuracies = record.metrics.get("test_accuracies")
+    return task_interval(accuracies).text() if accuracies else NOT_RECORDED
+
+
+def tasks_per_run(records: Iterable[Record]) -> str:
+    """How many meta-test tasks the runs evaluated on (e.g. ``"8"``, or ``"8-25"``)."""
+    counts = sorted({len(r.metrics.get("test_accuracies") or []) for r in records if r.status == "ok"})
+    return "-" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+
+def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 1 with intervals: (shown, numeric for the CSV). Per report row (and the control): the report's
+    number, ours as mean [low, high] (n seeds), the paired difference to the baseline over shared seeds,
+    the status of the report's side of its baseline (:mod:`lib.report.rules`), ours with the authors' code
+    behaviour, and the meta-test tasks per run. Rows requested but not cached show "pending".
+
+    Shown in: book/lamanas_table1.
+    """
+    rows = run_rows([r for r in records if r.status == "ok"])
+    keys = KEYS + ["code"]
+    values = {m: by_seed.per_seed(rows, keys, m) for m in METRICS.values()} if len(rows) else {m: {} for m in METRICS.values()}
+    requested: dict[tuple, int] = {}
+    for config in [r.config for r in records] + [dataclasses.asdict(c) for c in pending]:
+        requested[_key(config)] = requested.get(_key(config), 0) + 1
+    theirs = reported_table1()
+    report_base = float(theirs.loc[theirs["loss_network"] == "Baseline", "test_acc"].iloc[0])
+    base = values["test_acc"].get(("Baseline", "No", "N/A", "ours"), {})
+    control = [("No meta-training", "No", "N/A")] if any(k[0] == "No meta-training" for k in requested) else []
+    shown, data = [], []
+    for labels in [tuple(t) for t in theirs[KEYS].itertuples(index=False)] + control:
+        rep = theirs[(theirs[KEYS] == list(labels)).all(axis=1)]
+        rep = rep.iloc[0] if len(rep) else None
+        mine = [r for r in records if _key(r.config) == (*labels, "ours")]
+        ivs = {m: by_seed.interval_or_none(values[m].get((*labels, "ours"), {})) for m in METRICS.values()}
+        authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}))
+        is_base = labels[0] == "Baseline"
+        diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base)
+        ruling = None
+        if rep is not None and not is_base:
+            ruling = (rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
+                      if diff is None else (rules.better_than if rep["test_acc"] >= report_base else rules.worse_than)(diff))
+        n_requested = requested.get((*labels, "ours"), 0)
+        state = by_seed.runs_state(mine, n_requested) if n_requested else "not requested"
+        missing = by_seed.PENDING if n_requested else "not run"
+        name = row_name(pd.Series(dict(zip(KEYS, labels))))
+        shown.append({"row": name, "runs": state, "test acc (report)": None if rep is None else rep["test_acc"],
+                      "test acc (ours)": by_seed.text(ivs["test_acc"], missing=missing),
+                      "Δ test vs baseline (ours)": "" if is_base else by_seed.text(diff, missing=missing),
+                      "report": "" if rep is None or is_base else
+                      (">= baseline" if rep["test_acc"] >= report_base else "< baseline"),
+                      "status": "" if ruling is None else ruling.status,
+                      "test acc (authors' code)": by_seed.text(ivs["test_acc"] if is_base else authors,
+                                                               missing=missing if is_base or labels[0] == "No meta-training"
+                                                               else "not run"),
+                      "tasks / run": tasks_per_run(mine),
+                      "train acc (report)": None if rep is None else rep["train_acc"],
+                      "train acc (ours)": by_seed.text(ivs["train_acc"], missing=missing),
+                      "params (report)": None if rep is None else rep["mean_params"],
+                      "params (ours)": by_seed.text(ivs["mean_params"], digits=0, missing=missing)})
+        data.append({**dict(zip(KEYS, labels)), "seeds": by_seed.seeds_of(mine), "runs": state,
+                     **{f"{m} (report)": None if rep is None else rep[m] for m in METRICS.values()},
+                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()},
+                     **by_seed.columns("test_acc_minus_baseline", diff),
+                     **by_seed.columns("test_acc_authors_code", authors),
+                     "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
+    return pd.DataFrame(shown), pd.DataFrame(data)
+
+
+def task_intervals(records: Iterable[Record]) -> pd.DataFrame:
+    """Per run: the meta-test accuracy with its interval over meta-test tasks (the MAML convention).
+
+    Shown in: book/lamanas_table1.
+    """
+    return pd.DataFrame([{"row": row_name(pd.Series(row_of(r.config).labels())), "code": _code(r.config),
+                          "seed": r.config["seed"], "test acc over tasks": task_text(r)}
+                         for r in records if r.status == "ok"], columns=["row", "code", "seed", "test acc over tasks"])
 
 
 def steps_explain_test_above_train(summary: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,9 @@ accuracy up to the middle / last training epoch, whatever the profile's epoch co
 """
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 import pandas as pd
 
@@ -18,13 +20,14 @@ from lib.darts.network import DiscreteNetwork
 from lib.darts.published import DARTS_V2
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.lnas import VARIANTS
-from lib.experiments.lnas_sweep import row_of
+from lib.experiments.lnas_sweep import RANDOM, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
-from lib.report import compare
+from lib.report import anchors, compare, rules, seeds as by_seed, stats
 
-LABELS = {"baseline": "Baseline", **VARIANTS}
+LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
+KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
 METRICS = {"val @ mid": "val_acc_mid", "val @ final": "val_acc_final", "FLOPs (M)": "flops_M"}
@@ -48,7 +51,7 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
     cfg, m = record.config, record.metrics
     variant = row_of(record)
     return {
-        "variant": LABELS[variant], "sparsity": cfg["sparsity"] if variant != "baseline" else "N/A",
+        "variant": LABELS[variant], "sparsity": cfg["sparsity"] if variant in VARIANTS else "N/A",
         "seed": cfg["seed"], "val_acc_mid": m["val_acc_mid"], "val_acc_final": m["val_acc_final"],
         "val_acc_last": m["val_acc_at_final"], "test_acc": m["test_acc_at_best_val"],
         "flops_M": m["macs"] / 1e6, "dense_flops_M": m.get("dense_macs", m["macs"]) / 1e6,
@@ -61,14 +64,22 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
 
 
 def rows(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per record (columns of :func:`row`), in the records' order; a reused search is looked up among ``records``."""
+    """One row per finished record (columns of :func:`row`), in the records' order; diverged runs are left out
+    (the tables count them); a reused search is looked up among ``records``."""
     by_name = {f"{r.experiment}/{r.key}": r for r in records}
-    return pd.DataFrame([row(r, by_name.get(r.metrics.get("searched_by", ""))) for r in records])
+    return pd.DataFrame([row(r, by_name.get(r.metrics.get("searched_by", ""))) for r in records if r.status == "ok"])
+
+
+def key_of(run: Record | CifarConfig) -> tuple[str, Any]:
+    """The (variant, sparsity) row of a record or of a requested config."""
+    variant = row_of(run)
+    sparsity = (run.config["sparsity"] if isinstance(run, Record) else run.sparsity) if variant in VARIANTS else "N/A"
+    return LABELS[variant], sparsity
 
 
 def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     """Mean over seeds per (variant, sparsity), with the seed count and the spread of the final accuracy."""
-    numeric = per_run.drop(columns=["record", "seed"])
+    numeric = per_run.drop(columns=["record", "seed"], errors="ignore")
     grouped = numeric.groupby(["variant", "sparsity"], sort=False)
     out = grouped.mean(numeric_only=True)
     out.insert(0, "seeds", grouped.size())
@@ -77,38 +88,155 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def compare_with_report(summary: pd.DataFrame) -> pd.DataFrame:
-    """The report's Table 1 next to our means, with a winning-ticket mark for both (final acc >= baseline)."""
-    theirs = reported_table1()
-    table = compare.compare(summary, theirs, on=["variant", "sparsity"], metrics=METRICS)
-    baseline_ours = summary.loc[summary["variant"] == "Baseline", "val_acc_final"]
-    baseline_theirs = theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]
-    table["ticket (report)"] = ["ticket" if v >= baseline_theirs else "" for v in table["val @ final (report)"]]
-    table["ticket (ours)"] = ["ticket" if len(baseline_ours) and v >= baseline_ours.iloc[0] else ""
-                              for v in table["val @ final (ours)"]]
-    table.loc[table["variant"] == "Baseline", ["ticket (report)", "ticket (ours)"]] = ""
-    near = summary.set_index(["variant", "sparsity"])["search near uniform"]
-    keys = zip(table["variant"], table["sparsity"])
-    table["search (ours)"] = ["near uniform" if near.get(key, False) else "" for key in keys]
-    return table
-
-
 @dataclass
 class Table1:
-    """LNAS Table 1: the report next to our means (``comparison``), our extra columns (``ours``), all records."""
+    """LNAS Table 1: the report next to ours with intervals (``comparison`` shown, ``data`` for the CSV), our
+    extra columns (``ours``), searched vs random (``random``), rank agreement (``agreement``), all records."""
 
     comparison: pd.DataFrame
+    data: pd.DataFrame
     ours: pd.DataFrame
+    random: pd.DataFrame
+    agreement: pd.DataFrame
     records: list[Record]
+    note: str = by_seed.SEED_NOTE
 
 
-def table1(records: Sequence[Record]) -> Table1:
-    """The report-vs-ours Table 1 from the baseline, Variant 1 and Variant 2 records.
+def _report_side(variant: str, reported_final: float, reported_baseline: float) -> str:
+    if variant in ("Baseline", "Random architecture"):
+        return ""
+    return ">= baseline (ticket)" if reported_final >= reported_baseline else "< baseline"
 
-    Shown in: book/lnas_table1.
+
+def row_status(variant: str, reported_final: float | None, reported_baseline: float,
+               diff: stats.Interval | None) -> rules.Ruling | None:
+    """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline."""
+    if variant in ("Baseline", "Random architecture") or reported_final is None or pd.isna(reported_final):
+        return None
+    if diff is None:
+        return rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
+    ruling = rules.better_than if reported_final >= reported_baseline else rules.worse_than
+    return ruling(diff)
+
+
+def _groups(records: Sequence[Record], pending: Sequence[CifarConfig]) -> dict[tuple, tuple[list[Record], int]]:
+    """{row key: (its records, how many runs were requested)}, report order first then ours."""
+    out: dict[tuple, tuple[list[Record], int]] = {}
+    for r in records:
+        runs, n = out.get(key_of(r), ([], 0))
+        out[key_of(r)] = (runs + [r], n + 1)
+    for cfg in pending:
+        runs, n = out.get(key_of(cfg), ([], 0))
+        out[key_of(cfg)] = (runs, n + 1)
+    return out
+
+
+def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Table1:
+    """The report-vs-ours Table 1 from the baseline, Variant 1, Variant 2 and random-architecture records.
+
+    Each of our numbers is a mean over seeds with its 95% t-interval; ``Δ final`` is the paired difference to
+    the baseline; ``status`` judges the report's side of the baseline by :mod:`lib.report.rules`. Rows the
+    sweep requested but the cache lacks (``pending``) show as pending. Shown in: book/lnas_table1.
     """
-    summary = summarize(rows(records))
-    return Table1(compare_with_report(summary), summary, list(records))
+    theirs = reported_table1()
+    per_run = rows(records)
+    empty = per_run.empty
+    values = {m: ({} if empty else by_seed.per_seed(per_run, KEYS, m)) for m in ("val_acc_mid", "val_acc_final", "flops_M")}
+    groups = _groups(records, pending)
+    base_key = ("Baseline", "N/A")
+    base_final = values["val_acc_final"].get(base_key, {})
+    report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
+    keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
+    near = summarize(per_run).set_index(KEYS)["search near uniform"] if not empty else pd.Series(dtype=bool)
+    data, shown = [], []
+    for key in keys:
+        reported = theirs[(theirs["variant"] == key[0]) & (theirs["sparsity"] == key[1])]
+        rep = reported.iloc[0] if len(reported) else None
+        runs, requested = groups.get(key, ([], 0))
+        ivs = {m: by_seed.interval_or_none(values[m].get(key, {})) for m in values}
+        diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final)
+        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, diff)
+        state = by_seed.runs_state(runs, requested) if requested else "not requested"
+        data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
+                     **{f"{m} (report)": (None if rep is None else rep[m]) for m in values},
+                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()},
+                     **by_seed.columns("final_minus_baseline", diff),
+                     "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
+        missing = by_seed.PENDING if requested else "not run"
+        shown.append({"variant": key[0], "sparsity": key[1], "runs": state,
+                      **{f"{label} (report)": (None if rep is None else rep[m]) for label, m in METRICS.items()
+                         if m != "flops_M"},
+                      **{f"{label} (ours)": by_seed.text(ivs[m], missing=missing) for label, m in METRICS.items()
+                         if m != "flops_M"},
+                      "Δ final vs baseline (ours)": "" if key == base_key else by_seed.text(diff, missing=missing),
+                      "report": "" if rep is None else _report_side(key[0], rep["val_acc_final"], report_base),
+                      "status": "" if ruling is None else ruling.status,
+                      "FLOPs M (report)": None if rep is None else rep["flops_M"],
+                      "FLOPs M (ours)": by_seed.text(ivs["flops_M"], missing=missing),
+                      "search": "near uniform" if bool(near.get(key, False)) else ""})
+    summary = summarize(per_run) if not empty else pd.DataFrame()
+    return Table1(pd.DataFrame(shown), pd.DataFrame(data), summary, searched_vs_random(per_run),
+                  rank_agreement(pd.DataFrame(data)), list(records))
+
+
+def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
+    """The searched baseline minus the random architectures (their mean at each seed), paired over seeds,
+    judged by the better-than rule (Li & Talwalkar 2019; Yang et al. 2020). Shown in: book/lnas_table1,
+    book/darts_cifar10, book/scorecard."""
+    out = []
+    for label, metric in (("val @ final", "val_acc_final"), ("test acc", "test_acc")):
+        values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
+        searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
+        diff = by_seed.paired_or_none(searched, random)
+        ruling = rules.better_than(diff) if diff is not None else rules.not_testable(
+            "no random-architecture run at a seed the baseline ran is cached (pending)")
+        samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
+                          if r["variant"] == "Random architecture"}) if not per_run.empty else []
+        out.append({"metric": label, "searched (baseline)": by_seed.text(by_seed.interval_or_none(searched)),
+                    "random (mean of samples)": by_seed.text(by_seed.interval_or_none(random)),
+                    "random samples": len(samples), "searched - random": by_seed.text(diff),
+                    **by_seed.columns("searched_minus_random", diff),
+                    "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status})
+    return pd.DataFrame(out)
+
+
+def rank_agreement(data: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Spearman's rank correlation between the report's column and our means, over the rows both have.
+
+    ``data``: a numeric table with ``<metric> (report)`` and ``<metric>`` columns. Shown in: book/lnas_table1,
+    book/scorecard (front summary).
+    """
+    out = []
+    for label, metric in (columns or METRICS).items():
+        both = data.dropna(subset=[f"{metric} (report)", metric]) if metric in data else data.iloc[:0]
+        rho = stats.spearman(both[f"{metric} (report)"].astype(float), both[metric].astype(float)) if len(both) else None
+        out.append({"column": label, "rows": len(both),
+                    "Spearman ρ (report vs ours)": "no rows" if rho is None else
+                    (f"{rho.text()}" if not np.isnan(rho.estimate) else "undefined"),
+                    **by_seed.columns("spearman", rho), "seeds": "", "interval": "" if rho is None else rho.method})
+    return pd.DataFrame(out)
+
+
+def _cited(authors: str) -> str:
+    """"Liu et al." / "Li & Talwalkar" from a comma-separated author list."""
+    names = [a.strip().split()[-1] for a in authors.replace(" and ", ", ").split(",") if a.strip()]
+    return " & ".join(names) if len(names) <= 2 else f"{names[0]} et al."
+
+
+def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> pd.DataFrame:
+    """Published numbers of ``benchmark`` (data/reported/anchors.json) with their citation, shown greyed under
+    a table; ``secondary``: anchor ids marked so (e.g. a number the book could not check in the paper).
+    Shown in: book/lnas_table1, book/darts_cifar10, book/lamanas_table1."""
+    table = anchors.for_benchmark(benchmark)
+    return pd.DataFrame({
+        "published": table["method"], "metric": table["metric"],
+        "value": [f"{v:g} ± {s:g} {u}" if pd.notna(s) else f"{v:g} {u}"
+                  for v, s, u in zip(table["value"], table["spread"], table["unit"])],
+        "source": [f"{_cited(a)}, {v} (arXiv {x}), {t}" + (f", p. {p}" if pd.notna(p) else "")
+                   for a, v, x, t, p in zip(table["authors"], table["venue"], table["arxiv"], table["table"], table["page"])],
+        "citation key": table["source"],
+        "standing": ["secondary" if i in secondary else "" for i in table["id"]],
+    })
 
 
 def search_diagnostics(records: Sequence[Record]) -> pd.DataFrame:
@@ -181,24 +309,29 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
     return table
 
 
-def generalized_comparison(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Per sparsity: final validation and test accuracy and FLOPs of Variant 1, Variant 2 and Algorithm 3.
+def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
+    same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's. Returns (shown, numeric long
+    table for the CSV and the figure).
 
     Shown in: book/lnas_generalized.
     """
-    pruned = per_run[per_run["variant"] != "Baseline"]
-    wide = pruned.pivot_table(index="sparsity", columns="variant", values=["val_acc_final", "test_acc", "flops_M"])
-    order = [(metric, v) for metric in ("flops_M", "test_acc", "val_acc_final") for v in VARIANTS.values()]
-    wide = wide[[c for c in order if c in wide.columns]]
-    wide.columns = [f"{metric} ({variant})" for metric, variant in wide.columns]
-    wide = wide.reset_index()
-    if "val_acc_final (Algorithm 3)" in wide and {"val_acc_final (Variant 1)", "val_acc_final (Variant 2)"} <= set(wide):
-        others = wide[["val_acc_final (Variant 1)", "val_acc_final (Variant 2)"]].max(axis=1)
-        wide["beats both"] = wide["val_acc_final (Algorithm 3)"] > others
-    baseline = per_run.loc[per_run["variant"] == "Baseline", "val_acc_final"]
-    if len(baseline):
-        wide["baseline val_acc_final"] = float(baseline.iloc[0])
-    return wide
+    values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
+    data = [{"variant": key[0], "sparsity": key[1],
+             "seeds": ";".join(str(s) for s in sorted(values["val_acc_final"][key])),
+             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}))).items()}}
+            for key in (values.get("val_acc_final") or {})]
+    data = pd.DataFrame(data)
+    if data.empty:
+        return data, data
+    pruned = data[data["variant"] != "Baseline"].copy()
+    pruned["cell"] = [f"{by_seed.text(by_seed.from_columns(r, 'val_acc_final'))}" for _, r in pruned.iterrows()]
+    shown = pruned.pivot(index="sparsity", columns="variant", values="cell")
+    shown = shown[[v for v in VARIANTS.values() if v in shown.columns]].add_prefix("val @ final: ").reset_index()
+    base = data[data["variant"] == "Baseline"]
+    if len(base):
+        shown["baseline val @ final"] = by_seed.text(by_seed.from_columns(base.iloc[0], "val_acc_final"))
+    return shown, data
 
 
 def baseline_comparison(record: Record) -> pd.DataFrame:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.report.compare import REPORTED_DIR
+from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
+from lib.report import lnas as lnas_report, rules
+from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
-from lib.report.scorecard.verdict import STATUSES
+from lib.report.scorecard.verdict import STATUSES  # noqa: F401 (the notebook reads build.STATUSES)
 
 COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "authors' code", "profile"]
 
@@ -47,21 +49,23 @@ def _table(report: str, rows: list[dict]) -> list[dict]:
 
 @dataclass
 class Scorecard:
-    """One row per claim (``table``, columns ``COLUMNS``) and the run records it was judged from."""
+    """One row per claim (``table``, columns ``COLUMNS``), the evidence and the run records it was judged from."""
 
     table: pd.DataFrame
     records: list[Record]
+    lnas_evidence: lnas.LnasEvidence | None = None
+    lamanas_evidence: lamanas.LamanasEvidence | None = None
 
 
-def lnas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], list[Record]]:
+def lnas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], lnas.LnasEvidence]:
     claims = _claims("lnas", root)
     _check_rules("lnas", claims, lnas.CLAIMS)
     ev = lnas.evidence(profile)
     verdicts = {c["id"]: (lnas.CLAIMS[c["id"]](ev), None) for c in claims}
-    return _table("lnas", lnas.table_rows(ev)) + _prose("lnas", claims, verdicts), ev.records
+    return _table("lnas", lnas.table_rows(ev)) + _prose("lnas", claims, verdicts), ev
 
 
-def lamanas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], list[Record]]:
+def lamanas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], lamanas.LamanasEvidence]:
     claims = _claims("lamanas", root)
     _check_rules("lamanas", claims, lamanas.CLAIMS)
     ev = lamanas.evidence(profile)
@@ -70,7 +74,7 @@ def lamanas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], l
         rule = lamanas.CLAIMS[c["id"]]
         authors = rule(ev.authors, profile) if c["id"] in lamanas.RESULT_CLAIMS else None
         verdicts[c["id"]] = (rule(ev.ours, profile), authors)
-    return _table("lamanas", lamanas.table_rows(ev)) + _prose("lamanas", claims, verdicts), ev.records
+    return _table("lamanas", lamanas.table_rows(ev)) + _prose("lamanas", claims, verdicts), ev
 
 
 def scorecard(profile: str) -> Scorecard:
@@ -78,16 +82,115 @@ def scorecard(profile: str) -> Scorecard:
 
     Shown in: book/scorecard.
     """
-    lnas_part, lnas_records = lnas_rows(profile)
-    lamanas_part, lamanas_records = lamanas_rows(profile)
+    lnas_part, lnas_ev = lnas_rows(profile)
+    lamanas_part, lamanas_ev = lamanas_rows(profile)
     frame = pd.DataFrame(lnas_part + lamanas_part)
     frame["profile"] = profile
-    return Scorecard(frame[COLUMNS], lnas_records + lamanas_records)
+    return Scorecard(frame[COLUMNS], lnas_ev.records + lamanas_ev.records, lnas_ev, lamanas_ev)
+
+
+def rules_text() -> str:
+    """The one written rule per claim kind (markdown), printed once at the top of the page. Shown in: book/scorecard."""
+    return "\n".join(f"- **{kind}.** {text}" for kind, text in rules.RULES.items())
+
+
+def _seed_range(counts: pd.Series) -> str:
+    if counts.empty:
+        return "no run"
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low} seed{'s' if low > 1 else ''}" if low == high else f"{low} to {high} seeds"
+
+
+def scope(card: Scorecard) -> str:
+    """Two sentences, computed from the records: what this profile's runs can and cannot test.
+
+    Shown in: book/scorecard (its first lines).
+    """
+    ln, la = card.lnas_evidence.rows, card.lamanas_evidence.ours
+    ln_seeds = ln.groupby(["variant", "sparsity"])["seed"].nunique() if len(ln) else pd.Series(dtype=int)
+    la_seeds = la.groupby(lamanas.KEYS)["seed"].nunique() if len(la) else pd.Series(dtype=int)
+    ratios = ln["search_top_over_uniform"].dropna() if len(ln) else pd.Series(dtype=float)
+    near = int((ratios < NEAR_UNIFORM).sum())
+    tasks = sorted({len(r.metrics.get("test_accuracies") or []) for r in card.lamanas_evidence.records if r.status == "ok"})
+    profile = card.table["profile"].iloc[0]
+    return (f"At the {profile} profile the cached runs give each LNAS row {_seed_range(ln_seeds)} and each LAMANAS row "
+            f"{_seed_range(la_seeds)}, so they can test the direction of a difference only where a row has two or more "
+            f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
+            f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
+            f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
+            f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks, so their accuracies carry wide "
+            f"task intervals.")
+
+
+def controls(card: Scorecard) -> pd.DataFrame:
+    """The controls NAS reviewers ask for (not claims of the reports, not counted): searched vs random cells.
+
+    Shown in: book/scorecard.
+    """
+    verdict = lnas.searched_vs_random(card.lnas_evidence)
+    return pd.DataFrame([{"control": "LNAS / DARTS: the searched cell beats random cells of the same space "
+                                     "(Li & Talwalkar 2019; Yang et al. 2020)",
+                          "ours": verdict.ours, "status": verdict.status, "basis": verdict.basis}])
+
+
+def rank_agreement(card: Scorecard) -> pd.DataFrame:
+    """Spearman's ρ between each report's Table 1 column and our means (LNAS val. accuracies, LAMANAS test and
+    train accuracy). Shown in: book/scorecard (front summary), book/lnas_table1, book/lamanas_table1."""
+    from lib.report import lamanas as lamanas_report
+
+    ln = lnas_report.table1(card.lnas_evidence.runs).data
+    _, la = lamanas_report.table1(card.lamanas_evidence.records)
+    parts = [lnas_report.rank_agreement(ln, {k: v for k, v in lnas_report.METRICS.items() if v != "flops_M"}).assign(report="LNAS"),
+             lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
+    return pd.concat(parts)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
 
 
 def counts(card: pd.DataFrame) -> pd.DataFrame:
-    """Claims per report and status (held / did not hold / not testable), with totals. Shown in: book/scorecard."""
+    """Claims per report and status (the four of lib.report.rules), with totals. Shown in: book/scorecard."""
     table = pd.crosstab(card["report"], card["status"]).reindex(columns=list(STATUSES), fill_value=0)
     table.loc["both"] = table.sum()
     table["total"] = table.sum(axis=1)
     return table
+
+
+def _range(values: list[float], digits: int = 3) -> str:
+    return "none cached" if not values else f"{min(values):.{digits}g}" if min(values) == max(values) else \
+        f"{min(values):.{digits}g} to {max(values):.{digits}g}"
+
+
+def scale(card: Scorecard) -> str:
+    """What scale the cached runs are at, read from their configs (markdown). Shown in: book/scorecard."""
+    ln = [r.config for r in card.lnas_evidence.runs if "training" in r.config]
+    la = [r.config for r in card.lamanas_evidence.records]
+    parts = []
+    if ln:
+        c = ln[0]
+        parts.append(f"LNAS: {c['data'].get('n_train')} training images, search {c['search']['epochs']} epochs at C={c['search']['C']} "
+                     f"with {c['search']['cells']} cells, training {c['training']['epochs']} epochs at C={c['training']['C']} "
+                     f"(the report: 20 epochs on the full CIFAR-10)")
+    if la:
+        c = la[0]
+        parts.append(f"LAMANAS: {c['reptile']['meta_epochs']} meta-epochs, supernet C={c['supernet']['C']}, "
+                     f"{c['meta_test']['tasks']} meta-test tasks of {c['data']['ways']}-way {c['data']['shots_test']}-shot per run")
+    return "; ".join(parts) or "no run is cached at this profile"
+
+
+def findings(card: Scorecard) -> list[str]:
+    """The findings that matter most to a reader of the reports, each with the number the cache gives
+    (markdown lines). Shown in: book/scorecard (its summary)."""
+    la = card.lamanas_evidence.records
+    moved = lambda authors: [float(r.metrics["phi_change_total"]) for r in la if r.status == "ok"
+                             and r.config["authors_code"] == authors and r.config["loss"] != "ce"
+                             and r.metrics.get("phi_change_total") is not None]
+    costs = card.lnas_evidence.step_costs
+    pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
+    return [
+        f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
+        f"runs phi moved by {_range(moved(True))} (L2) from its initialisation; with the update, by {_range(moved(False))}.",
+        "**The inner-product proxy gives phi no gradient in the authors' code (#21):** the proxy's logits are detached, "
+        "so the proxy column of Table 1 cannot reflect a learned loss there.",
+        "**The authors' log holds no LSTM run and no baseline run (#28):** the report's best rows and its reference "
+        "row have no run behind them in what the authors published.",
+        f"**Variant 2's search is cheaper, not 2.6x slower (L11):** a pruned search step costs {_range(pruned, 2)} times an "
+        f"unpruned DARTS step here (pruned paths are not computed).",
+    ]

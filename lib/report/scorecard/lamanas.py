@@ -14,7 +14,10 @@ from lib.pipeline.results import Record
 from lib.report import lamanas as report
 from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
-from lib.report.scorecard.verdict import ACCURACY, MARGIN_PP, NOT_TESTABLE, SIZE, Verdict, judged, missing
+from lib.report.rules import all_of, better_than
+from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
+from lib.report.seeds import per_seed
+from lib.report.stats import paired_difference
 
 SEEDS = (0, 1, 2)
 COLUMNS = [Column("test_acc", "meta-test accuracy (%)", ACCURACY),
@@ -24,10 +27,8 @@ COLUMNS = [Column("test_acc", "meta-test accuracy (%)", ACCURACY),
 
 @dataclass
 class LamanasEvidence:
-    """Per-row means over the cached seeds: ``ours`` (correct) and ``authors`` (the authors' code behaviour).
-
-    ``rows`` keeps one line per correct-implementation run and seed, for the table cells.
-    """
+    """One line per run and seed: ``ours`` (correct) and ``authors`` (the authors' code behaviour, with the
+    baseline runs of the seeds those rows have: the baseline has no loss network, so it is the same run)."""
 
     profile: str
     rows: pd.DataFrame
@@ -39,17 +40,12 @@ class LamanasEvidence:
 def evidence(profile: str) -> LamanasEvidence:
     """Load (never run) every Table-1 row cached at ``profile``, for up to three seeds, in both behaviours."""
     records = Sweep.for_profile(profile, rows=TABLE1_ROWS, seeds=SEEDS, authors_seeds=SEEDS, processes=1).stored()
-    if not records:
-        empty = pd.DataFrame(columns=KEYS + ["code", "seed"] + [c.name for c in COLUMNS])
-        return LamanasEvidence(profile, empty, empty, empty, [])
-    rows = report.run_rows(records)
-    ours = report.summarize(rows[rows["code"] == "ours"])
-    # The baseline has no loss network, so the authors' code runs it exactly as ours; it joins the
-    # authors'-code rows with the seeds those rows have, so each claim compares the same seeds.
+    rows = report.run_rows([r for r in records if r.status == "ok"])
+    ours = rows[rows["code"] == "ours"]
     authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
     baseline = (rows["loss_network"] == "Baseline") & rows["seed"].isin(authors_seeds)
-    authors = report.summarize(rows[(rows["code"] == "authors") | baseline].assign(code="authors"))
-    return LamanasEvidence(profile, rows[rows["code"] == "ours"], ours, authors, records)
+    authors = rows[(rows["code"] == "authors") | baseline].assign(code="authors")
+    return LamanasEvidence(profile, ours, ours, authors, records)
 
 
 def table_rows(ev: LamanasEvidence) -> list[dict]:
@@ -58,54 +54,47 @@ def table_rows(ev: LamanasEvidence) -> list[dict]:
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name)
 
 
-def _get(summary: pd.DataFrame, loss_network: str, residual: str = "No", proxy: str = "N/A") -> pd.Series | None:
-    match = summary[(summary["loss_network"] == loss_network) & (summary["residual"] == residual)
-                    & (summary["loss_proxy"] == proxy)]
-    return None if match.empty else match.iloc[0]
+Key = tuple[str, str, str]
 
 
-def _gap(row: pd.Series) -> float:
-    """The margin a difference must exceed to count: max(2 pp, two seed deviations)."""
-    std = row.get("test_acc_seed_std")
-    return max(MARGIN_PP, 0.0 if pd.isna(std) else 2 * float(std))
+def _values(runs: pd.DataFrame, metric: str = "test_acc") -> dict[Key, dict[int, float]]:
+    return per_seed(runs, KEYS, metric) if len(runs) else {}
 
 
-def _a7(summary: pd.DataFrame, profile: str) -> Verdict:
-    pairs = [(_get(summary, v, "Yes", p), _get(summary, v, "No", p)) for v in ("FNN", "LSTM") for p in ("MSE", "Inner product")]
-    pairs = [(r, n) for r, n in pairs if r is not None and n is not None]
-    if not pairs:
-        return missing(profile, "a residual / no-residual pair")
-    gains = [r["test_acc"] - n["test_acc"] for r, n in pairs]
-    holds = all(g > max(_gap(r), _gap(n)) for g, (r, n) in zip(gains, pairs))
-    return judged(holds, "test-accuracy gain of the residual: " + ", ".join(f"{g:+.1f}" for g in gains),
-                  f"in each of the {len(pairs)} loss/proxy pairs the residual row is higher by more than max(2 pp, 2 seed std)")
+def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
+    """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold."""
+    parts, texts = [], []
+    for metric in metrics:
+        values = _values(runs, metric)
+        for better, other in pairs:
+            a, b = values.get(better, {}), values.get(other, {})
+            if not set(a) & set(b):
+                return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
+            diff = paired_difference(a, b)
+            parts.append(better_than(diff))
+            texts.append(f"{metric}: {diff.text()}")
+    ruling = all_of(parts)
+    return Verdict(ruling.status, "; ".join(texts), ruling.reason)
 
 
-def _a9(summary: pd.DataFrame, profile: str) -> Verdict:
-    ip, mse = _get(summary, "FNN", "Yes", "Inner product"), _get(summary, "FNN", "Yes", "MSE")
-    if ip is None or mse is None:
-        return missing(profile, "FNN + residual with both proxies")
-    return judged(ip["test_acc"] > mse["test_acc"], f"inner product {ip['test_acc']:.2f} vs MSE {mse['test_acc']:.2f}",
-                  "FNN + residual: the inner-product proxy above MSE in test accuracy (the table's reading)")
+BASE: Key = ("Baseline", "No", "N/A")
 
 
-def _beats_baseline(summary: pd.DataFrame, profile: str, proxies: tuple[str, ...]) -> Verdict:
-    base = _get(summary, "Baseline")
-    rows = [_get(summary, "LSTM", "Yes", p) for p in proxies]
-    if base is None or any(r is None for r in rows):
-        return missing(profile, "the baseline and LSTM + residual (" + ", ".join(proxies) + ")")
-    holds = all(r["test_acc"] > base["test_acc"] and r["train_acc"] > base["train_acc"] for r in rows)
-    ours = "; ".join(f"{p}: test {r['test_acc']:.2f}, train {r['train_acc']:.2f}" for p, r in zip(proxies, rows))
-    return judged(holds, f"{ours} vs baseline test {base['test_acc']:.2f}, train {base['train_acc']:.2f}",
-                  "LSTM + residual above the MetaNAS baseline in both test and train accuracy (direction)")
+def _a7(runs: pd.DataFrame, profile: str) -> Verdict:
+    pairs = [((v, "Yes", p), (v, "No", p)) for v in ("FNN", "LSTM") for p in ("MSE", "Inner product")]
+    return _compare(runs, profile, pairs)
 
 
-def _a10(summary: pd.DataFrame, profile: str) -> Verdict:
-    return _beats_baseline(summary, profile, ("MSE", "Inner product"))
+def _a9(runs: pd.DataFrame, profile: str) -> Verdict:
+    return _compare(runs, profile, [(("FNN", "Yes", "Inner product"), ("FNN", "Yes", "MSE"))])
 
 
-def _a11(summary: pd.DataFrame, profile: str) -> Verdict:
-    return _beats_baseline(summary, profile, ("Inner product",))
+def _a10(runs: pd.DataFrame, profile: str) -> Verdict:
+    return _compare(runs, profile, [(("LSTM", "Yes", p), BASE) for p in ("MSE", "Inner product")], ("test_acc", "train_acc"))
+
+
+def _a11(runs: pd.DataFrame, profile: str) -> Verdict:
+    return _compare(runs, profile, [(("LSTM", "Yes", "Inner product"), BASE)], ("test_acc", "train_acc"))
 
 
 def _not_testable(reason: str) -> Callable[[pd.DataFrame, str], Verdict]:

@@ -1,8 +1,9 @@
 """Every cell of a report's table as a scorecard row, judged by :func:`lib.report.scorecard.verdict.cell`.
 
-Our value of a cell is the mean over the seeds cached for that row, and the baseline it is compared
-with is the baseline's mean over the *same* seeds (a row run with one seed is not compared with a
-two-seed baseline mean).
+Our value of a cell rests on the per-seed values of that row (several runs of one row at one seed are
+averaged first); the baseline it is compared with is the baseline's runs at the *same* seeds, paired.
+A cell can be declared not testable before any number is looked at (``fixed``): its value is fixed by
+construction, or the report's column is not a measurement.
 """
 
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from lib.report.scorecard.verdict import cell
+from lib.report.scorecard.verdict import Verdict, cell
+from lib.report.seeds import per_seed
 
 
 @dataclass(frozen=True)
@@ -22,37 +24,34 @@ class Column:
     kind: str
 
 
-def matching(frame: pd.DataFrame, keys: Sequence[str], row: pd.Series) -> pd.DataFrame:
-    """The rows of ``frame`` equal to ``row`` on ``keys`` (empty if none)."""
-    if frame.empty:
-        return frame
-    return frame[(frame[list(keys)] == row[list(keys)].to_numpy()).all(axis=1)]
-
-
-def same_seeds(baseline: pd.DataFrame, seeds: pd.Series) -> pd.DataFrame:
-    """The baseline runs with the given seeds."""
-    return baseline[baseline["seed"].isin(set(seeds))]
+Fixed = Callable[[pd.Series, Column], str | None]
 
 
 def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns: Sequence[Column],
-          is_baseline: pd.Series, profile: str, name: Callable[[pd.Series], str]) -> list[dict]:
+          is_baseline: pd.Series, profile: str, name: Callable[[pd.Series], str],
+          fixed: Fixed = lambda row, col: None, label: Callable[[pd.Series], str] = lambda row: "") -> list[dict]:
     """One scorecard row per (report row, column): the printed number, ours and the verdict.
 
-    ``theirs``: the report's rows; ``ours``: our per-seed rows (``keys``, ``seed`` and the column names);
-    ``is_baseline``: a boolean mask over ``theirs``; ``name(row)`` names a report row.
+    ``theirs``: the report's rows; ``ours``: our per-run rows (``keys``, ``seed`` and the column names);
+    ``is_baseline``: a boolean mask over ``theirs``; ``name(row)`` names a report row; ``fixed(row, col)``
+    returns the reason a cell is not testable whatever the runs say (else None); ``label(row)`` is added to
+    our value (e.g. "search near uniform").
     """
-    base_theirs = theirs[is_baseline].iloc[0]
-    base_ours = matching(ours, keys, base_theirs)
+    base_row = theirs[is_baseline].iloc[0]
+    base_key = tuple(base_row[list(keys)])
     out = []
     for index, row in theirs.iterrows():
-        mine = matching(ours, keys, row)
-        base = same_seeds(base_ours, mine["seed"]) if len(mine) else base_ours
+        key = tuple(row[list(keys)])
         for col in columns:
-            verdict = cell(col.kind, row[col.name], mine[col.name].mean() if len(mine) else None,
-                           float(base_theirs[col.name]), base[col.name].mean() if len(base) else None,
-                           bool(is_baseline[index]), profile, mine[col.name].std() if len(mine) > 1 else None)
-            seeds = f" ({len(mine)} seeds)" if len(mine) > 1 else ""
+            values = per_seed(ours, keys, col.name) if len(ours) else {}
+            reason = fixed(row, col)
+            if reason:
+                verdict = Verdict("not testable", "", reason)
+            else:
+                verdict = cell(col.kind, row[col.name], float(base_row[col.name]), values.get(key, {}),
+                               values.get(base_key, {}), bool(is_baseline[index]), profile)
+            mark = label(row) if verdict.ours and verdict.ours != "pending" else ""
             out.append({"claim": f"{name(row)}: {col.label}", "reported": row[col.name],
-                        "ours": verdict.ours + (seeds if verdict.ours else ""),
+                        "ours": verdict.ours + (f" [{mark}]" if mark else ""),
                         "status": verdict.status, "basis": verdict.basis})
     return out

@@ -1,19 +1,21 @@
 """What the scorecard says about one claim, and the rule that judges one table cell.
 
-A verdict is ``held``, ``did not hold`` or ``not testable`` (at the profile whose runs are cached),
-with our value and the basis of the judgement in words. Absolute numbers are only comparable at the
-``paper`` profile; at a reduced profile a cell is judged on what survives the reduction: the direction of
-an accuracy against the same table's baseline, or a size as a ratio to the baseline's size.
+A verdict has one of the four statuses of :mod:`lib.report.rules` (held, did not hold, inconclusive, not
+testable), our value in words and the basis (which rule, on which interval). Absolute numbers are only
+comparable at the ``paper`` profile; at a reduced profile an accuracy cell is judged on the side of the
+baseline the report puts it (the paired difference over seeds, :func:`lib.report.rules.better_than` /
+:func:`~lib.report.rules.worse_than`), a size cell as its per-seed ratio to the baseline.
 """
 
 import math
 from dataclasses import dataclass
 
-HELD, NOT_HELD, NOT_TESTABLE = "held", "did not hold", "not testable"
-STATUSES = (HELD, NOT_HELD, NOT_TESTABLE)
+from lib.report import rules
+from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES, Ruling
+from lib.report.stats import paired_difference, t_interval
+
 ACCURACY, SIZE = "accuracy", "size"
-MARGIN_PP = 2.0  # accuracy: paper-profile tolerance, and the gap a "better than" claim must exceed
-SIZE_TOLERANCE = 0.15  # relative tolerance on a size, or on its ratio to the baseline
+__all__ = ["ACCURACY", "SIZE", "HELD", "NOT_HELD", "INCONCLUSIVE", "NOT_TESTABLE", "STATUSES", "Verdict"]
 
 
 @dataclass(frozen=True)
@@ -28,61 +30,51 @@ class Verdict:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
 
+    @classmethod
+    def of(cls, ruling: Ruling, ours: str = "") -> "Verdict":
+        return cls(ruling.status, ours, ruling.reason)
+
 
 def missing(profile: str, what: str = "this row") -> Verdict:
-    """No cached run to judge from."""
-    return Verdict(NOT_TESTABLE, "", f"no run of {what} is cached at the {profile} profile")
-
-
-def judged(holds: bool, ours: str, basis: str) -> Verdict:
-    return Verdict(HELD if holds else NOT_HELD, ours, basis)
+    """No cached run to judge from: not yet run."""
+    return Verdict(NOT_TESTABLE, "pending", f"not yet run: no record of {what} is cached at the {profile} profile")
 
 
 def _absent(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def cell(kind: str, reported: float | None, ours: float | None, reported_baseline: float, ours_baseline: float | None,
-         is_baseline: bool, profile: str, spread: float | None = None) -> Verdict:
-    """Judge one table cell of kind ``accuracy`` (%) or ``size`` (FLOPs, parameters).
+def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict[int, float],
+         baseline: dict[int, float], is_baseline: bool, profile: str) -> Verdict:
+    """Judge one table cell of kind ``accuracy`` (%) or ``size`` from per-seed values ``{seed: value}``.
 
-    At ``paper`` the values are compared directly (accuracy within max(2 pp, 2 seed deviations), size
-    within 15%). Elsewhere the baseline's own cell is not testable, and another row's cell holds when it
-    lies on the same side of its baseline as the report's (accuracy: >= counts as a winning ticket, as in
-    the report) or when its ratio to the baseline is within 15% of the report's ratio (size).
+    At ``paper``: our t-interval against the report's value (:func:`rules.matches_reported`). Elsewhere the
+    baseline's own cell is not testable; an accuracy is judged by the paired difference to the baseline on
+    the side the report puts it; a size by the per-seed ratio to the baseline against the report's ratio.
     """
     if kind not in (ACCURACY, SIZE):
         raise ValueError(f"kind must be {ACCURACY!r} or {SIZE!r}, got {kind!r}")
     if _absent(reported):
-        return Verdict(NOT_TESTABLE, "" if _absent(ours) else f"{ours:.4g}", "the report printed no number")
-    if _absent(ours):
+        return Verdict(NOT_TESTABLE, "", "the report printed no number")
+    if not ours:
         return missing(profile)
-    text = f"{ours:.2f}" if kind == ACCURACY else f"{ours:.4g}"
+    mine = t_interval(list(ours.values()))
+    text = mine.text(2 if kind == ACCURACY else 4)
     if profile == "paper":
-        return _absolute(kind, reported, ours, text, spread)
+        tolerance = rules.ACCURACY_TOLERANCE_PP if kind == ACCURACY else rules.SIZE_TOLERANCE
+        return Verdict.of(rules.matches_reported(mine, reported, tolerance, profile, relative=kind == SIZE), text)
     if is_baseline:
-        return Verdict(NOT_TESTABLE, text, f"an absolute number; the {profile} profile reduces the settings (paper tests it)")
-    if _absent(ours_baseline):
-        return Verdict(NOT_TESTABLE, text, f"no baseline run is cached at the {profile} profile")
-    return _relative(kind, reported, ours, reported_baseline, ours_baseline, text)
+        return Verdict.of(rules.matches_reported(mine, reported, 0, profile), text)
+    shared = sorted(set(ours) & set(baseline))
+    if not shared:
+        return Verdict(NOT_TESTABLE, text, f"not yet run: no baseline run at this row's seeds at the {profile} profile")
+    if kind == SIZE:
+        ratio = t_interval([ours[s] / baseline[s] for s in shared])
+        return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",
+                                                 relative=True, unit=" (ratio to the baseline)"), text)
+    diff = paired_difference(ours, baseline)
+    rule = rules.better_than if reported >= reported_baseline else rules.worse_than
+    side = ">=" if reported >= reported_baseline else "<"
+    ruling = rule(diff)
+    return Verdict(ruling.status, text, f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
 
-
-def _absolute(kind: str, reported: float, ours: float, text: str, spread: float | None) -> Verdict:
-    if kind == ACCURACY:
-        tolerance = max(MARGIN_PP, 2 * (0.0 if _absent(spread) else spread))
-        return judged(abs(ours - reported) <= tolerance, text, f"same settings: |ours - report| <= {tolerance:.2g} pp")
-    return judged(abs(ours / reported - 1) <= SIZE_TOLERANCE, text, f"same settings: within {SIZE_TOLERANCE:.0%}")
-
-
-def _relative(kind: str, reported: float, ours: float, reported_baseline: float, ours_baseline: float, text: str) -> Verdict:
-    if kind == ACCURACY:
-        side = lambda beats: ">=" if beats else "<"
-        theirs, mine = reported >= reported_baseline, ours >= ours_baseline
-        basis = (f"direction vs the baseline: report {reported:.2f} {side(theirs)} {reported_baseline:.2f}, "
-                 f"ours {ours:.2f} {side(mine)} {ours_baseline:.2f}")
-        if ours == ours_baseline:
-            basis += " (equal: the same training run up to this point)"
-        return judged(theirs == mine, text, basis)
-    theirs, mine = reported / reported_baseline, ours / ours_baseline
-    basis = f"ratio to the baseline within {SIZE_TOLERANCE:.0%}: report {theirs:.3f}, ours {mine:.3f}"
-    return judged(abs(mine / theirs - 1) <= SIZE_TOLERANCE, text, basis)

@@ -5,9 +5,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from lib.report.scorecard.verdict import HELD, NOT_HELD, NOT_TESTABLE, STATUSES
+from lib.report.scorecard.verdict import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES
 
-COLOURS = {HELD: "#2e7d32", NOT_HELD: "#c62828", NOT_TESTABLE: "#9e9e9e"}
+COLOURS = {HELD: "#2e7d32", NOT_HELD: "#c62828", INCONCLUSIVE: "#ef6c00", NOT_TESTABLE: "#9e9e9e"}
 
 
 def plot_counts(counts: pd.DataFrame) -> Figure:
@@ -19,7 +19,7 @@ def plot_counts(counts: pd.DataFrame) -> Figure:
         ax.barh(per_report.index, per_report[status], left=left, color=COLOURS[status], label=status)
         left += per_report[status]
     ax.set(xlabel="claims (table cells and prose claims)")
-    ax.legend(ncols=3, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.legend(ncols=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -29,3 +29,9 @@ def styled(table: pd.DataFrame) -> Styler:
     colour = lambda value: f"color: {COLOURS[value]}; font-weight: bold" if value in COLOURS else ""
     status_columns = [c for c in ("status", "authors' code") if c in table.columns]
     return table.style.map(colour, subset=status_columns).hide(axis="index")
+
+
+def greyed(table: pd.DataFrame) -> Styler:
+    """Published anchor rows, shown greyed under a results table. Shown in: book/lnas_table1, book/darts_cifar10,
+    book/lamanas_table1."""
+    return table.style.set_properties(**{"color": "#757575", "font-style": "italic"}).hide(axis="index")

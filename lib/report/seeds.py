@@ -1,0 +1,94 @@
+"""Rows of a results table over seeds: each number as mean [low, high] (n), paired differences, run states.
+
+A table here is built from one line per run (``per_run``: the row's key columns, ``seed`` and the metrics).
+Several runs of one row at the same seed (the random control's sampled genotypes) are first averaged, so a
+row's n counts seeds. Intervals come from :mod:`lib.report.stats`; the numeric frame is what the CSV holds
+(``seeds`` and ``NAME``, ``NAME_low``, ``NAME_high``, ``NAME_n`` per metric), :func:`shown` is what the page shows.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from IPython.display import Markdown, display
+
+from lib.pipeline.results import Record
+from lib.report.export import download_markdown, interval_columns, seeds_text, write_table
+from lib.report.stats import Interval, paired_difference, t_interval
+
+PENDING, DIVERGED = "pending", "diverged"
+SEED_NOTE = ("Each number: mean [low, high] (n) with the 95% t-interval over the n seeds; Δ: the mean per-seed "
+             "difference over the seeds both rows ran, with the t-interval of those differences.")
+
+
+def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tuple, dict[int, float]]:
+    """{row key: {seed: value}}, runs of one row at one seed averaged (NaN values dropped)."""
+    values = per_run.dropna(subset=[metric]).groupby([*keys, "seed"], sort=False)[metric].mean()
+    out: dict[tuple, dict[int, float]] = {}
+    for index, value in values.items():
+        *key, seed = index
+        out.setdefault(tuple(key), {})[int(seed)] = float(value)
+    return out
+
+
+def interval_or_none(values: Mapping[int, float]) -> Interval | None:
+    return t_interval(list(values.values())) if values else None
+
+
+def paired_or_none(a: Mapping[int, float], b: Mapping[int, float]) -> Interval | None:
+    """The paired difference a - b over shared seeds, or None when they share no seed."""
+    return paired_difference(a, b) if set(a) & set(b) else None
+
+
+def columns(name: str, interval: Interval | None) -> dict[str, Any]:
+    """The CSV columns of one interval (empty cells when there is none)."""
+    if interval is None:
+        return {name: np.nan, f"{name}_low": np.nan, f"{name}_high": np.nan, f"{name}_n": 0, f"{name}_interval": ""}
+    return interval_columns(name, interval)
+
+
+def text(interval: Interval | None, digits: int = 2, missing: str = PENDING) -> str:
+    """``mean [low, high] (n=k)``, ``mean (n=1, no interval)``, or ``missing``."""
+    return missing if interval is None else interval.text(digits)
+
+
+def from_columns(row: Mapping[str, Any], name: str) -> Interval | None:
+    """The interval stored under ``name`` in a numeric row (None when empty)."""
+    if not row.get(f"{name}_n"):
+        return None
+    low, high = row[f"{name}_low"], row[f"{name}_high"]
+    ok = lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+    return Interval(float(row[name]), float(low) if ok(low) else None, float(high) if ok(high) else None,
+                    int(row[f"{name}_n"]), str(row.get(f"{name}_interval", "")))
+
+
+def runs_state(records: Iterable[Record], requested: int) -> str:
+    """What a row rests on: ``n=3``, ``pending``, ``n=1; 2 pending``, diverged runs, stale/altered marks."""
+    records = list(records)
+    ok = [r for r in records if r.status == "ok"]
+    seeds = sorted({r.config["seed"] for r in ok})
+    parts = [f"n={len(seeds)}" if seeds else PENDING]
+    diverged = sum(r.status == DIVERGED for r in records)
+    parts += [f"{diverged} {DIVERGED}"] if diverged else []
+    missing = requested - len(records)
+    parts += [f"{missing} {PENDING}"] if seeds and missing > 0 else []
+    marks = sorted({r.mark.split(":")[0] for r in records if r.mark})
+    parts += [f"records {', '.join(marks)}"] if marks else []
+    return "; ".join(parts)
+
+
+def seeds_of(records: Iterable[Record]) -> str:
+    return seeds_text(r.config["seed"] for r in records if r.status == "ok")
+
+
+def publish(source: Any, shown: Any, data: pd.DataFrame, records: Sequence[Record], notebook: str, name: str) -> None:
+    """Show a results table (``shown``: the text version) with its source line, write its numeric version
+    (``data``: ``seeds`` and interval bounds) to ``book/_static/data/<notebook>/<name>.csv`` and link it.
+
+    Until ``Source.show(..., csv=name)`` exists this is the one place a results table gets its CSV.
+    """
+    link = write_table(data, notebook, name)
+    source.show(shown, records)
+    display(Markdown(download_markdown(link)))
