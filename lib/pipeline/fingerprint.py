@@ -43,6 +43,7 @@ ENTRY = {
     "lnas": "lib.experiments.lnas",
     "lnas_search_cost": "lib.experiments.search_cost",
     "lamanas": "lib.experiments.lamanas",
+    "lamanas_curve": "lib.experiments.lamanas_curve",
 }
 # old path -> current path (commit 54114c7 "lib grouped in three layers"); add a line for every future move
 MOVES = {
