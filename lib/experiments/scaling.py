@@ -19,9 +19,12 @@ coincides with a profile's baseline is shared with the book's tables. Runs are o
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from lib.experiments import darts_cifar10, lamanas_curve
+from lib.experiments import costs, darts_cifar10, lamanas_curve
 from lib.experiments.darts_cifar10 import DartsCifarConfig
 from lib.experiments.lamanas_curve import LamanasCurveConfig
+from lib.pipeline import results
+from lib.pipeline.results import Record
+from lib.pipeline.worklist import Estimator, records_of
 
 # (row, width, meta-epochs at which to meta-test); 16 test tasks, 50 test steps each
 LAMANAS_CURVES: dict[str, list[dict[str, Any]]] = {
@@ -97,3 +100,61 @@ def search_steps(config: Any) -> int:
 def by_cost(items: Sequence[Measurement], seconds: Callable[[Any], float]) -> list[Measurement]:
     """``items`` cheapest first (the cheapest informative points come first in the queue)."""
     return sorted(items, key=lambda m: seconds(m.config))
+
+
+TARGETS = {"lamanas": 60.0, "lnas": 70.0}  # issue 15's bars: LAMANAS baseline meta-test and LNAS baseline test accuracy (%)
+
+
+def _record(config: Any, root: Any = None) -> tuple[Record | None, str]:
+    """The stored record of ``config`` (None if there is none) and the point's status: done, stale or pending."""
+    path = results.record_path(config, root)
+    if not path.exists():
+        return None, "pending"
+    record = results.check(Record.load(path), config)
+    return record, "done" if record.mark is None else "stale"
+
+
+def _curve_points(m: Measurement, estimator: Estimator, root: Any) -> list[dict[str, Any]]:
+    cfg, (record, status) = m.config, _record(m.config, root)
+    done = {p["meta_epoch"]: p for p in (record.metrics["curve"] if record else [])}
+    out = []
+    for epoch in cfg.curve_at:
+        p = done.get(epoch)
+        base = {"curve": "lamanas", "series": f"{cfg.row}, C={cfg.width}", "x": epoch * cfg.lamanas().reptile.meta_batch_size,
+                "meta_epoch": epoch, "status": status if p else "pending"}
+        if p:
+            cost = p["meta_train_seconds"] + p["meta_test_seconds"]
+            out.append({**base, "y": p["test_acc"], "accuracies": p["test_accuracies"], "cost_s": cost, "cost": "measured",
+                        "phi_distance": p["phi_distance_from_init"], "alpha_top_op_ratio": p["alpha_top_op_ratio"]})
+        else:
+            cost, _ = estimator.seconds(cfg.lamanas(epoch if cfg.row == "baseline" else max(epoch, 1)))
+            out.append({**base, "y": None, "cost_s": cost, "cost": "estimated"})
+    return out
+
+
+def _darts_point(m: Measurement, estimator: Estimator, root: Any) -> dict[str, Any]:
+    cfg, (record, status) = m.config, _record(m.config, root)
+    fields = results.result_fields(cfg)
+    x = search_steps(fields) if m.curve == "lnas_search" else cfg.data.n_train * cfg.training.epochs
+    base = {"curve": m.curve, "series": "DARTS baseline", "x": x, "status": status,
+            "search": f"{cfg.data.n_search} x {cfg.search.epochs}", "training": f"{cfg.data.n_train} x {cfg.training.epochs}"}
+    if record is None:
+        cost, _ = estimator.seconds(cfg)
+        return {**base, "y": None, "cost_s": cost, "cost": "estimated"}
+    per_epoch = [sum(v for edges in e["top_over_uniform"].values() for v in edges)
+                 / sum(len(edges) for edges in e["top_over_uniform"].values()) for e in record.metrics.get("search_diagnostics", [])]
+    return {**base, "y": record.metrics["test_acc_last"], "cost_s": record.provenance["wall_time_s"], "cost": "measured",
+            "top_over_uniform": record.metrics.get("alpha_top_over_uniform"), "top_over_uniform_per_epoch": per_epoch}
+
+
+def points(profile: str, seed: int = 0, root: Any = None) -> list[dict[str, Any]]:
+    """Every point of the three curves, read from the cache (nothing runs): ``curve``, ``series``, ``x``, ``y``
+    (accuracy %, None while pending), ``status`` (done / stale / pending) and ``cost_s`` (one-core seconds:
+    the record's, else estimated from records of the same kind or the cost model), plus per-curve extras."""
+    items = measurements(profile, seed)
+    experiments = {m.config.experiment for m in items} | {"lamanas"}
+    estimator = Estimator.from_records(costs.model_seconds, records_of(experiments, root))
+    out: list[dict[str, Any]] = []
+    for m in items:
+        out += _curve_points(m, estimator, root) if m.curve == "lamanas" else [_darts_point(m, estimator, root)]
+    return out
