@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 from lib.experiments import costs, darts_cifar10, lamanas_curve
 from lib.experiments.darts_cifar10 import DartsCifarConfig
 from lib.experiments.lamanas_curve import LamanasCurveConfig
+from lib.experiments.profiles import PROFILES as ALL_PROFILES
 from lib.pipeline import results
 from lib.pipeline.results import Record
 from lib.pipeline.worklist import Estimator, records_of
@@ -39,7 +40,6 @@ SEARCH_AXIS = {"cpu": ((800, 2), (1600, 4), (2500, 6), (4000, 6)), "smoke": ((64
 SEARCH_AXIS_TRAINING = {"cpu": (10000, 8), "smoke": (128, 2)}
 TRAINING_AXIS = {"cpu": ((2560, 6), (5000, 8), (10000, 8), (20000, 8), (45000, 8)), "smoke": ((128, 2), (128, 3))}
 TRAINING_AXIS_SEARCH = {"cpu": (800, 2), "smoke": (64, 2)}
-PROFILES = tuple(LAMANAS_CURVES)
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ def training_grid(profile: str, seed: int = 0) -> list[DartsCifarConfig]:
 
 def measurements(profile: str, seed: int = 0) -> list[Measurement]:
     """Every measurement run of ``profile`` (none for a profile without a design, e.g. ``paper``)."""
+    if profile not in ALL_PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(ALL_PROFILES)}")
     out = [Measurement("lamanas", c, lamanas_curve.run) for c in lamanas_curves(profile, seed)]
     out += [Measurement("lnas_search", c, darts_cifar10.run) for c in search_grid(profile, seed)]
     training = [Measurement("lnas_training", c, darts_cifar10.run) for c in training_grid(profile, seed)]
@@ -158,3 +160,9 @@ def points(profile: str, seed: int = 0, root: Any = None) -> list[dict[str, Any]
     for m in items:
         out += _curve_points(m, estimator, root) if m.curve == "lamanas" else [_darts_point(m, estimator, root)]
     return out
+
+
+def stored_records(profile: str, seed: int = 0, root: Any = None) -> list[Record]:
+    """The records of the measurement runs made so far (marked when stale), for the notebook's source lines."""
+    found = [_record(m.config, root)[0] for m in measurements(profile, seed)]
+    return [r for r in found if r is not None]
