@@ -14,6 +14,12 @@
 #            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline,
 #            EXECUTOR=local|ray (where the rows of a table run; ray: a local Ray cluster, or the one at
 #            RAY_ADDRESS=<head>:6379; see book/reproducibility.md, "Running on a cluster").
+#   make evidence         work through the profile's evidence queue (measurement runs, then every row for 3 seeds),
+#                         committing each record as it lands; kill it at any moment and start it again later
+#                         (PROCESSES=<n> worker processes, default one one-thread process per core;
+#                         LIMIT_HOURS=<h>: start no run that would end after h hours). Run it in the background:
+#                         nohup make evidence > evidence.log 2>&1 &
+#   make evidence-status  done / running / left of that queue, with the estimated core-hours left
 
 PYTHON_BASE ?= python3.11
 VENV        := .venv
@@ -27,14 +33,16 @@ SEED        ?=
 PARAMS      ?=
 ARCHIVES    ?= ../shared/data
 NOTEBOOKS   ?= darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_generalized \
-               lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard
+               lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard scaling
 BOOK_FLAGS  := --all -W -n --keep-going
 ARCHIVE     ?= 0
 EXECUTOR    ?= local
 RAY_ADDRESS ?=
+PROCESSES   ?=
+LIMIT_HOURS ?=
 CHROMIUM    := /usr/bin/chromium
 
-.PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark clean
+.PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
 
 venv: $(STAMP)
 
@@ -85,6 +93,13 @@ test: test-lib test-notebooks book-html test-browser
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/search_step.py
+
+evidence: $(STAMP)
+	TQDM_DISABLE=1 $(PY) tools/evidence.py start --profile $(PROFILE) --device $(DEVICE) \
+	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS))
+
+evidence-status: $(STAMP)
+	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES))
 
 clean:
 	rm -rf _build

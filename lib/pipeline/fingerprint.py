@@ -5,7 +5,7 @@ is shown marked "stale: computed with code X, now Y". The fingerprint of an expe
 follows, so that it is both honest (any change that can alter a number changes it) and quiet (edits that
 cannot, never do):
 
-* **Which files.** The experiment's entry module (:data:`ENTRY`, e.g. ``lib.experiments.lamanas``) and
+* **Which files.** The experiment's entry modules (:data:`ENTRY`, e.g. ``lib.experiments.lamanas``) and
   every ``lib`` module it imports, transitively (static ``import`` statements anywhere in a file, found
   with :mod:`ast`; package ``__init__`` files included). Nothing to maintain when a file is added or
   moved: what the experiment imports is what it is fingerprinted over. The pipeline, report and plots
@@ -40,10 +40,13 @@ UNKNOWN = "unknown"
 EXCLUDED = ("lib/pipeline/", "lib/report/", "lib/plots/")
 ENTRY = {
     "darts_cifar10": "lib.experiments.darts_cifar10",
-    "lnas": "lib.experiments.lnas",
+    # every LNAS row kind runs from its own file; their shared stages are in lib.experiments.lnas
+    "lnas": ("lib.experiments.lnas_variant1", "lib.experiments.lnas_variant2", "lib.experiments.lnas_algorithm3",
+             "lib.experiments.lnas"),
     "lnas_search_cost": "lib.experiments.search_cost",
     "lamanas": "lib.experiments.lamanas",
     "random_architecture": "lib.experiments.random_architecture",
+    "lamanas_curve": "lib.experiments.lamanas_curve",
 }
 # old path -> current path (commit 54114c7 "lib grouped in three layers"); add a line for every future move
 MOVES = {
@@ -185,15 +188,15 @@ def _excluded(tree: Tree, path: str) -> bool:
 
 def sources(tree: Tree, experiment: str) -> list[str]:
     """The files (paths in ``tree``) that can change ``experiment``'s results; empty if its entry is missing."""
-    entry = ENTRY.get(experiment)
-    if entry is None:
+    if experiment not in ENTRY:
         return sorted(p for p in tree.files if not _excluded(tree, p))
-    start = tree.module_file(entry)
-    if start is None:
+    entries = ENTRY[experiment] if isinstance(ENTRY[experiment], tuple) else (ENTRY[experiment],)
+    starts = {tree.module_file(entry) for entry in entries} - {None}  # an older tree may lack some entries
+    if not starts:
         return []
-    parts = entry.split(".")
-    packages = {tree.module_file(".".join(parts[:depth])) for depth in range(1, len(parts))} - {None}
-    seen, todo = {start, *packages}, [start, *packages]
+    packages = {tree.module_file(".".join(entry.split(".")[:depth]))
+                for entry in entries for depth in range(1, len(entry.split(".")))} - {None}
+    seen, todo = {*starts, *packages}, [*starts, *packages]
     while todo:
         for file in _imported_files(tree, todo.pop()) - seen:
             seen.add(file)

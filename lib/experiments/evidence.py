@@ -1,0 +1,99 @@
+"""The evidence queue of issue 15: every run a profile's book needs, in priority order, for ``make evidence``.
+
+Order (each group seed-major, so paired comparisons become possible as early as they can):
+
+1. ``measure``: the measurement runs of :mod:`lib.experiments.scaling` (how large must a run be?),
+   cheapest first; they decide the sizes of the evidence profile, so they come before it;
+2. ``baselines``: the LAMANAS baseline and the LNAS (DARTS) baseline;
+3. ``headline``: what the headline claims rest on: the no-meta-training control, the report's best
+   LAMANAS row (LSTM + residual + inner product), and LNAS Variant 2 (the search-time claim) and
+   Variant 1 at every sparsity;
+4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, and the Sec. 5.3 step costs;
+5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22).
+
+Every LAMANAS and LNAS run comes from the sweeps the chapters use (``lamanas_sweep.Sweep``,
+``lnas_sweep.Sweep``), for ``seeds`` (default 0, 1, 2: the scorecard's three paired seeds). A Variant-1 row
+needs its seed's baseline record and an Algorithm-3 row its Variant-2 record (``Item.needs``): a worker
+never starts one before the record it reads is there.
+"""
+
+from dataclasses import fields, replace
+from typing import Any, Sequence
+
+from lib.experiments import costs, lamanas_sweep, lnas_sweep, scaling, search_cost
+from lib.experiments.lamanas_sweep import CONTROL, ROWS as LAMANAS_ROWS
+from lib.experiments.lnas import LnasConfig
+from lib.experiments.search_cost import SearchCostConfig
+from lib.pipeline import results
+from lib.pipeline.worklist import Item
+
+SEEDS = (0, 1, 2)
+GROUPS = ("measure", "baselines", "headline", "rows", "authors")
+LAMANAS_HEADLINE = (CONTROL, "lstm-res-ip")
+LNAS_HEADLINE = ("variant2", "variant1")
+STEP_COST_STEPS = 5  # the lnas_search_cost chapter's default
+
+
+def measurement_items(profile: str) -> list[Item]:
+    """The measurement runs of ``profile``, cheapest (by the cost model) first."""
+    runs = scaling.by_cost(scaling.measurements(profile), lambda c: costs.model_seconds(results.result_fields(c)))
+    return [_item(m.name, "measure", m.config, m.run) for m in runs]
+
+
+def _item(name: str, group: str, config: Any, run: Any, needs: Sequence[Any] = ()) -> Item:
+    return Item(name, group, config, run, tuple(needs), costs.model_seconds(results.result_fields(config)))
+
+
+def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
+    """Every LAMANAS row and twin of the profile's sweep, grouped baselines / headline / rows / authors."""
+    sweep = lamanas_sweep.Sweep.for_profile(profile, rows=tuple(LAMANAS_ROWS), seeds=seeds, authors_seeds=seeds)
+    names = {row: name for name, row in LAMANAS_ROWS.items()}
+    out = []
+    for config, run in sweep.jobs():
+        row = names[lamanas_sweep.row_of(results.result_fields(config))]
+        group = ("authors" if config.authors_code else "baselines" if row == "baseline"
+                 else "headline" if row in LAMANAS_HEADLINE else "rows")
+        code = " (authors' code)" if config.authors_code else ""
+        out.append(_item(f"LAMANAS {row}{code} seed {config.seed}", group, config, run))
+    return out
+
+
+def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
+    """The LNAS baseline, Variant 2 and 1 at every sparsity, Algorithm 3, and the step costs of Sec. 5.3."""
+    sweep = lnas_sweep.Sweep.for_profile(profile, lnas_sweep.ROWS, seeds=seeds)
+    out = []
+    for config, run in sweep.jobs(lnas_sweep.ROWS, seeds):
+        if not isinstance(config, LnasConfig):
+            out.append(_item(f"LNAS baseline seed {config.seed}", "baselines", config, run))
+            continue
+        needs = {"variant1": [config.baseline()], "algorithm3": [config.variant2()]}.get(config.variant, [])
+        group = "headline" if config.variant in LNAS_HEADLINE else "rows"
+        name = f"LNAS {lnas_sweep.VARIANTS[config.variant]} sparsity {config.sparsity} seed {config.seed}"
+        out.append(_item(name, group, config, run, needs))
+    return out + step_cost_items(sweep)
+
+
+def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
+    """LNAS Sec. 5.3: the step-cost measurement of the unpruned supernet and of each sparsity (as ``Sweep.step_costs``)."""
+    names = {f.name for f in fields(SearchCostConfig)}
+    settings = {k: v for k, v in sweep.settings.items() if k in names}
+    configs = [SearchCostConfig.for_profile(sweep.profile, **settings, steps=STEP_COST_STEPS, sparsity=p)
+               for p in (0.0, *sweep.sparsities)]
+    return [_item(f"LNAS step cost sparsity {c.sparsity}", "rows", c, search_cost.run) for c in configs]
+
+
+def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:
+    """Every run of ``profile``'s evidence in priority order (module docstring); each run once."""
+    items = measurement_items(profile) if measure else []
+    pool = lamanas_items(profile, seeds) + lnas_items(profile, seeds)
+    for group in GROUPS[1:]:
+        items += sorted((i for i in pool if i.group == group), key=lambda i: i.config.seed)  # stable: seed-major
+    unique: dict[str, Item] = {}
+    for item in items:
+        unique.setdefault(item.ident, item)
+    return list(unique.values())
+
+
+def with_settings(items: Sequence[Item], **settings: Any) -> list[Item]:
+    """``items`` with execution settings (``device``) replaced: they are not part of a record's key."""
+    return [replace(i, config=replace(i.config, **settings)) for i in items]

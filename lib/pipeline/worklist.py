@@ -1,0 +1,313 @@
+"""A resumable work list of runs: claim, run, store and commit each record; safe to kill at any moment.
+
+A list is a sequence of :class:`Item` (a config, its run function, the configs whose records it reads,
+its modelled cost) in priority order. Workers (:func:`work`, one per process) take the first item that is
+neither done (a trusted record), nor claimed, nor waiting for a dependency, and:
+
+1. claim it: a marker ``<results>/.running/<experiment>-<key>.json`` (pid, process start time, host, start
+   date), created under a lock so two workers never claim the same item; a marker whose process is gone
+   is *dead*: :func:`state` reports it, the next claim removes it;
+2. run it (resuming from its checkpoint; a stale record is re-run, not loaded) and store the record;
+3. commit the record (and any record it created on the way) to git under a lock, so two workers never
+   run git at once; only those paths are committed (``git commit --only``);
+4. remove the marker.
+
+A worker killed between 2 and 3 leaves a trusted but uncommitted record; :func:`commit_pending` (run at
+the start of every :func:`work`) commits it. Estimates (:class:`Estimator`) come from the measured wall
+times of records of the same kind (same config but the seed), else from a cost model scaled by the
+median measured/model ratio of the experiment's records (of all records if it has none), else the model alone.
+"""
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import torch
+
+from lib.pipeline import results
+from lib.pipeline.atomic import write_json
+from lib.pipeline.results import Record
+
+RUNNING = ".running"
+DONE, STALE, RUNNING_STATE, DEAD, FAILED, WAITING, LEFT = "done", "stale", "running", "dead", "failed", "waiting", "left"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One run of the list: ``name`` for people, ``group`` (a priority tier), ``needs`` (configs read by the run)."""
+
+    name: str
+    group: str
+    config: Any
+    run: Callable
+    needs: tuple[Any, ...] = ()
+    model_s: float = 0.0
+
+    @property
+    def ident(self) -> str:
+        return f"{self.config.experiment}-{results.config_key(self.config)}"
+
+
+def running_dir(root: Path | None = None) -> Path:
+    return Path(root or results.results_dir()) / RUNNING
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` (field 22 of /proc/<pid>/stat), None where /proc is missing."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def alive(marker: dict[str, Any]) -> bool:
+    """Whether the process that wrote ``marker`` still runs (a marker from another host counts as alive)."""
+    if marker.get("host") != platform.node():
+        return True
+    pid = int(marker["pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = marker.get("process_start")
+    return started is None or _process_start(pid) in (None, started)
+
+
+def read_markers(root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """ident -> marker of every claimed item (each with ``alive`` and ``failed`` filled in)."""
+    out = {}
+    for path in sorted(running_dir(root).glob("*.json")):
+        try:
+            marker = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # written at this moment, or half-written by a killed process: next read sees it
+        marker["alive"] = alive(marker) if "pid" in marker else False
+        out[path.stem] = marker
+    return out
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def record_status(item: Item, root: Path | None = None) -> str:
+    """``done`` (a trusted record), ``stale`` (a record that is not: re-run) or ``left`` (no record)."""
+    path = results.record_path(item.config, root)
+    if not path.exists():
+        return LEFT
+    return DONE if results.check(Record.load(path), item.config).mark is None else STALE
+
+
+@dataclass
+class Estimator:
+    """Core-seconds of an item: measured (same kind), else model x the experiment's measured/model ratio."""
+
+    model: Callable[[dict[str, Any]], float]
+    measured: dict[str, list[float]] = field(default_factory=dict)
+    ratios: dict[str, list[float]] = field(default_factory=dict)
+
+    @staticmethod
+    def kind(config: Any) -> str:
+        fields = results.result_fields(config)
+        fields.pop("seed", None)
+        return json.dumps(fields, sort_keys=True)
+
+    @classmethod
+    def from_records(cls, model: Callable[[dict[str, Any]], float], records: Iterable[Record]) -> "Estimator":
+        est = cls(model)
+        for r in records:
+            core_s = float(r.provenance["wall_time_s"]) * int(r.provenance.get("hardware", {}).get("torch_threads") or 1)
+            est.measured.setdefault(cls.kind(r.config), []).append(core_s)
+            with contextlib.suppress(KeyError, TypeError, ValueError, ZeroDivisionError):
+                est.ratios.setdefault(r.experiment, []).append(core_s / model(r.config))
+        return est
+
+    def seconds(self, config: Any) -> tuple[float, str]:
+        """(core-seconds, how: "measured", "model x <ratio>" or "model")."""
+        same = self.measured.get(self.kind(config))
+        if same:
+            return statistics.median(same), "measured"
+        modelled = self.model(dataclasses.asdict(config))
+        ratios = self.ratios.get(config.experiment) or [r for rs in self.ratios.values() for r in rs]
+        if ratios:
+            ratio = statistics.median(ratios)
+            return modelled * ratio, f"model x {ratio:.2f}"
+        return modelled, "model"
+
+
+def records_of(experiments: Iterable[str], root: Path | None = None) -> list[Record]:
+    """Every stored record of ``experiments`` (unchecked: wall times are informative even when stale)."""
+    out = []
+    for experiment in sorted(set(experiments)):
+        for path in sorted((Path(root or results.results_dir()) / experiment).glob("*.json")):
+            with contextlib.suppress(Exception):
+                out.append(Record.load(path))
+    return out
+
+
+@dataclass
+class Row:
+    """An item's state for :func:`state`: status, estimate (core-s), and its marker if claimed."""
+
+    item: Item
+    status: str
+    estimate_s: float
+    how: str
+    marker: dict[str, Any] | None = None
+
+
+def state(items: Sequence[Item], model: Callable[[dict[str, Any]], float], root: Path | None = None) -> list[Row]:
+    """The status of every item: done / stale / running / dead / failed / left (a stale record counts as left)."""
+    estimator = Estimator.from_records(model, records_of((i.config.experiment for i in items), root))
+    markers = read_markers(root)
+    rows = []
+    for item in items:
+        status = record_status(item, root)
+        marker = markers.get(item.ident)
+        if status != DONE and marker is not None:
+            status = FAILED if marker.get("failed") else RUNNING_STATE if marker["alive"] else DEAD
+        rows.append(Row(item, status, *estimator.seconds(item.config), marker))
+    return rows
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+
+
+def repo_of(root: Path | None = None) -> Path | None:
+    """The git checkout holding the results folder, None if it is not in one."""
+    out = _git(Path(root or results.results_dir()), "rev-parse", "--show-toplevel")
+    return Path(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def commit(paths: Sequence[Path], message: str, root: Path | None = None) -> bool:
+    """Commit ``paths`` (only them) if they are new or changed; one git process at a time. True if committed."""
+    repo = repo_of(root)
+    if repo is None:
+        return False
+    with _flock(running_dir(root) / ".git.lock"):
+        names = [str(Path(p).resolve().relative_to(repo)) for p in paths if Path(p).exists()]
+        changed = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).stdout.strip() if names else ""
+        if not changed:
+            return False
+        _git(repo, "add", "--", *names)
+        done = _git(repo, "commit", "--quiet", "--only", "-m", message, "--", *names)
+        if done.returncode != 0:
+            raise RuntimeError(f"git commit of {names} failed: {done.stderr.strip() or done.stdout.strip()}")
+        return True
+
+
+def commit_pending(items: Sequence[Item], root: Path | None = None) -> int:
+    """Commit the trusted records of ``items`` that are not committed yet (a worker killed before its commit)."""
+    done = [i for i in items if record_status(i, root) == DONE]
+    paths = [results.record_path(i.config, root) for i in done]
+    return len(paths) if paths and commit(paths, f"evidence: {len(paths)} record(s) left uncommitted", root) else 0
+
+
+def _ready(item: Item, root: Path | None) -> bool:
+    return all(record_status(dataclasses.replace(item, config=need), root) == DONE for need in item.needs)
+
+
+def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, float],
+          root: Path | None = None) -> Item | None:
+    """Claim the first item to do (not done, not claimed, dependencies done, fits before ``deadline``)."""
+    folder = running_dir(root)
+    with _flock(folder / ".claim.lock"):
+        markers = read_markers(root)
+        for ident, marker in markers.items():
+            if not marker["alive"] and not marker.get("failed"):
+                (folder / f"{ident}.json").unlink(missing_ok=True)
+        for item in items:
+            if item.ident in markers and (markers[item.ident]["alive"] or markers[item.ident].get("failed")):
+                continue
+            if record_status(item, root) == DONE or not _ready(item, root):
+                continue
+            if deadline is not None and time.time() + estimates.get(item.ident, 0.0) > deadline:
+                continue
+            write_json(folder / f"{item.ident}.json", {
+                "name": item.name, "group": item.group, "pid": os.getpid(), "process_start": _process_start(os.getpid()),
+                "host": platform.node(), "started": time.time()})
+            return item
+    return None
+
+
+def run_item(item: Item, threads: int, root: Path | None = None) -> Record:
+    """Run ``item`` (resuming from its checkpoint, ignoring a stale record), store and return its record."""
+    torch.set_num_threads(threads)
+    config = dataclasses.replace(item.config, threads=threads) if hasattr(item.config, "threads") else item.config
+    record = results.compute(config, item.run, root=root)
+    results.store(record, root)
+    results.checkpoint_of(config, root).clear()
+    return record
+
+
+def _release(item: Item, root: Path | None, failure: str | None = None) -> None:
+    path = running_dir(root) / f"{item.ident}.json"
+    if failure is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_json(path, {"name": item.name, "group": item.group, "failed": failure, "host": platform.node()})
+
+
+def work(items: Sequence[Item], model: Callable[[dict[str, Any]], float], threads: int = 1,
+         deadline: float | None = None, root: Path | None = None, poll_s: float = 30.0) -> int:
+    """Work through ``items`` until nothing is left to claim; return how many records this worker made.
+
+    A failed run leaves a ``failed`` marker (status shows why; the next ``start`` clears it) and the worker
+    goes on. While the only items left wait for a dependency another worker is running, it polls.
+    """
+    made = 0
+    commit_pending(items, root)
+    while True:
+        estimates = {r.item.ident: r.estimate_s for r in state(items, model, root)} if deadline else {}
+        item = claim(items, deadline, estimates, root)
+        if item is None:
+            if not _waiting(items, root):
+                return made
+            time.sleep(poll_s)
+            continue
+        try:
+            record = run_item(item, threads, root)
+        except Exception as error:  # the item is reported as failed; the list goes on
+            _release(item, root, f"{type(error).__name__}: {error}")
+            continue
+        paths = [results.record_path(c, root) for c in (item.config, *item.needs)]
+        commit(paths, f"evidence: {item.name} ({record.status}, {record.provenance['wall_time_s'] / 60:.1f} min)", root)
+        _release(item, root)
+        made += 1
+
+
+def _waiting(items: Sequence[Item], root: Path | None) -> bool:
+    """Whether some item not done waits only for a dependency that a live worker is running."""
+    markers = read_markers(root)
+    running = {k for k, m in markers.items() if m["alive"] and not m.get("failed")}
+    return any(record_status(i, root) != DONE and i.ident not in markers and not _ready(i, root)
+               and any(dataclasses.replace(i, config=n).ident in running for n in i.needs) for i in items)
+
+
+def clear_failed(root: Path | None = None) -> int:
+    """Remove the ``failed`` markers (a new start retries those items); return how many."""
+    gone = 0
+    for ident, marker in read_markers(root).items():
+        if marker.get("failed"):
+            (running_dir(root) / f"{ident}.json").unlink(missing_ok=True)
+            gone += 1
+    return gone

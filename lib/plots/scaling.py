@@ -1,0 +1,104 @@
+"""How large must a run be? The measured curves of :mod:`lib.experiments.scaling`, each point with its cost;
+points not yet run are drawn as pending (hollow, on the axis) with their estimated cost. Shown in: book/scaling.
+"""
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from lib.experiments.scaling import TARGETS
+from lib.experiments.search_diagnostics import NEAR_UNIFORM
+from lib.report.stats import task_interval
+
+
+def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS), status, cost."""
+    rows = []
+    for p in points:
+        interval = task_interval(p["accuracies"]).text(1) if p.get("accuracies") else None
+        rows.append({"curve": p["curve"], "series": p["series"], "x": p["x"], "status": p["status"],
+                     "accuracy (%)": interval or (None if p["y"] is None else round(p["y"], 1)),
+                     "top op / uniform": p.get("top_over_uniform"), "phi moved (L2)": p.get("phi_distance"),
+                     "cost (core-min)": round(p["cost_s"] / 60, 1), "cost is": p["cost"]})
+    return pd.DataFrame(rows)
+
+
+def _cost(ax: Axes, x: float, y: float, seconds: float, pending: bool, row: int = 0, stale: bool = False) -> None:
+    """The point's cost in one-core minutes ("~": estimated); ``row`` stacks the labels of pending series."""
+    text = f"{'~' if pending else ''}{seconds / 60:.0f}m{' stale' if stale else ''}"
+    ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6 + 7 * row), ha="center", fontsize=6,
+                color="0.5" if pending else "0.2")
+
+
+def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = True) -> None:
+    """Done points as a line with markers (and task intervals where known); pending ones hollow at the bottom."""
+    bottom = ax.get_ylim()[0] if ax.has_data() else 0.0
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for row, ((name, group), colour) in enumerate(zip(frame.groupby("series", sort=False), colours)):
+        done = group[group[value].notna()] if value in group else group.iloc[0:0]
+        if len(done):
+            ax.plot(done["x"], done[value], "o-", color=colour, label=name, ms=4)
+            stale = done[done["status"] == "stale"]
+            ax.plot(stale["x"], stale[value], "x", color="k", ms=7, label="stale record (old code)" if len(stale) else None)
+            for _, p in done.iterrows():
+                if value == "y" and isinstance(p.get("accuracies"), list):
+                    i = task_interval(p["accuracies"])
+                    if i.has_interval:
+                        ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
+                if label_cost:
+                    _cost(ax, p["x"], p[value], p["cost_s"], False, stale=p["status"] == "stale")
+        pending = group[group["status"] == "pending"]
+        if len(pending):
+            ax.plot(pending["x"], [bottom] * len(pending), "o", mfc="none", color=colour, ms=5,
+                    label=f"{name}: pending" if not len(done) else None, clip_on=False)
+            if label_cost:
+                for _, p in pending.iterrows():
+                    _cost(ax, p["x"], bottom, p["cost_s"], True, row)
+
+
+def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
+    """Four panels: LAMANAS accuracy and phi movement against tasks seen, LNAS accuracy and distance from
+    uniform against search steps, LNAS accuracy against training image-epochs."""
+    frame = pd.DataFrame(list(points))
+    for column in ("y", "phi_distance", "top_over_uniform", "accuracies"):
+        if column not in frame:
+            frame[column] = None
+    frame["y"] = frame["y"].astype(float)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    panels = [("lamanas", "y", "LAMANAS: meta-test accuracy (%)", "meta-training tasks seen", TARGETS["lamanas"]),
+              ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)", "meta-training tasks seen", None),
+              ("lnas_search", "y", "LNAS: derived network test accuracy (%)", "alpha steps of the search", TARGETS["lnas"]),
+              ("lnas_training", "y", "LNAS: derived network test accuracy (%)", "training images x epochs", TARGETS["lnas"])]
+    for ax, (curve, value, title, xlabel, target) in zip(axes.flat, panels):
+        part = frame[frame["curve"] == curve].copy()
+        part[value] = part[value].astype(float)
+        ax.set_ylim(0, 100 if value == "y" else max(1e-3, float(part[value].max() or 0) * 1.2) if part[value].notna().any() else 1)
+        if target is not None:
+            ax.axhline(target, color="0.6", ls="--", lw=0.8)
+            ax.annotate("target", (0, target), xycoords=("axes fraction", "data"), fontsize=7, color="0.4", va="bottom")
+        _series(ax, part, value, label_cost=value == "y")
+        if curve == "lnas_search":
+            _uniform_axis(ax, part)
+        if curve == "lnas_training":
+            ax.set_xscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("How large must a run be? Numbers above the points: one-core minutes (~: estimated, not yet run)",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _uniform_axis(ax: Axes, part: pd.DataFrame) -> None:
+    """The searched alphas' mean top-op weight over uniform on a second axis, with the 1.5x bar."""
+    twin = ax.twinx()
+    done = part[part["top_over_uniform"].notna()]
+    twin.plot(done["x"], done["top_over_uniform"].astype(float), "s:", color="tab:red", ms=4, label="top op / uniform")
+    twin.axhline(NEAR_UNIFORM, color="tab:red", lw=0.6, alpha=0.5)
+    twin.set_ylim(1.0, max(2.0, float(done["top_over_uniform"].max()) * 1.1) if len(done) else 2.0)
+    twin.set_ylabel("top op weight / uniform", color="tab:red")
+    twin.grid(False)

@@ -1,0 +1,162 @@
+"""The evidence queue and its work list: order, skipping, status, estimates, committing workers, killed workers."""
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from lib.experiments import evidence, lnas_sweep
+from lib.pipeline import results, worklist
+from lib.pipeline.results import RunOutput
+
+
+@dataclass(frozen=True)
+class FakeConfig:
+    experiment: str = "fake_runs"
+    seed: int = 0
+    size: int = 1
+    sleep_s: float = 0.0
+    threads: int = 0
+
+
+def fake_run(cfg: FakeConfig, checkpoint) -> RunOutput:
+    time.sleep(cfg.sleep_s)
+    return RunOutput({"value": cfg.size * 10 + cfg.seed}, {"source": "none"}, torch.device("cpu"))
+
+
+def model(cfg: dict) -> float:
+    return 100.0 * cfg["size"]
+
+
+def fake_items(sleep_s: float = 0.0, n: int = 4) -> list[worklist.Item]:
+    configs = [FakeConfig(seed=s, size=1 + s % 2, sleep_s=sleep_s) for s in range(n)]
+    return [worklist.Item(f"fake seed {c.seed}", "g", c, fake_run, (), model(dataclasses.asdict(c))) for c in configs]
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "data" / "results"
+    monkeypatch.setenv("COMPANION_RESULTS_DIR", str(root))
+    return root
+
+
+def _seal(path: Path, **provenance) -> None:
+    data = json.loads(path.read_text())
+    data["provenance"].update(provenance)
+    data["checksum"] = results.content_checksum(data)
+    path.write_text(json.dumps(data))
+
+
+def test_queue_order_groups_seeds_and_dependencies():
+    items = evidence.queue("smoke")
+    groups = [evidence.GROUPS.index(i.group) for i in items]
+    assert groups == sorted(groups) and len({i.ident for i in items}) == len(items)
+    for group in evidence.GROUPS[1:]:
+        seeds = [i.config.seed for i in items if i.group == group]
+        assert seeds == sorted(seeds)
+    position = {i.ident: n for n, i in enumerate(items)}
+    needing = [i for i in items if i.needs]
+    assert needing and all(position[dataclasses.replace(i, config=n).ident] < position[i.ident] for i in needing for n in i.needs)
+    measured = [i.model_s for i in items if i.group == "measure"]
+    assert measured and measured == sorted(measured)
+    sweep = lnas_sweep.Sweep.for_profile("smoke", lnas_sweep.ROWS, seeds=evidence.SEEDS)
+    assert {results.config_key(c) for c, _ in sweep.jobs(lnas_sweep.ROWS, evidence.SEEDS)} <= {
+        results.config_key(i.config) for i in items}
+
+
+def test_status_counts_skip_and_estimates(store):
+    items = fake_items()
+    for item in items[:2]:
+        worklist.run_item(item, threads=1)
+    _seal(results.record_path(items[0].config), wall_time_s=50.0)
+    _seal(results.record_path(items[1].config), wall_time_s=400.0, code={"fingerprint": "old"})  # stale
+    marker_dir = worklist.running_dir()
+    marker_dir.mkdir(parents=True, exist_ok=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (marker_dir / f"{items[2].ident}.json").write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename,
+                                                                   "process_start": worklist._process_start(os.getpid())}))
+    (marker_dir / f"{items[3].ident}.json").write_text(json.dumps({"pid": gone.pid, "host": os.uname().nodename}))
+    rows = worklist.state(items, model)
+    assert [r.status for r in rows] == [worklist.DONE, worklist.STALE, worklist.RUNNING_STATE, worklist.DEAD]
+    # seed 2 is of seed 0's kind (size 1): its measured time; seed 3 (size 2) of seed 1's kind: 400 s
+    assert rows[2].estimate_s == 50.0 and rows[2].how == "measured" and rows[3].estimate_s == 400.0
+    other = dataclasses.replace(items[0], config=FakeConfig(size=3))
+    ratio = (50 / 100 + 400 / 200) / 2
+    assert worklist.state([other], model)[0].estimate_s == pytest.approx(300 * ratio)
+    # the claim skips the done and the live-claimed item, cleans the dead marker and takes the stale one first
+    assert worklist.claim(items, None, {}).ident == items[1].ident
+    assert worklist.claim(items, None, {}).ident == items[3].ident
+    assert worklist.claim(items, None, {}) is None
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "config", "user.email", "t@example.org")
+    _git(tmp_path, "config", "user.name", "t")
+    (tmp_path / ".gitignore").write_text("data/results/.running/\n")
+    _git(tmp_path, "add", ".gitignore")
+    _git(tmp_path, "commit", "-qm", "start")
+    monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path / "data" / "results"))
+    return tmp_path
+
+
+def _work(sleep_s: float, n: int) -> None:
+    worklist.work(fake_items(sleep_s, n), model, threads=1, poll_s=0.1)
+
+
+def test_two_workers_commit_every_record_once(repo):
+    context = multiprocessing.get_context("fork")  # fast: no re-import
+    workers = [context.Process(target=_work, args=(0.2, 4)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert all(w.exitcode == 0 for w in workers)
+    log = _git(repo, "log", "--format=%s").splitlines()
+    assert sum(line.startswith("evidence: fake seed") for line in log) == 4
+    assert _git(repo, "status", "--porcelain") == ""
+    assert [r.status for r in worklist.state(fake_items(0.2, 4), model)] == [worklist.DONE] * 4
+    assert not list(worklist.running_dir().glob("*.json"))
+
+
+def test_killed_worker_leaves_a_dead_marker_that_the_next_run_cleans(repo):
+    context = multiprocessing.get_context("fork")  # fast: no re-import
+    worker = context.Process(target=_work, args=(60.0, 1))
+    worker.start()
+    marker = worklist.running_dir() / f"{fake_items(60.0, 1)[0].ident}.json"
+    for _ in range(600):
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join()
+    assert worklist.state(fake_items(60.0, 1), model)[0].status == worklist.DEAD
+    quick = [dataclasses.replace(fake_items(60.0, 1)[0], run=_quick_run)]  # the same run (same key), made quick
+    assert worklist.work(quick, model, threads=1) == 1
+    assert not marker.exists() and worklist.state(quick, model)[0].status == worklist.DONE
+    assert "evidence: fake seed 0" in _git(repo, "log", "--format=%s")
+
+
+def _quick_run(cfg: FakeConfig, checkpoint) -> RunOutput:
+    return fake_run(dataclasses.replace(cfg, sleep_s=0.0), checkpoint)
+
+
+def test_uncommitted_record_of_a_killed_worker_is_committed_at_the_next_start(repo):
+    item = fake_items()[0]
+    worklist.run_item(item, threads=1)  # stored, then "killed" before the commit
+    assert worklist.work([item], model, threads=1) == 0
+    assert "1 record(s) left uncommitted" in _git(repo, "log", "--format=%s")

@@ -1,0 +1,127 @@
+"""Work through the evidence queue of a profile, or say where it stands (``make evidence``, ``make evidence-status``).
+
+    python tools/evidence.py start  --profile cpu [--processes 2] [--limit-hours 3] [--device auto]
+    python tools/evidence.py status --profile cpu
+
+``start`` runs the queue of :mod:`lib.experiments.evidence` in ``--processes`` worker processes (default:
+one per core, one thread each; one process on a GPU machine), each claiming the next run, running it
+(resuming from its checkpoint), and committing its record to git as soon as it lands. Kill it at any
+moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fresh clone, skips what is
+committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
+estimate says would end after the limit. ``status`` prints done / running / left per group and the
+estimated core-hours left. Run it in the background, e.g. ``nohup make evidence > evidence.log 2>&1 &``.
+"""
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from lib.experiments import costs, evidence  # noqa: E402
+from lib.pipeline import worklist  # noqa: E402
+
+STATES = (worklist.DONE, worklist.STALE, worklist.RUNNING_STATE, worklist.DEAD, worklist.FAILED, worklist.LEFT)
+
+
+def items(profile: str, seeds: list[int], measure: bool, device: str) -> list[worklist.Item]:
+    return evidence.with_settings(evidence.queue(profile, seeds, measure), device=device)
+
+
+def arrangement(processes: int | None, device: str) -> tuple[int, int]:
+    """(processes, threads each): one one-thread process per core on a CPU (STYLE pitfall 11), one on a GPU."""
+    cores = os.cpu_count() or 1
+    if processes is None:
+        processes = 1 if device != "cpu" and torch.cuda.is_available() else cores
+    return processes, max(1, cores // processes)
+
+
+def _worker(profile: str, seeds: list[int], measure: bool, device: str, threads: int, deadline: float | None) -> int:
+    return worklist.work(items(profile, seeds, measure, device), costs.model_seconds, threads, deadline)
+
+
+def start(args: argparse.Namespace) -> None:
+    processes, threads = arrangement(args.processes, args.device)
+    deadline = time.time() + 3600 * args.limit_hours if args.limit_hours else None
+    worklist.clear_failed()
+    print(f"evidence {args.profile}: {processes} process(es) x {threads} thread(s)"
+          + (f", no run started that would end after {args.limit_hours} h" if deadline else ""), flush=True)
+    spec = (args.profile, args.seeds, not args.no_measure, args.device, threads, deadline)
+    if processes == 1:
+        _worker(*spec)
+    else:
+        context = multiprocessing.get_context("spawn")
+        workers = [context.Process(target=_worker, args=spec) for _ in range(processes)]
+        for w in workers:
+            w.start()
+            time.sleep(2)  # the first claims before the second looks
+        for w in workers:
+            w.join()
+    status(args)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def status(args: argparse.Namespace) -> None:
+    rows = worklist.state(items(args.profile, args.seeds, not args.no_measure, args.device), costs.model_seconds)
+    now = time.time()
+
+    def left_s(row: worklist.Row) -> float:
+        if row.status == worklist.DONE:
+            return 0.0
+        if row.status == worklist.RUNNING_STATE:
+            return max(0.0, row.estimate_s - (now - row.marker.get("started", now)))
+        return row.estimate_s
+
+    print(f"Evidence queue, profile {args.profile}, seeds {args.seeds}: {len(rows)} runs")
+    print(f"{'group':<10}" + "".join(f"{s:>9}" for s in STATES) + f"{'core-h left':>13}")
+    for group in evidence.GROUPS + ("total",):
+        chosen = [r for r in rows if group in ("total", r.item.group)]
+        counts = Counter(r.status for r in chosen)
+        print(f"{group:<10}" + "".join(f"{counts[s]:>9}" for s in STATES) + f"{sum(map(left_s, chosen)) / 3600:>13.1f}")
+    processes, _ = arrangement(args.processes, args.device)
+    total = sum(map(left_s, rows)) / 3600
+    print(f"Estimated core-hours left: {total:.1f} (~{total / processes:.1f} h with {processes} processes). Estimates: "
+          "median wall time x threads of records of the same kind, else the cost model of lib/experiments/costs.py "
+          "x the median measured/model ratio.")
+    for label, state in (("Running", worklist.RUNNING_STATE), ("Dead (process gone; the next start cleans it)",
+                                                                worklist.DEAD), ("Failed", worklist.FAILED)):
+        chosen = [r for r in rows if r.status == state]
+        if chosen:
+            print(f"{label}:")
+        for r in chosen:
+            m = r.marker or {}
+            since = f", {_minutes(now - m['started'])} of ~{_minutes(r.estimate_s)}" if "started" in m else ""
+            why = f": {m['failed']}" if m.get("failed") else ""
+            print(f"  {r.item.name} (pid {m.get('pid', '-')} on {m.get('host')}{since}){why}")
+    upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE)][: args.next]
+    if upcoming:
+        print("Next:")
+    for r in upcoming:
+        print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.estimate_s)}, {r.how})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("start", "status"))
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(evidence.SEEDS))
+    parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--limit-hours", type=float, default=None)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")
+    parser.add_argument("--next", type=int, default=8, help="how many upcoming runs status lists")
+    args = parser.parse_args(argv)
+    {"start": start, "status": status}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
