@@ -1,7 +1,8 @@
 """Machine-readable results: every table the book shows as a CSV, and all run records of a profile in one file.
 
 Files go under ``book/_static/data/`` (copied into the built site); a notebook page in ``book/`` links to them
-with the relative path :func:`write_table` returns, which MyST turns into a download link.
+with the relative path :func:`write_table` returns, which MyST turns into a download link. The environment
+variable ``COMPANION_STATIC_DIR`` puts them elsewhere (the notebook tests use a temporary folder).
 """
 
 import dataclasses
@@ -21,6 +22,11 @@ from lib.report.stats import Interval
 BOOK_DIR = REPO_ROOT / "book"
 STATIC_DATA_DIR = BOOK_DIR / "_static" / "data"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def static_data_dir() -> Path:
+    """Where tables and record bundles are written: ``$COMPANION_STATIC_DIR`` if set, else book/_static/data."""
+    return Path(os.environ.get("COMPANION_STATIC_DIR") or STATIC_DATA_DIR)
 
 
 def interval_columns(name: str, interval: Interval) -> dict[str, float | int | str | None]:
@@ -51,16 +57,18 @@ def _check_columns(table: pd.DataFrame) -> None:
 
 
 def write_table(table: pd.DataFrame, notebook: str, name: str, root: Path = STATIC_DATA_DIR,
-                page_dir: Path = BOOK_DIR) -> str:
+                page_dir: Path = BOOK_DIR, results: bool = True) -> str:
     """Write ``table`` to ``root/<notebook>/<name>.csv`` atomically; return its path relative to ``page_dir``.
 
-    The table must carry a ``seeds`` column and at least one pair of interval bounds (``*_low``/``*_high``),
-    so an external reader never gets a mean without knowing what it rests on. A missing interval is an
-    empty cell. The returned link is what the notebook shows under the table (see :func:`download_markdown`).
+    A results table (``results=True``) must carry a ``seeds`` column and at least one pair of interval bounds
+    (``*_low``/``*_high``), so an external reader never gets a mean without knowing what it rests on; a
+    missing interval is an empty cell. ``results=False`` is for the other tables (settings, explanations).
+    The returned link is what the notebook shows under the table (see :func:`download_markdown`).
     """
     _check_name("notebook", notebook)
     _check_name("table", name)
-    _check_columns(table)
+    if results:
+        _check_columns(table)
     path = Path(root) / notebook / f"{name}.csv"
     with _temporary_sibling(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
@@ -77,7 +85,7 @@ def download_markdown(link: str, what: str = "this table") -> str:
 
 
 def bundle_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None,
-                   root: Path = STATIC_DATA_DIR, page_dir: Path = BOOK_DIR) -> tuple[Path, str]:
+                   root: Path | None = None, page_dir: Path = BOOK_DIR) -> tuple[Path, str]:
     """Write every run record of ``profile`` as JSON lines to ``root/records_<profile>.jsonl`` (atomically).
 
     One line per record, in a stable order (experiment, then key), each the record exactly as stored in
@@ -89,7 +97,7 @@ def bundle_records(profile: str, experiments: Iterable[str] | None = None, sourc
     names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
     records: list[Record] = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
     records.sort(key=lambda r: (r.experiment, r.key))
-    path = Path(root) / f"records_{profile}.jsonl"
+    path = Path(root or static_data_dir()) / f"records_{profile}.jsonl"
     with _temporary_sibling(path) as tmp:
         tmp.write_text("".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in records))
     return path, _link(path, page_dir)
