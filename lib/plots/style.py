@@ -96,26 +96,32 @@ def draw_genotype(genotype: Genotype, title: str = "") -> graphviz.Digraph:
     Inputs c_{k-2} / c_{k-1} (green), intermediate nodes 0, 1, ... (blue), the output c_{k} (yellow); each
     edge is labelled with its op, a 'none' slot is dashed. Shown in: book/darts_cifar10.
     """
-    graph = graphviz.Digraph(graph_attr={"rankdir": "LR", "dpi": str(GRAPH_DPI), "label": title, "labelloc": "t",
-                                         "fontsize": "13", "fontname": "DejaVu Sans", "nodesep": "0.25"},
+    graph = graphviz.Digraph(graph_attr={"rankdir": "TB", "dpi": str(GRAPH_DPI), "label": title, "labelloc": "t",
+                                         "fontsize": "13", "fontname": "DejaVu Sans", "nodesep": "0.3",
+                                         "ranksep": "0.35"},
                              node_attr={"style": "filled", "shape": "box", "fontsize": "12", "height": "0.35",
                                         "fontname": "DejaVu Sans", "penwidth": "1.2"},
                              edge_attr={"fontsize": str(GRAPH_MIN_FONT_PT), "fontname": "DejaVu Sans"})
-    # dot stacks the clusters of a left-to-right graph bottom-up: the reduction cell is declared first
-    # so that the normal cell is drawn on top.
-    for cell, gene, concat in (("reduction", genotype.reduce, genotype.reduce_concat),
-                               ("normal", genotype.normal, genotype.normal_concat)):
+    for cell, gene, concat in (("normal", genotype.normal, genotype.normal_concat),
+                               ("reduction", genotype.reduce, genotype.reduce_concat)):
         with graph.subgraph(name=f"cluster_{cell}") as sub:
             sub.attr(label=f"{cell} cell", fontsize="12", style="rounded", color="0.6 0 0.6")
             _draw_cell(sub, cell, gene, concat, genotype.n_nodes)
+    # The reduction cell below the normal one, not beside it: the drawing then fits the book's column.
+    graph.edge("normal_c_{k}", "reduction_c_{k-2}", style="invis")
     return graph
 
 
 def _draw_cell(graph: graphviz.Digraph, cell: str, gene: Sequence[tuple[str, int]], concat: Sequence[int],
                n_nodes: int) -> None:
     node = lambda state: f"{cell}_{state_name(state)}"  # unique ids across the two cells
-    for state in range(n_nodes + 2):
-        graph.node(node(state), state_name(state), fillcolor="darkseagreen2" if state < 2 else "lightblue")
+    with graph.subgraph() as inputs:
+        inputs.attr(rank="same")
+        for state in (0, 1):
+            inputs.node(node(state), state_name(state), fillcolor="darkseagreen2")
+        inputs.edge(node(0), node(1), style="invis")  # c_{k-2} left of c_{k-1}
+    for state in range(2, n_nodes + 2):
+        graph.node(node(state), state_name(state), fillcolor="lightblue")
     output = f"{cell}_c_{{k}}"
     graph.node(output, "c_{k}", fillcolor="palegoldenrod")
     for i, (op, src) in enumerate(gene):

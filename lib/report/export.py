@@ -84,6 +84,27 @@ def download_markdown(link: str, what: str = "this table") -> str:
     return f"[Download {what} as CSV]({link})"
 
 
+def profile_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None) -> list[Record]:
+    """Every stored run record of ``profile`` (of ``experiments``, default all), ordered by experiment and key."""
+    base = Path(source or results_dir())
+    names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
+    records = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
+    return sorted(records, key=lambda r: (r.experiment, r.key))
+
+
+def records_table(records: Iterable[Record]) -> pd.DataFrame:
+    """One row per run record: experiment, key, seed, status, trust mark, commit, device, minutes, date.
+
+    Shown in: book/records.
+    """
+    return pd.DataFrame([{
+        "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
+        "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:10],
+        "device": r.provenance["hardware"]["device"], "minutes": r.provenance["wall_time_s"] / 60,
+        "date": str(r.provenance["date"])[:10]} for r in records],
+        columns=["experiment", "key", "seed", "status", "mark", "commit", "device", "minutes", "date"])
+
+
 def bundle_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None,
                    root: Path | None = None, page_dir: Path = BOOK_DIR) -> tuple[Path, str]:
     """Write every run record of ``profile`` as JSON lines to ``root/records_<profile>.jsonl`` (atomically).
@@ -93,10 +114,7 @@ def bundle_records(profile: str, experiments: Iterable[str] | None = None, sourc
     and its link relative to ``page_dir``.
     """
     _check_name("profile", profile)
-    base = Path(source or results_dir())
-    names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
-    records: list[Record] = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
-    records.sort(key=lambda r: (r.experiment, r.key))
+    records = profile_records(profile, experiments, source)
     path = Path(root or static_data_dir()) / f"records_{profile}.jsonl"
     with _temporary_sibling(path) as tmp:
         tmp.write_text("".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in records))

@@ -112,17 +112,20 @@ class Source:
     def show(self, obj: Any, records: Sequence[Record] = (), csv: str | None = None, results: bool = False) -> None:
         """Display a table or figure with its source line under it (a figure is closed, so it shows once).
 
-        A table (DataFrame or Styler) is also written as CSV, named ``csv`` or ``table-<k>`` (the k-th table
-        this notebook shows), with a download link; ``results=True`` makes it a results table, which
-        :func:`lib.report.export.write_table` refuses without seeds and interval columns.
+        A table (DataFrame or Styler) computed from runs (``records`` given) or named by ``csv`` is also written
+        as CSV, named ``csv`` or ``table-<k>`` (the k-th table this notebook shows), with a download link under
+        it; ``results=True`` makes it a results table, which :func:`lib.report.export.write_table` refuses
+        without seeds and interval columns. A settings table (no records, no name) gets no CSV.
         """
         if isinstance(obj, (pd.DataFrame, Styler)):
-            self.tables_shown += 1
             table = tables.visible(obj.data if isinstance(obj, Styler) else obj)
-            link = export.write_table(table, self.notebook, csv or f"table-{self.tables_shown}",
-                                      root=export.static_data_dir(), results=results)
             display({"text/plain": repr(table), "text/html": tables.to_html(obj)}, raw=True)
-            display(Markdown(f"<small>{export.download_markdown(link)}</small>"), self.caption(records))
+            if records or csv:
+                self.tables_shown += 1
+                link = export.write_table(table, self.notebook, csv or f"table-{self.tables_shown}",
+                                          root=export.static_data_dir(), results=results)
+                display(Markdown(f"<small>{export.download_markdown(link)}</small>"))
+            display(self.caption(records))
         elif isinstance(obj, Figure):
             display(Image(figure_png(obj), format="png"), self.caption(records))
             plt.close(obj)
