@@ -139,7 +139,7 @@ NUMBERS_JS = r"""([maxDecimals]) => {
     Array.from(table.querySelectorAll('tbody tr')).forEach(row => {
       Array.from(row.querySelectorAll('td')).forEach((cell, c) => {
         const text = cell.textContent.trim();
-        if (/\d(?:\.\d+)?e[+-]\d{2,}/i.test(text))
+        if (/\b\d(?:\.\d+)?e[+-]\d{2,}\b/i.test(text))
           problems.push(`table ${t + 1} column ${c + 1} prints ${JSON.stringify(text)} in scientific notation`);
         const places = declared ? declared[c] : maxDecimals;
         if (places === null || places === undefined) return;
