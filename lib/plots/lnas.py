@@ -74,9 +74,8 @@ def plot_curves(per_run: pd.DataFrame, seed: int) -> Figure:
     axes[-1, 0].set_xlabel("training epoch")
     if len(baseline):
         axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.02), borderaxespad=0.0)
-    scale = plt.cm.ScalarMappable(norm=norm, cmap=cmap.resampled(256))
-    scale.set_clim(norm.vmin, norm.vmin + (norm.vmax - norm.vmin) / 0.85)  # the colours stop at 0.85 of the map
-    fig.colorbar(scale, ax=axes[:, 0], label="sparsity p", fraction=0.05, pad=0.02)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 0], label="sparsity p", fraction=0.05,
+                 pad=0.02)
     return fig
 
 

@@ -16,7 +16,7 @@ import graphviz
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
+from matplotlib.colors import Colormap, ListedColormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -43,8 +43,8 @@ def use_style() -> None:
 def sequential_colours(values: Sequence[float], cmap: str = SEQUENTIAL) -> tuple[list, Normalize, Colormap]:
     """One colour per value along a sequential map (its yellow end left out, it does not read on white)."""
     norm = Normalize(min(values), max(values) if max(values) > min(values) else min(values) + 1)
-    colormap = plt.get_cmap(cmap)
-    return [colormap(0.85 * norm(v)) for v in values], norm, colormap
+    colormap = ListedColormap(plt.get_cmap(cmap)(np.linspace(0.0, 0.85, 256)))
+    return [colormap(norm(v)) for v in values], norm, colormap
 
 
 def legend_outside(ax: Axes, **kwargs) -> None:
