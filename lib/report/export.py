@@ -56,6 +56,21 @@ def _check_columns(table: pd.DataFrame) -> None:
         raise ValueError(f"interval bounds without a matching _high column: {unpaired}")
 
 
+def table_path(notebook: str, name: str, root: Path = STATIC_DATA_DIR) -> Path:
+    """Where :func:`write_table` puts table ``name`` of ``notebook``."""
+    return Path(root) / notebook / f"{name}.csv"
+
+
+def site_link(path: Path) -> str:
+    """The link from a chapter page of the built site to ``path``, a file under book/_static/.
+
+    The build copies book/_static/ to the site's _static/, a level above the pages (_build/html/book/*.html);
+    a file elsewhere (a test's temporary folder) is linked by its file URI.
+    """
+    path, static = Path(path).resolve(), (BOOK_DIR / "_static").resolve()
+    return f"../_static/{path.relative_to(static).as_posix()}" if path.is_relative_to(static) else path.as_uri()
+
+
 def write_table(table: pd.DataFrame, notebook: str, name: str, root: Path = STATIC_DATA_DIR,
                 page_dir: Path = BOOK_DIR, results: bool = True) -> str:
     """Write ``table`` to ``root/<notebook>/<name>.csv`` atomically; return its path relative to ``page_dir``.
@@ -69,7 +84,7 @@ def write_table(table: pd.DataFrame, notebook: str, name: str, root: Path = STAT
     _check_name("table", name)
     if results:
         _check_columns(table)
-    path = Path(root) / notebook / f"{name}.csv"
+    path = table_path(notebook, name, root)
     with _temporary_sibling(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
     return _link(path, page_dir)

@@ -122,8 +122,9 @@ class Source:
             display({"text/plain": repr(table), "text/html": tables.to_html(obj)}, raw=True)
             if records or csv:
                 self.tables_shown += 1
-                link = export.write_table(table, self.notebook, csv or f"table-{self.tables_shown}",
-                                          root=export.static_data_dir(), results=results)
+                name, root = csv or f"table-{self.tables_shown}", export.static_data_dir()
+                export.write_table(table, self.notebook, name, root=root, results=results)
+                link = export.site_link(export.table_path(self.notebook, name, root))
                 display(Markdown(f"<small>{export.download_markdown(link)}</small>"))
             display(self.caption(records))
         elif isinstance(obj, Figure):
