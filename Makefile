@@ -80,7 +80,7 @@ book: run book-html
 test-lib: $(STAMP)
 	$(PY) -m pytest tests -q --ignore=tests/browser
 
-# The tables' CSVs go to a temporary folder (COMPANION_STATIC_DIR), not into book/_static/data.
+# The tables' CSVs go to a temporary folder (COMPANION_STATIC_DIR), not into book/_static/downloads.
 test-notebooks: $(STAMP) graphviz
 	TQDM_DISABLE=1 COMPANION_RESULTS_DIR=$$(mktemp -d) COMPANION_STATIC_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
 

@@ -1,6 +1,6 @@
 """Machine-readable results: every table the book shows as a CSV, and all run records of a profile in one file.
 
-Files go under ``book/_static/data/`` (copied into the built site); a notebook page in ``book/`` links to them
+Files go under ``book/_static/downloads/`` (copied into the built site); a notebook page in ``book/`` links to them
 with the relative path :func:`write_table` returns, which MyST turns into a download link. The environment
 variable ``COMPANION_STATIC_DIR`` puts them elsewhere (the notebook tests use a temporary folder).
 """
@@ -20,12 +20,12 @@ from lib.pipeline.results import Record, load_records, results_dir
 from lib.report.stats import Interval
 
 BOOK_DIR = REPO_ROOT / "book"
-STATIC_DATA_DIR = BOOK_DIR / "_static" / "data"
+STATIC_DATA_DIR = BOOK_DIR / "_static" / "downloads"  # not "data": Sphinx skips static files matching exclude_patterns
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def static_data_dir() -> Path:
-    """Where tables and record bundles are written: ``$COMPANION_STATIC_DIR`` if set, else book/_static/data."""
+    """Where tables and record bundles are written: ``$COMPANION_STATIC_DIR`` if set, else book/_static/downloads."""
     return Path(os.environ.get("COMPANION_STATIC_DIR") or STATIC_DATA_DIR)
 
 
