@@ -10,7 +10,7 @@ the rendered DOM, ``check_page`` reports:
 - an ``<img>`` that did not load (zero naturalWidth/naturalHeight);
 - a table of the HTML source that is missing from the DOM, has no rows/cells, or has zero size;
 - a table, figure or notebook output wider than the content column (``.bd-article``; the body on a page
-  without one), unless it sits in its own horizontal scroll box; an output text that overflows its box;
+  without one), unless it sits in its own horizontal scroll box; a code cell or output text that overflows its box;
 - a table cell printing a number with more decimals than its column declares (``data-decimals``, written
   by lib/report/display.py), a number in scientific notation, or one with more than ``MAX_DECIMALS``
   decimals in a table that declares none;
@@ -124,7 +124,7 @@ LAYOUT_JS = r"""() => {
   Array.from(document.querySelectorAll('table')).forEach((t, i) => problems.push(wide(t, 'table', i + 1)));
   Array.from(column.querySelectorAll('img, svg')).filter(el => !el.closest('svg svg, mjx-container'))
        .forEach((f, i) => problems.push(wide(f, 'figure', i + 1)));
-  Array.from(document.querySelectorAll('.cell_output pre, .cell_output .output')).forEach((o, i) => {
+  Array.from(document.querySelectorAll('.cell_input pre, .cell_output pre, .cell_output .output')).forEach((o, i) => {
     problems.push(wide(o, 'output', i + 1));
     if (o.tagName === 'PRE' && o.scrollWidth > o.clientWidth + 1)
       problems.push(`output ${i + 1} has text wider than its box (${o.scrollWidth} > ${o.clientWidth} px): ${o.textContent.trim().slice(0, 40)}`);

@@ -21,6 +21,7 @@ from pandas.io.formats.style import Styler
 
 MAX_INFERRED = 4  # a column whose values need more decimals than this is treated as unrounded
 MISSING = "–"
+SHORT_TEXT = 24  # a text column no longer than this does not wrap
 
 
 def _is_float(value: Any) -> bool:
@@ -101,6 +102,9 @@ def styled(table: pd.DataFrame | Styler) -> Styler:
     numeric = [c for c, p in zip(data.columns, places) if p is not None or pd.api.types.is_integer_dtype(data[c])]
     if numeric:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    short = [c for c in data.columns if c not in numeric and data[c].astype(str).str.len().max() <= SHORT_TEXT]
+    if short:  # labels such as "Variant 1" stay on one line; longer prose wraps
+        styler = styler.set_properties(subset=short, **{"white-space": "nowrap"})
     styler = styler.format_index(_header, axis=1, escape=None).hide(axis="index")
     styler = styler.set_uuid(hashlib.sha1(data.to_csv().encode()).hexdigest()[:10])  # stable across runs
     return styler.set_table_attributes(f"class=\"companion-table\" data-decimals='{json.dumps(places)}'")
