@@ -33,7 +33,7 @@ SEED        ?=
 PARAMS      ?=
 ARCHIVES    ?= ../shared/data
 NOTEBOOKS   ?= darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_generalized \
-               lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard scaling
+               lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard scaling records
 BOOK_FLAGS  := --all -W -n --keep-going
 ARCHIVE     ?= 0
 EXECUTOR    ?= local
@@ -41,8 +41,9 @@ RAY_ADDRESS ?=
 PROCESSES   ?=
 LIMIT_HOURS ?=
 CHROMIUM    := /usr/bin/chromium
+DOT         := /usr/bin/dot
 
-.PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
+.PHONY: venv graphviz data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
 
 venv: $(STAMP)
 
@@ -64,9 +65,14 @@ browser:
 	@test -x $(CHROMIUM) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
 	  || { echo "make browser: could not install chromium; as root run: apt-get update && apt-get install chromium" >&2; exit 1; }
 
+# Debian's Graphviz (`dot`), which draws the genotypes (lib/plots/style.py, Python binding `graphviz`). Needs root.
+graphviz:
+	@test -x $(DOT) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz; } \
+	  || { echo "make graphviz: could not install graphviz; as root run: apt-get update && apt-get install graphviz" >&2; exit 1; }
+
 # Execute each notebook into book/ with papermill; cached run records make this fast.
 # Every parameter of every notebook is checked before the first one starts; PARAMS go to the notebooks that declare them.
-run: $(STAMP)
+run: $(STAMP) graphviz
 	TQDM_DISABLE=1 COMPANION_STRICT=$(STRICT) EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) \
 	  $(PY) tools/run_notebook.py $(NOTEBOOKS) --profile $(PROFILE) \
 	  --device $(DEVICE) $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS)
@@ -82,8 +88,9 @@ book: run book-html
 test-lib: $(STAMP)
 	$(PY) -m pytest tests -q --ignore=tests/browser
 
-test-notebooks: $(STAMP)
-	TQDM_DISABLE=1 COMPANION_RESULTS_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
+# The tables' CSVs go to a temporary folder (COMPANION_STATIC_DIR), not into book/_static/downloads.
+test-notebooks: $(STAMP) graphviz
+	TQDM_DISABLE=1 COMPANION_RESULTS_DIR=$$(mktemp -d) COMPANION_STATIC_DIR=$$(mktemp -d) $(PY) -m pytest -q --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks/
 
 # Every chapter in headless Chromium; full-page screenshots go to test-artifacts/screenshots/.
 test-browser: $(STAMP) browser book-html

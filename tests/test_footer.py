@@ -1,5 +1,7 @@
 """The source line under tables and figures: parameters that differ from the defaults, and run summaries."""
 
+import pandas as pd
+
 from lib.report import footer
 from lib.pipeline.results import Record
 
@@ -37,3 +39,26 @@ def test_provenance_lists_one_line_per_run_and_says_when_there_is_none():
     text = footer.provenance_markdown([record, record])
     assert text.count("\n- run `k` (?, seed ?): commit `dddddddddd` (lib edited)") == 2 and "1.5 min" in text
     assert "No run record" in footer.provenance_markdown([])
+
+
+def test_provenance_is_folded_under_a_summary():
+    record = _record("e" * 40, False, 60.0)
+    record.provenance.update(hardware={"device": "cpu", "cpu_count": 2, "torch_threads": 1}, software={"torch": "2.x"},
+                             date="2026-01-01")
+    text = footer.provenance_markdown([record])
+    assert text.startswith("<details") and "<summary><b>Provenance</b>: 1 run record(s)" in text
+    assert text.rstrip().endswith("</details>")
+
+
+def test_show_writes_a_table_from_runs_as_csv_and_links_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_STATIC_DIR", str(tmp_path))
+    shown = []
+    monkeypatch.setattr(footer, "display", lambda *objs, **kw: shown.extend(objs))
+    source = footer.Source("scorecard", {"profile": "cpu"})
+    source.show(pd.DataFrame({"setting": ["a"], "cpu": [1]}))  # a settings table: no runs, no CSV
+    source.show(pd.DataFrame({"variant": ["Baseline"], "acc": [74.04]}), [_record("f" * 40, False, 6.0)])
+    assert [p.name for p in tmp_path.rglob("*.csv")] == ["table-1.csv"]
+    assert pd.read_csv(tmp_path / "scorecard" / "table-1.csv")["acc"].tolist() == [74.04]
+    html = [o["text/html"] for o in shown if isinstance(o, dict)]
+    assert len(html) == 2 and all('class="table-scroll"' in h for h in html)
+    assert sum("Download this table as CSV" in getattr(o, "data", "") for o in shown) == 1

@@ -9,6 +9,15 @@ the rendered DOM, ``check_page`` reports:
   is not the site's own ``_static/mathjax`` copy;
 - an ``<img>`` that did not load (zero naturalWidth/naturalHeight);
 - a table of the HTML source that is missing from the DOM, has no rows/cells, or has zero size;
+- a table, figure or notebook output wider than the content column (``.bd-article``; the body on a page
+  without one), unless it sits in its own horizontal scroll box; a code cell or output text that overflows its box;
+- a table cell printing a number with more decimals than its column declares (``data-decimals``, written
+  by lib/report/display.py), a number in scientific notation, or one with more than ``MAX_DECIMALS``
+  decimals in a table that declares none;
+- a notebook figure (a PNG in a cell output) whose smallest text renders below ``MIN_TEXT_PX`` as
+  displayed: the font size and dpi come from the PNG's text chunks (``min_font_pt``, ``dpi``, written by
+  lib/plots/style.py), scaled by the displayed width over the natural width; a figure without them is
+  reported too;
 - a same-site link whose file does not exist or whose ``#fragment`` names no element id;
 - a same-site request that failed, any request that left the site (aborted: the book must work
   offline), and an uncaught JavaScript error.
@@ -31,6 +40,7 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import yaml
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Response, Route, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +56,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PAGE_TIMEOUT_MS = 20_000
+WIDTHS = (1400, 800)  # viewport widths (CSS px) the pages are checked at: a laptop, and a narrow window
+VIEWPORT_HEIGHT = 900
+MIN_TEXT_PX = 9.0
+MAX_DECIMALS = 4
 
 # Waits for MathJax's first typesetting pass (if the page loads MathJax) and for the web fonts.
 SETTLE_JS = """async () => {
@@ -88,6 +102,64 @@ TABLES_JS = """() => Array.from(document.querySelectorAll('table')).map(table =>
   return {rows: table.rows.length, cells: table.querySelectorAll('td, th').length,
           width: box.width, height: box.height};
 })"""
+
+LAYOUT_JS = r"""() => {
+  const column = document.querySelector('.bd-article') || document.body;
+  const right = column.getBoundingClientRect().right + 1;
+  const scrollBox = el => {
+    for (let up = el.parentElement; up && up !== column; up = up.parentElement) {
+      const overflow = getComputedStyle(up).overflowX;
+      if (overflow === 'auto' || overflow === 'scroll') return up;
+    }
+    return null;
+  };
+  const wide = (el, what, index) => {
+    const box = el.getBoundingClientRect();
+    if (!(box.width > 0 && box.height > 0)) return null;
+    const holder = scrollBox(el);
+    const edge = holder ? holder.getBoundingClientRect().right : box.right;
+    return edge > right ? `${what} ${index} reaches ${Math.round(edge)} px, past the content column's right edge at ${Math.round(right - 1)} px` : null;
+  };
+  const problems = [];
+  Array.from(document.querySelectorAll('table')).forEach((t, i) => problems.push(wide(t, 'table', i + 1)));
+  Array.from(column.querySelectorAll('img, svg')).filter(el => !el.closest('svg svg, mjx-container'))
+       .forEach((f, i) => problems.push(wide(f, 'figure', i + 1)));
+  Array.from(document.querySelectorAll('.cell_input pre, .cell_output pre, .cell_output .output')).forEach((o, i) => {
+    problems.push(wide(o, 'output', i + 1));
+    if (o.tagName === 'PRE' && o.scrollWidth > o.clientWidth + 1)
+      problems.push(`output ${i + 1} has text wider than its box (${o.scrollWidth} > ${o.clientWidth} px): ${o.textContent.trim().slice(0, 40)}`);
+  });
+  return problems.filter(p => p);
+}"""
+
+NUMBERS_JS = r"""([maxDecimals]) => {
+  const problems = [];
+  Array.from(document.querySelectorAll('table')).forEach((table, t) => {
+    const declared = table.dataset.decimals ? JSON.parse(table.dataset.decimals) : null;
+    Array.from(table.querySelectorAll('tbody tr')).forEach(row => {
+      Array.from(row.querySelectorAll('td')).forEach((cell, c) => {
+        const text = cell.textContent.trim();
+        if (/\b\d(?:\.\d+)?e[+-]\d{2,}\b/i.test(text))
+          problems.push(`table ${t + 1} column ${c + 1} prints ${JSON.stringify(text)} in scientific notation`);
+        const places = declared ? declared[c] : maxDecimals;
+        if (places === null || places === undefined) return;
+        for (const match of text.matchAll(/\d\.(\d+)/g)) {
+          if (match[1].length > places) {
+            problems.push(`table ${t + 1} column ${c + 1} prints ${JSON.stringify(text)} with ${match[1].length} decimals` +
+                          (declared ? ` (declared ${places})` : ` (more than ${maxDecimals}, none declared)`));
+            break;
+          }
+        }
+      });
+    });
+  });
+  return problems;
+}"""
+
+FIGURES_JS = """() => Array.from(document.querySelectorAll('.cell_output img')).map(img => {
+  const box = img.getBoundingClientRect();
+  return {src: img.currentSrc, natural: img.naturalWidth, shown: box.width};
+}).filter(f => f.shown > 0)"""
 
 LINKS_JS = """() => ({
   hrefs: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
@@ -193,12 +265,14 @@ class _HtmlInventory(HTMLParser):
                 self.ids.add(value)
 
 
-def check_page(context: BrowserContext, site: Site, page_path: str, screenshot: Path | None = None) -> list[str]:
-    """Load ``page_path`` of ``site`` in ``context`` and return its problems (empty if none).
+def check_page(context: BrowserContext, site: Site, page_path: str, screenshot: Path | None = None,
+               width: int = WIDTHS[0]) -> list[str]:
+    """Load ``page_path`` of ``site`` in ``context`` at a viewport ``width`` px wide; return its problems.
 
     A full-page screenshot is written to ``screenshot`` when given (its folder is created).
     """
     page = context.new_page()
+    page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
     try:
         return _check(page, site, site.url_of(page_path), screenshot)
     finally:
@@ -226,6 +300,9 @@ def _check(page: Page, site: Site, url: str, screenshot: Path | None) -> list[st
     problems += _math_problems(page.evaluate(MATH_JS), site)
     problems += [f"image did not load: {src}" for src in page.evaluate(IMAGES_JS)]
     problems += _table_problems(_HtmlInventory(response.text()).tables, page.evaluate(TABLES_JS))
+    problems += page.evaluate(LAYOUT_JS)
+    problems += page.evaluate(NUMBERS_JS, [MAX_DECIMALS])
+    problems += _figure_problems(page.evaluate(FIGURES_JS), site)
     problems += _link_problems(page.evaluate(LINKS_JS), site, url)
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +337,34 @@ def _table_problems(source_tables: int, tables: list[dict]) -> list[str]:
     return problems
 
 
+def figure_text(path: Path) -> tuple[float, float] | None:
+    """The smallest font size (points) and the dpi recorded in a PNG's text chunks, or None."""
+    try:
+        with Image.open(path) as image:
+            info = image.info
+            return float(info["min_font_pt"]), float(info["dpi"] if isinstance(info["dpi"], str) else info["dpi"][0])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _figure_problems(figures: list[dict], site: Site) -> list[str]:
+    problems = []
+    for number, figure in enumerate(figures, start=1):
+        name = Path(urlsplit(figure["src"]).path).name
+        path = site.file_of(figure["src"])
+        recorded = figure_text(path) if path is not None and figure["natural"] else None
+        if recorded is None:
+            problems.append(f"figure {number} ({name}) records no font size (min_font_pt, dpi): see lib/plots/style.py")
+            continue
+        points, dpi = recorded
+        shown = points * dpi / 72 * figure["shown"] / figure["natural"]
+        if shown < MIN_TEXT_PX:
+            problems.append(f"figure {number} ({name}): its smallest text ({points:g} pt at {dpi:g} dpi) renders at "
+                            f"{shown:.1f} px, below {MIN_TEXT_PX:g} px (shown {figure['shown']:.0f} of "
+                            f"{figure['natural']} px wide)")
+    return problems
+
+
 def _link_problems(links: dict, site: Site, page_url: str) -> list[str]:
     problems = []
     ids_of: dict[Path, set[str]] = {}
@@ -282,6 +387,6 @@ def _link_problems(links: dict, site: Site, page_url: str) -> list[str]:
     return problems
 
 
-def screenshot_name(page_path: str) -> str:
-    """A flat PNG file name for a page path: 'book/intro.html' -> 'book__intro.png'."""
-    return re.sub(r"[^\w.-]", "__", str(Path(page_path).with_suffix(""))) + ".png"
+def screenshot_name(page_path: str, width: int | None = None) -> str:
+    """A flat PNG file name for a page path: 'book/intro.html' -> 'book__intro.png' ('book__intro-800px.png')."""
+    return re.sub(r"[^\w.-]", "__", str(Path(page_path).with_suffix(""))) + (f"-{width}px" if width else "") + ".png"

@@ -10,6 +10,7 @@
 A diagram is data: :class:`Box` es placed on a coordinate grid and :class:`Link` s between their sides.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 HIGHLIGHT = "#fff176"
+# Sized for the book's column (lib/plots/style.py): at 8 in wide and fonts >= 7 pt, the smallest text renders
+# at >= 9 px when the figure is shown ~740 px wide.
+LSTM_SIZE = (8.0, 3.9)
 COLOURS = {"blue": "#cfe3f7", "green": "#a5d6a7", "orange": "#ffcc80", "pink": "#f8bbd0", "grey": "#d6d6d6",
            "white": "white", "meta": "#e8f5e9", "task": "#fff3e0", "title": "#b3e5fc"}
 
@@ -146,11 +150,11 @@ def algorithm_overview() -> Figure:
 
 def _drawn_lstm_boxes() -> dict[str, Box]:
     return {
-        "nas": Box("Meta Neural Architecture Search", 3.0, 9.0, 5.6, 0.6, "grey"),
-        "x": Box("Train_X\n(N×C×H×W)", 1.2, 6.6, 1.6, 2.2, "blue", stack=2),
-        "maps": Box("»  feature maps  • • •  »", 4.3, 6.6, 3.4, 1.6, "blue", fontsize=7.5),
+        "nas": Box("Meta Neural Architecture Search", 3.1, 9.0, 6.0, 0.6, "grey"),
+        "x": Box("Train_X\n(N×C×H×W)", 1.1, 6.6, 2.0, 2.2, "blue", stack=2),
+        "maps": Box("feature maps • • •", 4.4, 6.6, 3.2, 1.6, "blue", fontsize=7.5),
         "logits": Box("Logits\n(N×C)", 6.9, 6.6, 1.0, 2.4, "blue", fontsize=7.5),
-        "labels": Box("Labels Y (N)", 7.9, 9.0, 1.9, 0.6, "blue"),
+        "labels": Box("Labels Y (N)", 7.9, 9.0, 2.3, 0.6, "blue"),
         "concat": Box("Concat.", 8.9, 6.6, 1.3, 1.0, "grey"),
         "slab": Box("»", 10.9, 6.6, 1.4, 1.6, "blue"),
         "input": Box("Input", 10.9, 3.9, 1.4, 0.7, "blue"),
@@ -159,7 +163,7 @@ def _drawn_lstm_boxes() -> dict[str, Box]:
         "l_hat": Box("$\\hat{L}$", 16.6, 3.9, 0.9, 0.9, "green", fontsize=11),
         "ce": Box("CE", 13.4, 9.0, 1.4, 1.0, "orange", fontsize=9),
         "l": Box("$L$", 16.6, 9.0, 0.9, 0.9, "orange", fontsize=11),
-        "proxy": Box("Proxy (MSE)", 18.4, 6.4, 1.6, 1.2, "pink"),
+        "proxy": Box("Proxy\n(MSE)", 18.3, 6.4, 1.6, 1.2, "pink"),
         "ssl": Box("Self-Supervised Loss", 19.7, 3.2, 0.5, 4.4, "grey", rotation=90, fontsize=7.5),
     }
 
@@ -181,12 +185,12 @@ def _drawn_lstm_links() -> list[Link]:
 def _code_lstm_changes() -> dict[str, Box]:
     """Figure 2's boxes whose content the authors' code makes specific (INCONSISTENCIES #17a, c, e, f)."""
     return {
-        "labels": Box("Labels y: N×1 float class index", 8.9, 9.0, 3.3, 0.6, "blue", fontsize=7),
+        "labels": Box("Labels y: N×1\nfloat class index", 8.9, 9.0, 3.3, 1.0, "blue", fontsize=7),
         "concat": Box("Concat.\nN×(C+1)", 8.9, 6.6, 1.3, 1.0, "grey", fontsize=7.5),
-        "h0": Box("$H_0 = c_0 = y$\nbroadcast 5×N×64", 10.9, 1.3, 2.4, 0.9, "blue", fontsize=7),
-        "lstm": Box("LSTM\n5 layers, 1 step,\nbatch N", 13.4, 3.9, 1.9, 1.6, "green", fontsize=7.5),
+        "h0": Box("$H_0 = c_0 = y$\nbroadcast\n5×N×64", 10.9, 1.3, 2.4, 1.3, "blue", fontsize=7),
+        "lstm": Box("LSTM\n5 layers,\n1 step,\nbatch N", 13.4, 3.9, 1.9, 1.9, "green", fontsize=7.5),
         "fc_head": Box("FC 64→32", 13.4, 6.3, 1.5, 0.7, "white", fontsize=7.5),
-        "residual": Box("+ CE (residual)", 15.6, 6.3, 1.8, 0.7, "orange", fontsize=7.5),
+        "residual": Box("+ CE\n(residual)", 15.6, 6.3, 1.8, 1.0, "orange", fontsize=7.5),
     }
 
 
@@ -208,9 +212,9 @@ def lstm_loss_flow(as_code: bool = False) -> Figure:
     """
     boxes = _drawn_lstm_boxes()
     if not as_code:
-        return draw_diagram(boxes, _drawn_lstm_links(), size=(11, 5.4), extent=(20.2, 10),
+        return draw_diagram(boxes, _drawn_lstm_links(), size=LSTM_SIZE, extent=(20.2, 10),
                             title="Figure 2 as drawn: LSTM loss network with the MSE proxy")
-    return draw_diagram({**boxes, **_code_lstm_changes()}, _code_lstm_links(), size=(11, 5.4), extent=(20.2, 10),
+    return draw_diagram({**boxes, **_code_lstm_changes()}, _code_lstm_links(), size=LSTM_SIZE, extent=(20.2, 10),
                         title="Figure 2 as the authors' code computes it (INCONSISTENCIES #17)")
 
 
@@ -221,17 +225,17 @@ def fnn_loss_flow() -> Figure:
     """
     boxes = {
         "logits": Box("Logits\n(N×C)", 1.0, 5.0, 1.2, 1.6, "blue", fontsize=7.5),
-        "labels": Box("Labels y (N)", 1.0, 2.0, 1.8, 0.7, "blue", fontsize=7.5),
+        "labels": Box("Labels y (N)", 1.1, 2.0, 2.2, 0.7, "blue", fontsize=7.5),
         "concat": Box("Concat.", 3.4, 3.5, 1.3, 1.0, "grey"),
-        "fc1": Box("FC (C+1→64)", 5.8, 3.5, 1.9, 0.9, "white"),
-        "residual": Box("+ CE (residual)", 8.3, 3.5, 2.2, 0.9, "orange"),
+        "fc1": Box("FC\n(C+1→64)", 5.8, 3.5, 1.9, 1.1, "white"),
+        "residual": Box("+ CE\n(residual)", 8.3, 3.5, 2.2, 1.1, "orange"),
         "elu": Box("ELU", 10.4, 3.5, 1.0, 0.9, "white"),
-        "fc2": Box("FC (64→1)", 12.4, 3.5, 1.6, 0.9, "white"),
+        "fc2": Box("FC\n(64→1)", 12.4, 3.5, 1.6, 1.1, "white"),
         "mean": Box("mean", 14.3, 3.5, 1.0, 0.9, "white"),
         "l_hat": Box("$\\hat{L}$", 16.0, 3.5, 0.9, 0.9, "green", fontsize=11),
         "ce": Box("CE", 8.3, 6.3, 1.2, 0.9, "orange"),
         "l": Box("$L$", 16.0, 6.3, 0.9, 0.9, "orange", fontsize=11),
-        "proxy": Box("Proxy (MSE)", 18.3, 4.9, 1.6, 1.0, "pink"),
+        "proxy": Box("Proxy\n(MSE)", 18.3, 4.9, 1.6, 1.2, "pink"),
     }
     links = [
         Link("logits.right", "concat.left"), Link("labels.right", "concat.left"), Link("concat.right", "fc1.left"),
@@ -241,11 +245,17 @@ def fnn_loss_flow() -> Figure:
         Link("ce.right", "l.left"), Link("l.right", "proxy.top", thick=True, path="arc3,rad=-0.2"),
         Link("l_hat.right", "proxy.bottom", thick=True, path="arc3,rad=0.2"),
     ]
-    return draw_diagram(boxes, links, size=(11, 3.4), extent=(19.4, 7.2),
+    return draw_diagram(boxes, links, size=(LSTM_SIZE[0], 3.2), extent=(19.4, 7.2),
                         title="FNN loss network with residual CE and the MSE proxy (the Figure 3 configuration)")
 
 
+def plain(text: str) -> str:
+    """A label as plain text: line breaks to spaces, mathtext unwrapped (``$\\hat{L}$`` -> ``L̂``, ``$H_0$`` -> ``H_0``)."""
+    text = re.sub(r"\\hat\{(\w)\}", "\\1\u0302", text.replace("\n", " "))
+    return text.replace("$", "")
+
+
 def diagram_labels(fig: Figure) -> list[str]:
-    """The title and box/arrow texts of a one-axes diagram, in drawing order (what the chapter checks)."""
+    """The title and box/arrow texts of a one-axes diagram as plain text, in drawing order (what the chapter checks)."""
     ax = fig.axes[0]
-    return [text.replace("\n", " ") for text in [ax.get_title(), *(t.get_text() for t in ax.texts)] if text]
+    return [plain(text) for text in [ax.get_title(), *(t.get_text() for t in ax.texts)] if text]

@@ -15,11 +15,10 @@ from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.plots.style import alpha_heatmap
+from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_outside, sequential_colours
 from lib.report.lnas import LABELS, Table1, reported_table1
 
 COLOURS = {"Variant 1": "tab:blue", "Variant 2": "tab:orange", "Algorithm 3": "tab:green"}
-FINAL_LABEL = "best validation accuracy up to the last epoch (%)"
 
 
 def plot_sparsity(table: Table1) -> Figure:
@@ -28,7 +27,7 @@ def plot_sparsity(table: Table1) -> Figure:
 
     Shown in: book/lnas_table1.
     """
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
     ours, theirs = table.data.dropna(subset=["val_acc_final"]), reported_table1()
     for variant in ("Variant 1", "Variant 2"):
         mine = ours[ours["variant"] == variant].sort_values("sparsity")
@@ -47,7 +46,7 @@ def plot_sparsity(table: Table1) -> Figure:
     ax.axhline(float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]), color="0.3", ls="--", lw=1,
                label="baseline (report)")
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -55,25 +54,34 @@ def plot_sparsity(table: Table1) -> Figure:
 def plot_curves(per_run: pd.DataFrame, seed: int) -> Figure:
     """Figure 1: validation accuracy per training epoch, one panel per variant, one line per sparsity.
 
-    ``per_run``: :func:`lib.report.lnas.rows`. Shown in: book/lnas_curves.
+    Lines are coloured by sparsity on one sequential scale (the colour bar), a point per epoch; the
+    baseline is the dashed black line in every panel. ``per_run``: :func:`lib.report.lnas.rows`.
+    Shown in: book/lnas_curves.
     """
     chosen_seed = per_run[per_run["seed"] == seed]
     variants = [v for v in COLOURS if (chosen_seed["variant"] == v).any()]
-    fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 3.6), sharey=True, squeeze=False)
+    sparsities = sorted(float(p) for p in chosen_seed.loc[chosen_seed["variant"].isin(variants), "sparsity"])
+    colours, norm, cmap = sequential_colours(sparsities or [0.0])
+    colour_of = dict(zip(sparsities, colours))
+    fig, axes = plt.subplots(len(variants), 1, figsize=(MAX_WIDTH_IN, 0.8 + 2.4 * len(variants)), sharex=True,
+                             sharey=True, squeeze=False)
     baseline = chosen_seed[chosen_seed["variant"] == "Baseline"]
-    cmap = plt.get_cmap("viridis")
-    for ax, variant in zip(axes[0], variants):
+    for ax, variant in zip(axes[:, 0], variants):
         chosen = chosen_seed[chosen_seed["variant"] == variant].sort_values("sparsity")
-        for i, (_, run) in enumerate(chosen.iterrows()):
+        for _, run in chosen.iterrows():
             curve = pd.DataFrame(run["record"].metrics["train_history"])
-            ax.plot(curve["epoch"], curve["val_acc"], color=cmap(i / max(1, len(chosen) - 1)), label=f"p={run['sparsity']}")
+            ax.plot(curve["epoch"], curve["val_acc"], color=colour_of[float(run["sparsity"])], marker="o", ms=3,
+                    lw=1.2)
         if len(baseline):
             curve = pd.DataFrame(baseline.iloc[0]["record"].metrics["train_history"])
-            ax.plot(curve["epoch"], curve["val_acc"], color="black", ls="--", label="baseline")
-        ax.set(title=variant, xlabel="training epoch")
-    axes[0][0].set_ylabel("validation accuracy (%)")
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
+            ax.plot(curve["epoch"], curve["val_acc"], color="black", ls="--", marker=".", label="baseline (unpruned)")
+        ax.set(title=variant, ylabel="val. accuracy (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[-1, 0].set_xlabel("training epoch")
+    if len(baseline):
+        axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.02), borderaxespad=0.0)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 0], label="sparsity p", fraction=0.05,
+                 pad=0.02)
     return fig
 
 
@@ -99,7 +107,7 @@ def plot_generalized(data: pd.DataFrame) -> Figure:
 
     ``data``: the numeric table of :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
     """
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.5))
     for variant in [v for v in COLOURS if (data["variant"] == v).any()]:
         rows = data[data["variant"] == variant].sort_values("sparsity")
         mean = rows["val_acc_final"].astype(float)
@@ -111,7 +119,7 @@ def plot_generalized(data: pd.DataFrame) -> Figure:
         if pd.notna(base["val_acc_final_low"].iloc[0]):
             ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
-    ax.legend(fontsize=7)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -119,19 +127,23 @@ def plot_generalized(data: pd.DataFrame) -> Figure:
 def learning_curves(record: Record, augment: bool = False) -> Figure:
     """A baseline run: supernet accuracy per search epoch, and the derived network's train / validation curves.
 
+    The search records one point per epoch (no per-step history); the panel says how many there are.
     Shown in: book/darts_cifar10.
     """
     m = record.metrics
     search, train = pd.DataFrame(m["search_history"]), pd.DataFrame(m["train_history"])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH_IN, 3.4), gridspec_kw={"width_ratios": [1, 1.6]})
     axes[0].plot(search["epoch"], search["train_acc"], marker="o")
-    axes[0].set(title="search: supernet accuracy on its weight split", xlabel="search epoch", ylabel="accuracy (%)")
+    axes[0].set(title=f"search: supernet\n({len(search)} epoch(s), one point each;\nper-step history not recorded)",
+                xlabel="search epoch", ylabel="accuracy on its weight split (%)")
     axes[1].plot(train["epoch"], train["train_acc"], marker="o",
-                 label="train (running, augmented batches)" if augment else "train")
+                 label="train (running, augmented)" if augment else "train")
     axes[1].plot(train["epoch"], train["val_acc"], marker="o", label="validation (held out)")
-    axes[1].axvline(m["mid_epoch"], color="0.6", ls="--", lw=1)
+    axes[1].axvline(m["mid_epoch"], color="0.6", ls="--", lw=1, label="mid epoch")
     axes[1].set(title="derived network", xlabel="training epoch", ylabel="accuracy (%)")
-    axes[1].legend()
+    axes[1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.25), ncol=2)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 
@@ -141,7 +153,7 @@ def alpha_heatmaps(record: Record, space: str, n_nodes: int) -> Figure:
 
     Shown in: book/darts_cifar10.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 9.0))
     for ax, (cell, weights) in zip(axes, record.metrics["alphas"].items()):
         alpha_heatmap(np.asarray(weights), SEARCH_SPACES[space], n_nodes, ax, f"{cell} cell")
     fig.tight_layout()
@@ -155,7 +167,7 @@ def search_diagnostics(records: Sequence[Record]) -> Figure:
     drawing them). The dashed line is the ``NEAR_UNIFORM`` threshold. Shown in: book/darts_cifar10,
     book/lnas_table1.
     """
-    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.5))
     missing = []
     for r in records:
         epochs = r.metrics.get("search_diagnostics")
@@ -174,7 +186,7 @@ def search_diagnostics(records: Sequence[Record]) -> Figure:
     ax.set(xlabel="search epoch", ylabel="top-op weight / uniform (1 = uniform)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if missing:
-        ax.set_title(f"per-epoch diagnostics not recorded for {len(missing)} run(s) made before they existed", fontsize=8)
-    ax.legend(fontsize=7)
+        ax.set_title(f"per-epoch diagnostics not recorded for {len(missing)} run(s) made before they existed")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=2)
     fig.tight_layout()
     return fig

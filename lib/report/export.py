@@ -1,7 +1,8 @@
 """Machine-readable results: every table the book shows as a CSV, and all run records of a profile in one file.
 
-Files go under ``book/_static/data/`` (copied into the built site); a notebook page in ``book/`` links to them
-with the relative path :func:`write_table` returns, which MyST turns into a download link.
+Files go under ``book/_static/downloads/`` (copied into the built site); a notebook page in ``book/`` links to them
+with the relative path :func:`write_table` returns, which MyST turns into a download link. The environment
+variable ``COMPANION_STATIC_DIR`` puts them elsewhere (the notebook tests use a temporary folder).
 """
 
 import dataclasses
@@ -19,8 +20,13 @@ from lib.pipeline.results import Record, load_records, results_dir
 from lib.report.stats import Interval
 
 BOOK_DIR = REPO_ROOT / "book"
-STATIC_DATA_DIR = BOOK_DIR / "_static" / "data"
+STATIC_DATA_DIR = BOOK_DIR / "_static" / "downloads"  # not "data": Sphinx skips static files matching exclude_patterns
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def static_data_dir() -> Path:
+    """Where tables and record bundles are written: ``$COMPANION_STATIC_DIR`` if set, else book/_static/downloads."""
+    return Path(os.environ.get("COMPANION_STATIC_DIR") or STATIC_DATA_DIR)
 
 
 def interval_columns(name: str, interval: Interval) -> dict[str, float | int | str | None]:
@@ -50,18 +56,35 @@ def _check_columns(table: pd.DataFrame) -> None:
         raise ValueError(f"interval bounds without a matching _high column: {unpaired}")
 
 
+def table_path(notebook: str, name: str, root: Path = STATIC_DATA_DIR) -> Path:
+    """Where :func:`write_table` puts table ``name`` of ``notebook``."""
+    return Path(root) / notebook / f"{name}.csv"
+
+
+def site_link(path: Path) -> str:
+    """The link from a chapter page of the built site to ``path``, a file under book/_static/.
+
+    The build copies book/_static/ to the site's _static/, a level above the pages (_build/html/book/*.html);
+    a file elsewhere (a test's temporary folder) is linked by its file URI.
+    """
+    path, static = Path(path).resolve(), (BOOK_DIR / "_static").resolve()
+    return f"../_static/{path.relative_to(static).as_posix()}" if path.is_relative_to(static) else path.as_uri()
+
+
 def write_table(table: pd.DataFrame, notebook: str, name: str, root: Path = STATIC_DATA_DIR,
-                page_dir: Path = BOOK_DIR) -> str:
+                page_dir: Path = BOOK_DIR, results: bool = True) -> str:
     """Write ``table`` to ``root/<notebook>/<name>.csv`` atomically; return its path relative to ``page_dir``.
 
-    The table must carry a ``seeds`` column and at least one pair of interval bounds (``*_low``/``*_high``),
-    so an external reader never gets a mean without knowing what it rests on. A missing interval is an
-    empty cell. The returned link is what the notebook shows under the table (see :func:`download_markdown`).
+    A results table (``results=True``) must carry a ``seeds`` column and at least one pair of interval bounds
+    (``*_low``/``*_high``), so an external reader never gets a mean without knowing what it rests on; a
+    missing interval is an empty cell. ``results=False`` is for the other tables (settings, explanations).
+    The returned link is what the notebook shows under the table (see :func:`download_markdown`).
     """
     _check_name("notebook", notebook)
     _check_name("table", name)
-    _check_columns(table)
-    path = Path(root) / notebook / f"{name}.csv"
+    if results:
+        _check_columns(table)
+    path = table_path(notebook, name, root)
     with _temporary_sibling(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
     return _link(path, page_dir)
@@ -76,8 +99,29 @@ def download_markdown(link: str, what: str = "this table") -> str:
     return f"[Download {what} as CSV]({link})"
 
 
+def profile_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None) -> list[Record]:
+    """Every stored run record of ``profile`` (of ``experiments``, default all), ordered by experiment and key."""
+    base = Path(source or results_dir())
+    names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
+    records = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
+    return sorted(records, key=lambda r: (r.experiment, r.key))
+
+
+def records_table(records: Iterable[Record]) -> pd.DataFrame:
+    """One row per run record: experiment, key, seed, status, trust mark, commit, device, minutes, date.
+
+    Shown in: book/records.
+    """
+    return pd.DataFrame([{
+        "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
+        "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:10],
+        "device": r.provenance["hardware"]["device"], "minutes": r.provenance["wall_time_s"] / 60,
+        "date": str(r.provenance["date"])[:10]} for r in records],
+        columns=["experiment", "key", "seed", "status", "mark", "commit", "device", "minutes", "date"])
+
+
 def bundle_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None,
-                   root: Path = STATIC_DATA_DIR, page_dir: Path = BOOK_DIR) -> tuple[Path, str]:
+                   root: Path | None = None, page_dir: Path = BOOK_DIR) -> tuple[Path, str]:
     """Write every run record of ``profile`` as JSON lines to ``root/records_<profile>.jsonl`` (atomically).
 
     One line per record, in a stable order (experiment, then key), each the record exactly as stored in
@@ -85,11 +129,8 @@ def bundle_records(profile: str, experiments: Iterable[str] | None = None, sourc
     and its link relative to ``page_dir``.
     """
     _check_name("profile", profile)
-    base = Path(source or results_dir())
-    names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
-    records: list[Record] = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
-    records.sort(key=lambda r: (r.experiment, r.key))
-    path = Path(root) / f"records_{profile}.jsonl"
+    records = profile_records(profile, experiments, source)
+    path = Path(root or static_data_dir()) / f"records_{profile}.jsonl"
     with _temporary_sibling(path) as tmp:
         tmp.write_text("".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in records))
     return path, _link(path, page_dir)

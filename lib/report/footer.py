@@ -2,20 +2,28 @@
 
 ``source = Source(notebook, globals())`` is made once per notebook; ``source.show(obj, records)`` displays a
 table or figure with a one-line source under it (notebook cell, parameters, commit, data, device, time),
-and ``source.provenance(records)`` ends the notebook with one line per run. The cell link points at the ``cell-<n>`` anchor that the
+and ``source.provenance(records)`` ends the notebook with one line per run, folded (a ``<details>`` block).
+A table is styled by :mod:`lib.report.display` and written as CSV (:func:`lib.report.export.write_table`)
+with a download link under it; a figure (matplotlib, or a Graphviz drawing) is shown as the PNG of
+:mod:`lib.plots.style`, which records its smallest font size for the browser test. The cell link points at the ``cell-<n>`` anchor that the
 book's ``cell_anchors`` extension gives every executed code cell (``n`` is its execution count).
 """
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import graphviz
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython import get_ipython
-from IPython.display import Markdown, display
+from IPython.display import Image, Markdown, display
 from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 
 from lib.pipeline import notebook, provenance
 from lib.pipeline.results import Record
+from lib.plots.style import figure_png, graph_png
+from lib.report import display as tables, export
 
 
 def current_cell() -> int | None:
@@ -38,11 +46,17 @@ def run_line(record: Record) -> str:
             f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}")
 
 
+def folded(summary: str, body: str) -> str:
+    """Markdown that the book shows folded: ``summary`` visible, ``body`` (Markdown) on a click."""
+    return f"<details class=\"folded\">\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
 def provenance_markdown(records: Sequence[Record]) -> str:
-    """A markdown list of the runs behind a notebook (a line saying so when there are none)."""
+    """The runs behind a notebook, one line each, folded under a summary (a line saying so when there are none)."""
     if not records:
         return "**Provenance**\n\nNo run record: nothing here was computed from a cached run."
-    return "**Provenance**\n\n" + "\n".join(f"- {run_line(r)}" for r in records)
+    return folded(f"<b>Provenance</b>: {len(records)} run record(s), one line each",
+                  "\n".join(f"- {run_line(r)}" for r in records))
 
 
 def runs_summary(records: Sequence[Record]) -> str:
@@ -75,6 +89,7 @@ class Source:
 
     notebook: str
     namespace: Mapping[str, Any] = field(repr=False)
+    tables_shown: int = field(default=0, init=False)
 
     def parameters(self) -> str:
         """The parameters that differ from the notebook's defaults (and always the profile)."""
@@ -94,8 +109,28 @@ class Source:
         """Display one line per run behind the notebook (its closing section)."""
         display(Markdown(provenance_markdown(records)))
 
-    def show(self, obj: Any, records: Sequence[Record] = ()) -> None:
-        """Display a table or figure with its source line under it (a figure is closed, so it shows once)."""
-        display(obj, self.caption(records))
-        if isinstance(obj, Figure):
+    def show(self, obj: Any, records: Sequence[Record] = (), csv: str | None = None, results: bool = False) -> None:
+        """Display a table or figure with its source line under it (a figure is closed, so it shows once).
+
+        A table (DataFrame or Styler) computed from runs (``records`` given) or named by ``csv`` is also written
+        as CSV, named ``csv`` or ``table-<k>`` (the k-th table this notebook shows), with a download link under
+        it; ``results=True`` makes it a results table, which :func:`lib.report.export.write_table` refuses
+        without seeds and interval columns. A settings table (no records, no name) gets no CSV.
+        """
+        if isinstance(obj, (pd.DataFrame, Styler)):
+            table = tables.visible(obj.data if isinstance(obj, Styler) else obj)
+            display({"text/plain": repr(table), "text/html": tables.to_html(obj)}, raw=True)
+            if records or csv:
+                self.tables_shown += 1
+                name, root = csv or f"table-{self.tables_shown}", export.static_data_dir()
+                export.write_table(table, self.notebook, name, root=root, results=results)
+                link = export.site_link(export.table_path(self.notebook, name, root))
+                display(Markdown(f"<small>{export.download_markdown(link)}</small>"))
+            display(self.caption(records))
+        elif isinstance(obj, Figure):
+            display(Image(figure_png(obj), format="png"), self.caption(records))
             plt.close(obj)
+        elif isinstance(obj, graphviz.Graph | graphviz.Digraph):
+            display(Image(graph_png(obj), format="png"), self.caption(records))
+        else:
+            display(obj, self.caption(records))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from tools.browser_check import Site, check_page, on_disk, screenshot_name, serve, toc_pages
+from tools.browser_check import WIDTHS, Site, check_page, on_disk, screenshot_name, serve, toc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
@@ -30,10 +30,11 @@ def book(html: Path) -> Iterator[Site]:
         yield site
 
 
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders(page: str, book: Site, browser: BrowserContext) -> None:
-    problems = check_page(browser, book, page, SCREENSHOTS / screenshot_name(page))
-    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+def test_page_renders(page: str, width: int, book: Site, browser: BrowserContext) -> None:
+    problems = check_page(browser, book, page, SCREENSHOTS / screenshot_name(page, width), width)
+    assert not problems, f"{page} at {width} px:\n  " + "\n  ".join(problems)
 
 
 def test_pages_open_offline_from_files(html: Path, browser: BrowserContext) -> None:
