@@ -14,7 +14,7 @@ def _record(commit: str, dirty: bool, wall: float, checksum: str = "abcdef012345
 
 
 def test_parameters_show_the_profile_and_what_differs_from_the_defaults():
-    namespace = {"profile": "smoke", "seeds": [0], "extra_seeds": [1, 2], "sparsities": None, "device": "auto",
+    namespace = {"profile": "smoke", "seeds": None, "extra_seeds": [1, 2], "sparsities": None, "device": "auto",
                  "force": False, "processes": 0, "overrides": {}}
     assert footer.Source("lnas_table1", namespace).parameters() == "profile='smoke', extra_seeds=[1, 2]"
 
