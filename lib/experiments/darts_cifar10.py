@@ -44,7 +44,7 @@ class DartsCifarConfig:
     momentum: float = 0.9
     weight_decay: float = 3e-4
     augment: bool = False
-    channels_last: bool = False
+    channels_last: bool | str = "auto"  # execution setting: "auto" = where safe (lib.training.layout)
 
     @classmethod
     def for_profile(cls, profile: str, **overrides: Any) -> "DartsCifarConfig":

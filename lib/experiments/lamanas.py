@@ -40,7 +40,8 @@ from lib.experiments.profiles import for_profile
 from lib.meta.losses import build_loss
 from lib.meta.reptile import (MetaOptimizers, ReptileSettings, TaskSampler, make_meta_optimizers, meta_test,
                               meta_train_epoch)
-from lib.meta.task_learner import TaskLearnerSettings
+from lib.meta.task_learner import TaskLearnerSettings, TaskWorkspace
+from lib.training.layout import memory_format
 from lib.pipeline.results import RunOutput
 
 LOSSES = ("ce", "fnn", "lstm")
@@ -56,6 +57,7 @@ class LamanasConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0
+    channels_last: bool | str = "auto"  # execution setting: "auto" = where safe (lib.training.layout)
     # the row
     loss: str = "ce"
     residual: bool = False
@@ -207,6 +209,7 @@ class MetaState:
     history: list[dict[str, Any]]
     snapshots: dict[str, dict[str, list]]
     tests: list[dict[str, Any]]
+    workspace: TaskWorkspace | None = None  # the task learner's working copies (not saved)
 
     def state_dict(self) -> dict[str, Any]:
         opt = self.optimizers
@@ -239,7 +242,9 @@ def start(cfg: LamanasConfig, device: torch.device, checkpoint: Checkpoint) -> M
     loss_net = build_loss(cfg.loss, cfg.ways, cfg.residual, cfg.label_encoding).to(device)
     optimizers = make_meta_optimizers(model, loss_net, reptile_settings(cfg))
     generator = torch.Generator().manual_seed(cfg.seed)
-    state = MetaState(model, loss_net, optimizers, generator, phi_vector(loss_net), [], {}, [])
+    fmt = memory_format(cfg.channels_last, model, [cfg.batch_size, cfg.batch_size_test], device)
+    state = MetaState(model, loss_net, optimizers, generator, phi_vector(loss_net), [], {}, [],
+                      TaskWorkspace(model, loss_net, fmt))
     saved = checkpoint.load()
     if saved is not None:
         state.load_state_dict(saved)
@@ -263,7 +268,8 @@ def meta_train(cfg: LamanasConfig, state: MetaState, train_tasks: TaskSampler, c
     settings = reptile_settings(cfg)
     for epoch in range(len(state.history) + 1, cfg.meta_epochs + 1):
         start_time = time.perf_counter()
-        m = meta_train_epoch(state.model, state.loss_net, train_tasks, settings, state.optimizers, state.generator)
+        m = meta_train_epoch(state.model, state.loss_net, train_tasks, settings, state.optimizers, state.generator,
+                             state.workspace)
         accuracies = [h["query_acc"] for h in state.history] + [100 * m.query_accuracy]
         state.history.append({
             "epoch": epoch, "query_acc": 100 * m.query_accuracy, "train_acc_running": fmean(accuracies),
@@ -286,8 +292,9 @@ def meta_test_tasks(cfg: LamanasConfig, state: MetaState, test_tasks: TaskSample
     for index in range(len(state.tests), cfg.test_tasks):
         start_time = time.perf_counter()
         task = test_tasks.sample(index)
-        full = meta_test(state.model, state.loss_net, [task], test_settings, _test_generator(cfg, index))
-        brief = meta_test(state.model, state.loss_net, [task], short, _test_generator(cfg, index))
+        full = meta_test(state.model, state.loss_net, [task], test_settings, _test_generator(cfg, index),
+                         state.workspace)
+        brief = meta_test(state.model, state.loss_net, [task], short, _test_generator(cfg, index), state.workspace)
         state.tests.append({
             "task": index, "acc": 100 * full.accuracy_mean, "acc_task_steps": 100 * brief.accuracy_mean,
             "query_ce": full.query_ce_mean, "learned_loss": full.learned_loss_mean,

@@ -14,7 +14,8 @@ from lib.data.cifar10 import TensorBatches, load_cifar10, split_indices
 from lib.data.synthetic import synthetic_images
 from lib.pipeline.device import resolve_device
 from lib.darts.flops import count_macs, count_params
-from lib.training.evaluate import accuracy
+from lib.training.evaluate import EVAL_BATCH, accuracy
+from lib.training.layout import memory_format
 from lib.training.search import SearchResult, SearchSettings, search
 from lib.training.train import TrainHooks, TrainResult, TrainSettings, train_network
 
@@ -89,20 +90,24 @@ class RunContext:
             self.checkpoint.save(dict(self.saved))
         return save
 
-    @property
-    def memory_format(self) -> torch.memory_format:
-        return torch.channels_last if self.cfg.channels_last else torch.contiguous_format
+
+
+def search_settings(cfg: Any) -> SearchSettings:
+    """The search optimisers of a CIFAR-10 config (the run's search and the Sec. 5.3 cost measurement)."""
+    return SearchSettings(epochs=cfg.search_epochs, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                          order=cfg.order)
 
 
 def search_stage(ctx: RunContext, on_epoch_end: Callable[[int, SearchNetwork], None] | None = None) -> tuple[SearchNetwork, SearchResult]:
     """DARTS search on the two training halves; ``on_epoch_end`` can prune paths (LNAS Variant 2)."""
     cfg = ctx.cfg
     spec = SearchSpec(space=cfg.space, C=cfg.search_C, n_classes=10, n_cells=cfg.search_cells, n_nodes=cfg.n_nodes)
-    supernet = SearchNetwork(spec).to(ctx.device, memory_format=ctx.memory_format)
-    settings = SearchSettings(epochs=cfg.search_epochs, lr=cfg.lr, momentum=cfg.momentum,
-                              weight_decay=cfg.weight_decay, order=cfg.order)
+    supernet = SearchNetwork(spec)
+    supernet = supernet.to(ctx.device, memory_format=memory_format(cfg.channels_last, supernet, [cfg.search_batch],
+                                                                   ctx.device))
     searched = search(supernet, batches(ctx.splits.search_weights, cfg.search_batch, cfg.seed, True),
-                      batches(ctx.splits.search_alphas, cfg.search_batch, cfg.seed + 1, True), settings, ctx.device,
+                      batches(ctx.splits.search_alphas, cfg.search_batch, cfg.seed + 1, True), search_settings(cfg),
+                      ctx.device,
                       on_epoch_end=on_epoch_end, resume=ctx.saved.get("search"), save=ctx.saver("search"))
     return supernet, searched
 
@@ -127,13 +132,13 @@ def train_stage(ctx: RunContext, genotype: Genotype, make_hooks: Callable[[Discr
     cfg = ctx.cfg
     torch.manual_seed(cfg.seed + 1)
     net = DiscreteNetwork(genotype, C=cfg.train_C, n_classes=10, n_cells=cfg.train_cells)
-    net = net.to(ctx.device, memory_format=ctx.memory_format)
+    net = net.to(ctx.device, memory_format=memory_format(cfg.channels_last, net, [cfg.train_batch], ctx.device))
     hooks = make_hooks(net) if make_hooks else None
     settings = TrainSettings(epochs=cfg.train_epochs, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     result = train_network(net, batches(ctx.splits.train, cfg.train_batch, cfg.seed + 2, True, cfg.augment),
-                           batches(ctx.splits.val, 256, cfg.seed, False), settings, ctx.device, hooks=hooks,
+                           batches(ctx.splits.val, EVAL_BATCH, cfg.seed, False), settings, ctx.device, hooks=hooks,
                            resume=ctx.saved.get("train"), save=ctx.saver("train", hook_state))
-    test = batches(ctx.splits.test, 256, cfg.seed, False)
+    test = batches(ctx.splits.test, EVAL_BATCH, cfg.seed, False)
     last_state = {k: v.clone() for k, v in net.state_dict().items()}
     test_last = accuracy(net, test, ctx.device)
     net.load_state_dict(result.best_state)

@@ -21,7 +21,8 @@ import torch
 from torch import Tensor, nn
 
 from lib.data.tasks import Task
-from lib.meta.task_learner import META_TEST, META_TRAIN, AdaptedTask, Proxy, TaskLearnerSettings, adapt
+from lib.meta.task_learner import (META_TEST, META_TRAIN, AdaptedTask, Proxy, TaskLearnerSettings, TaskWorkspace,
+                                   adapt)
 
 
 class TaskSampler(Protocol):
@@ -118,16 +119,18 @@ def meta_train_epoch(
     settings: ReptileSettings,
     optimizers: MetaOptimizers,
     generator: torch.Generator | None = None,
+    workspace: TaskWorkspace | None = None,
 ) -> EpochMetrics:
     """Adapt ``settings.meta_batch_size`` sampled tasks, then one Reptile step on theta, alpha (and phi).
 
     ``generator`` drives task sampling and support batches. The loss network's phi is trained on each
-    task through ``settings.proxy`` when it has parameters.
+    task through ``settings.proxy`` when it has parameters. ``workspace``: task learner copies to reuse.
     """
     has_phi = optimizers.phi is not None
+    workspace = workspace or TaskWorkspace(meta_model, loss_net)
     results = [
         adapt(meta_model, loss_net, tasks_sampler.sample(generator), settings.task, train_phi=has_phi,
-              proxy=settings.proxy, authors_code=settings.authors_code, generator=generator)
+              proxy=settings.proxy, authors_code=settings.authors_code, generator=generator, workspace=workspace)
         for _ in range(settings.meta_batch_size)
     ]
     phi_before = _flat(loss_net.parameters())
@@ -149,10 +152,16 @@ def meta_test(
     tasks: Iterable[Task],
     settings: TaskLearnerSettings = META_TEST,
     generator: torch.Generator | None = None,
+    workspace: TaskWorkspace | None = None,
 ) -> MetaTestResult:
-    """Adapt to each task (``settings.steps`` = 50 by default) with phi frozen (#19); summarise the query set."""
+    """Adapt to each task (``settings.steps`` = 50 by default) with phi frozen (#19); summarise the query set.
+
+    ``workspace``: task learner copies to reuse.
+    """
+    workspace = workspace or TaskWorkspace(meta_model, loss_net)
     results: list[AdaptedTask] = [
-        adapt(meta_model, loss_net, task, settings, train_phi=False, proxy=None, generator=generator)
+        adapt(meta_model, loss_net, task, settings, train_phi=False, proxy=None, generator=generator,
+              workspace=workspace)
         for task in tasks
     ]
     accuracies = tuple(r.query_accuracy for r in results)
