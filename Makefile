@@ -3,7 +3,7 @@
 #   make test        unit tests, nbval on the notebooks at the smoke profile, a warnings-as-errors book build,
 #                    and every chapter checked in headless Chromium (installed with apt-get on first use)
 #   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download)
-#   make benchmark   time one search step of both supernets against an eager baseline
+#   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task) against a reference-equivalent baseline
 # Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
 #            PARAMS="-p name value ..." (any declared notebook parameter; an undeclared name is an error),
@@ -76,7 +76,7 @@ test-browser: $(STAMP) browser book-html
 test: test-lib test-notebooks book-html test-browser
 
 benchmark: $(STAMP)
-	$(PY) benchmarks/search_step.py
+	$(PY) benchmarks/benchmark.py
 
 clean:
 	rm -rf _build

@@ -14,7 +14,10 @@ from lib.darts.genotype import Genotype
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.synthetic import SyntheticFewShotTasks
 from lib.meta.losses import FNNLoss
+from lib.experiments.lnas_tables import step_costs
+from lib.experiments.search_cost import MODES, SearchCostConfig, _measure
 from lib.meta.task_learner import META_TRAIN, TaskWorkspace, adapt
+from lib.pipeline.results import Record
 from lib.training.layout import channels_last_safe, memory_format
 from lib.training.search import SearchSettings, SearchStepper, search_step
 
@@ -163,3 +166,19 @@ def test_a_reused_workspace_gives_the_numbers_of_a_fresh_one() -> None:
         fresh.query_accuracy, fresh.query_ce, fresh.learned_loss, fresh.sparse_params)
     with pytest.raises(ValueError, match="another meta model"):
         workspace.reset(copy.deepcopy(model), loss)
+
+
+def test_search_cost_times_the_search_step_both_ways() -> None:
+    """Sec. 5.3: each mode runs the search step on the pruned supernet; the table puts both beside plain DARTS."""
+    cfg = SearchCostConfig.for_profile("smoke", sparsity=0.5, steps=1, warmup=0)
+    measured = {mode: _measure(cfg, mode) for mode in MODES}
+    assert all(m["seconds_per_step"] > 0 and m["path_sparsity"] == pytest.approx(0.5, abs=0.02)
+               for m in measured.values())
+    with pytest.raises(ValueError, match="modes"):
+        replace(cfg, modes=("compute",))
+    records = [Record("lnas_search_cost", str(p), {"sparsity": p},
+                      {**measured["skip"], "compute": {**measured["compute"], "seconds_per_step": 2.0 + p}}, {})
+               for p in (0.0, 0.5)]
+    table = step_costs(records)
+    assert list(table["time vs DARTS (masked, computed)"]) == [1.0, 2.5 / 2.0]
+    assert table["time vs DARTS (skip)"].iloc[0] == measured["skip"]["seconds_per_step"] / 2.0

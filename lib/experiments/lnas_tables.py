@@ -210,28 +210,46 @@ def search_times(runs: LnasRuns) -> pd.DataFrame:
 
 
 def step_costs(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per measured sparsity: active paths, median seconds per step, peak memory, ratio to unpruned."""
+    """One row per measured sparsity: active paths, then per way of running the pruned supernet (``skip``:
+    pruned ops not computed; ``compute``: masked in the softmax but computed) the median seconds per step
+    and the step's memory (peak RSS growth), and their ratios to plain DARTS (every op computed, sparsity 0)."""
+    def mode(r: Record, name: str) -> dict[str, float]:
+        m = r.metrics if name == "skip" else r.metrics.get(name, {})
+        return {"s": m.get("seconds_per_step", float("nan")),
+                "mib": m.get("peak_rss_mb", float("nan")) - m.get("rss_before_steps_mb", float("nan"))}
+
     table = pd.DataFrame([{
         "target sparsity": r.config["sparsity"], "path sparsity": r.metrics["path_sparsity"],
-        "active paths": r.metrics["active_paths"], "s / step": r.metrics["seconds_per_step"],
+        "active paths": r.metrics["active_paths"],
+        "s / step": mode(r, "skip")["s"], "step memory (MiB)": mode(r, "skip")["mib"],
+        "s / step (masked, computed)": mode(r, "compute")["s"],
+        "step memory (masked, computed)": mode(r, "compute")["mib"],
         "peak RSS (MiB)": r.metrics["peak_rss_mb"],
-        "step memory (MiB)": r.metrics["peak_rss_mb"] - r.metrics["rss_before_steps_mb"],
     } for r in records])
     dense = table.loc[table["target sparsity"] == 0.0].iloc[0]
     table["time vs unpruned"] = table["s / step"] / dense["s / step"]
     table["step memory vs unpruned"] = table["step memory (MiB)"] / dense["step memory (MiB)"]
+    darts_s, darts_mib = dense["s / step (masked, computed)"], dense["step memory (masked, computed)"]
+    table["time vs DARTS (skip)"] = table["s / step"] / darts_s
+    table["time vs DARTS (masked, computed)"] = table["s / step (masked, computed)"] / darts_s
+    table["memory vs DARTS (skip)"] = table["step memory (MiB)"] / darts_mib
+    table["memory vs DARTS (masked, computed)"] = table["step memory (masked, computed)"] / darts_mib
     return table
 
 
 def plot_step_costs(cost: pd.DataFrame) -> Figure:
-    """Time per step and step memory, relative to the unpruned supernet, against path sparsity."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(cost["path sparsity"], cost["time vs unpruned"], marker="o", label="time per search step")
-    ax.plot(cost["path sparsity"], cost["step memory vs unpruned"], marker="s", label="memory of a step (peak RSS growth)")
-    ax.axhline(2.6, color="tab:red", ls="--", lw=1, label="report: Variant 2 search / DARTS search = 2.6")
-    ax.axhline(1.0, color="0.5", lw=0.8)
-    ax.set(xlabel="fraction of paths pruned", ylabel="relative to the unpruned search")
-    ax.legend(fontsize=7)
+    """Time and memory of a step against path sparsity, relative to plain DARTS (every op computed, unpruned),
+    for pruned ops skipped and for pruned ops masked but computed."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    for ax, what in zip(axes, ("time", "memory")):
+        ax.plot(cost["path sparsity"], cost[f"{what} vs DARTS (skip)"], marker="o", label="pruned ops skipped")
+        ax.plot(cost["path sparsity"], cost[f"{what} vs DARTS (masked, computed)"], marker="s",
+                label="pruned ops masked, still computed")
+        ax.axhline(1.0, color="0.5", lw=0.8, label="plain DARTS")
+        ax.set(xlabel="fraction of paths pruned", title=f"{what} per search step")
+    axes[0].axhline(2.6, color="tab:red", ls="--", lw=1, label="report: Variant 2 search / DARTS search = 2.6")
+    axes[0].set_ylabel("relative to plain DARTS")
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
