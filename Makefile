@@ -2,13 +2,19 @@
 #   make book        run every notebook at $(PROFILE) (cached results reused) and build the book
 #   make test        unit tests, nbval on the notebooks at the smoke profile, a warnings-as-errors book build,
 #                    and every chapter checked in headless Chromium (installed with apt-get on first use)
-#   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download)
-#   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task) against a reference-equivalent baseline
+#   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download); checks
+#                    the tensor caches in place against their recorded checksums and rebuilds damaged ones
+#   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task)
+#                    against a reference-equivalent baseline
 # Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
+#            STRICT=1 makes a stale, altered or unsealed cached record an error instead of a marked result,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
-#            PARAMS="-p name value ..." (any declared notebook parameter; an undeclared name is an error),
+#            PARAMS="-p name value ..." (to each notebook that declares the name; a name none declares, or a
+#            value that is not of the parameter's type, is an error before anything runs),
 #            NOTEBOOKS="<names>" (a subset), ARCHIVES=<folder with the offline dataset archives>,
-#            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline.
+#            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline,
+#            EXECUTOR=local|ray (where the rows of a table run; ray: a local Ray cluster, or the one at
+#            RAY_ADDRESS=<head>:6379; see book/reproducibility.md, "Running on a cluster").
 
 PYTHON_BASE ?= python3.11
 VENV        := .venv
@@ -17,6 +23,7 @@ STAMP       := $(VENV)/.installed
 PROFILE     ?= cpu
 DEVICE      ?= auto
 FORCE       ?= 0
+STRICT      ?= 0
 SEED        ?=
 PARAMS      ?=
 ARCHIVES    ?= ../shared/data
@@ -24,6 +31,8 @@ NOTEBOOKS   ?= darts_cifar10 lnas_table1 lnas_curves lnas_search_cost lnas_gener
                lamanas_algorithms lamanas_table1 lamanas_loss_landscape lamanas_pretrained_stem scorecard
 BOOK_FLAGS  := --all -W -n --keep-going
 ARCHIVE     ?= 0
+EXECUTOR    ?= local
+RAY_ADDRESS ?=
 CHROMIUM    := /usr/bin/chromium
 
 .PHONY: venv data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark clean
@@ -49,11 +58,11 @@ browser:
 	  || { echo "make browser: could not install chromium; as root run: apt-get update && apt-get install chromium" >&2; exit 1; }
 
 # Execute each notebook into book/ with papermill; cached run records make this fast.
+# Every parameter of every notebook is checked before the first one starts; PARAMS go to the notebooks that declare them.
 run: $(STAMP)
-	@for nb in $(NOTEBOOKS); do \
-	  TQDM_DISABLE=1 $(PY) tools/run_notebook.py $$nb --profile $(PROFILE) --device $(DEVICE) \
-	    $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS) || exit 1; \
-	done
+	TQDM_DISABLE=1 COMPANION_STRICT=$(STRICT) EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) \
+	  $(PY) tools/run_notebook.py $(NOTEBOOKS) --profile $(PROFILE) \
+	  --device $(DEVICE) $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS)
 
 book-html: $(STAMP) mathjax
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)

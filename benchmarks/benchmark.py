@@ -45,7 +45,7 @@ from lib.darts.network import DiscreteNetwork  # noqa: E402
 from lib.darts.ops import MaxPool  # noqa: E402
 from lib.darts.search import SearchNetwork, SearchSpec  # noqa: E402
 from lib.data.synthetic import SyntheticFewShotTasks  # noqa: E402
-from lib.experiments.lamanas import LamanasConfig, search_spec, task_settings  # noqa: E402
+from lib.experiments.lamanas_config import LamanasConfig  # noqa: E402
 from lib.meta.losses import CrossEntropyLoss  # noqa: E402
 from lib.meta.task_learner import TaskWorkspace, adapt  # noqa: E402
 from lib.pipeline.atomic import write_json  # noqa: E402
@@ -161,18 +161,19 @@ def eval_case(C: int, cells: int, images: int) -> Callable[[torch.device], tuple
 
 
 def task_case(cfg: LamanasConfig) -> Callable[[torch.device], tuple[Step, Step]]:
-    """One LAMANAS meta-test task at ``cfg``'s size: ``test_steps`` adaptation steps and the query pass.
+    """One LAMANAS meta-test task at ``cfg``'s size: ``meta_test.steps`` adaptation steps and the query pass.
 
     ours: a reused workspace (in-place copies, optimizers reset) in the default layout; baseline: a deep
     copy of a compute-every-op model and new optimizers per task, NCHW."""
     def build(device: torch.device) -> tuple[Step, Step]:
         torch.manual_seed(0)
-        meta = SearchNetwork(search_spec(cfg)).to(device)
+        meta = SearchNetwork(cfg.supernet.spec(cfg.data.ways)).to(device)
         reference = reference_layout(copy.deepcopy(meta).compute_every_op())
         loss = CrossEntropyLoss()
-        task = SyntheticFewShotTasks(cfg.ways, cfg.shots_test, cfg.queries, (1, 28, 28), seed=0).sample(0)
-        settings = task_settings(cfg)[1]
-        fmt = memory_format("auto", meta, [cfg.batch_size, cfg.batch_size_test], device)
+        data = cfg.data
+        task = SyntheticFewShotTasks(data.ways, data.shots_test, data.queries, (1, 28, 28), seed=0).sample(0)
+        settings = cfg.test_task_learner()
+        fmt = memory_format("auto", meta, [cfg.task.batch_size, cfg.meta_test.batch_size], device)
         workspace = TaskWorkspace(meta, loss, fmt)
 
         def run(model: SearchNetwork, ws: TaskWorkspace | None) -> None:
@@ -189,7 +190,7 @@ PAPER_LAMANAS = LamanasConfig.for_profile("paper")
 
 def cases() -> list[Case]:
     """Every case of the issue; the cpu sizes are the cpu profiles', the paper sizes the reports'."""
-    fewshot = {"cpu": search_spec(CPU_LAMANAS), "paper": search_spec(PAPER_LAMANAS)}
+    fewshot = {name: cfg.supernet.spec(cfg.data.ways) for name, cfg in (("cpu", CPU_LAMANAS), ("paper", PAPER_LAMANAS))}
     return [
         Case("darts_search_cpu", "search", False, search_case(SearchSpec("darts", C=8, n_classes=10, n_cells=5), 32, 32)),
         Case("darts_search_paper", "search", True, search_case(SearchSpec("darts", C=16, n_classes=10, n_cells=8), 64, 32),

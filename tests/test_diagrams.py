@@ -47,3 +47,10 @@ def test_lstm_flow_as_code_shows_the_codes_choices():
 def test_fnn_flow_has_its_layers():
     texts = _texts(diagrams.fnn_loss_flow())
     assert {"Concat.", "FC (C+1→64)", "+ CE (residual)", "ELU", "FC (64→1)", "mean", "Proxy (MSE)"} <= texts
+
+
+def test_diagram_labels_list_the_title_then_the_texts_in_drawing_order():
+    fig = diagrams.fnn_loss_flow()
+    labels = diagrams.diagram_labels(fig)
+    assert labels[0] == fig.axes[0].get_title() and "Proxy (MSE)" in labels
+    assert all("\n" not in label for label in labels) and set(labels) <= {t.replace("\n", " ") for t in _texts(fig)}

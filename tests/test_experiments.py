@@ -5,7 +5,8 @@ import pytest
 from conftest import without_timing
 from lib.pipeline import results
 from lib.pipeline.checkpoint import Checkpoint
-from lib.experiments import darts_cifar10, lnas
+from lib.experiments import darts_cifar10, lnas, lnas_algorithm3, lnas_variant1, lnas_variant2
+from lib.experiments.search_diagnostics import top_over_uniform
 from lib.pipeline.runner import run_all
 
 
@@ -18,9 +19,13 @@ def smoke(**overrides) -> darts_cifar10.DartsCifarConfig:
 def test_baseline_run_reports_what_the_table_needs(tmp_path):
     m = results.cached(smoke(), darts_cifar10.run, root=tmp_path).metrics
     cfg = smoke()
-    assert len(m["train_history"]) == cfg.train_epochs and len(m["search_history"]) == cfg.search_epochs
+    assert len(m["train_history"]) == cfg.training.epochs and len(m["search_history"]) == cfg.search.epochs
     curve = [h["val_acc"] for h in m["train_history"]]
-    assert m["val_acc_best_final"] == max(curve) and m["val_acc_best_mid"] == max(curve[: m["mid_epoch"]])
+    assert m["val_acc_final"] == max(curve) and m["val_acc_mid"] == max(curve[: m["mid_epoch"]])
+    assert [e["epoch"] for e in m["search_diagnostics"]] == list(range(1, cfg.search.epochs + 1))
+    n_edges = len(m["alphas"]["normal"])
+    assert all(len(e["top_over_uniform"]["normal"]) == len(e["entropy"]["reduce"]) == n_edges for e in m["search_diagnostics"])
+    assert m["alpha_top_over_uniform"] == top_over_uniform(m["alphas"]) >= 1.0
     assert 0 <= m["test_acc_at_best_val"] <= 100 and m["macs"] == m["dense_macs"] > 0
 
 
@@ -32,7 +37,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     def save_then_die(self, state):
         original(self, state)
         saves["n"] += 1
-        if saves["n"] == smoke().search_epochs + 1:  # after the first training epoch
+        if saves["n"] == smoke().search.epochs + 1:  # after the first training epoch
             raise KeyboardInterrupt
 
     monkeypatch.setattr(Checkpoint, "save", save_then_die)
@@ -46,8 +51,8 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
 
 def test_variant_1_prunes_the_weights_at_the_middle_epoch(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path))
-    cfg = lnas.LnasConfig.for_profile("smoke", variant="v1", sparsity=0.5, train_epochs=4)
-    m = results.cached(cfg, lnas.run).metrics
+    cfg = lnas.LnasConfig.for_profile("smoke", variant="variant1", sparsity=0.5, training={"epochs": 4})
+    m = results.cached(cfg, lnas_variant1.run).metrics
     assert (tmp_path / "darts_cifar10").is_dir()  # the baseline search it reused is cached too
     assert [e["epoch"] for e in m["weight_pruning_log"]] == [2]
     assert m["weight_sparsity"] == pytest.approx(0.5, abs=1e-3)
@@ -56,10 +61,10 @@ def test_variant_1_prunes_the_weights_at_the_middle_epoch(tmp_path, monkeypatch)
 
 def test_variant_2_prunes_paths_and_algorithm_3_reuses_its_search(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPANION_RESULTS_DIR", str(tmp_path))
-    v2 = results.cached(lnas.LnasConfig.for_profile("smoke", variant="v2", sparsity=0.5), lnas.run)
+    v2 = results.cached(lnas.LnasConfig.for_profile("smoke", variant="variant2", sparsity=0.5), lnas_variant2.run)
     paths = len(v2.metrics["alphas"]["normal"]) * len(v2.metrics["alphas"]["normal"][0]) * 2
     assert v2.metrics["path_sparsity"] == round(0.5 * paths) / paths
-    generalized = results.cached(lnas.LnasConfig.for_profile("smoke", variant="generalized", sparsity=0.5), lnas.run)
+    generalized = results.cached(lnas.LnasConfig.for_profile("smoke", variant="algorithm3", sparsity=0.5), lnas_algorithm3.run)
     assert generalized.metrics["searched_by"] == f"lnas/{v2.key}"
     assert generalized.metrics["genotype"] == v2.metrics["genotype"]
     assert generalized.metrics["weight_sparsity"] == pytest.approx(0.5, abs=1e-3)

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
 from lib.darts.flops import FlopsReport, count_macs, count_params, flops_report, layer_macs
+from lib.darts.published import DARTS_V2
 
 
 def conv_linear_net() -> nn.Sequential:
@@ -137,16 +137,8 @@ def test_bad_masks_are_rejected() -> None:
         count_params(model, {"0.weight": torch.ones(3)})
 
 
-DARTS_V2 = (
-    "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
-    "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], "
-    "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), "
-    "('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])"
-)
-
-
 def test_darts_v2_cifar_network_matches_the_published_size() -> None:
     """DARTS V2 (quark0 genotype), C=36, 20 cells, no auxiliary head: 3.3 M parameters, 528.4 M MACs."""
-    net = DiscreteNetwork(Genotype.from_string(DARTS_V2), C=36, n_classes=10, n_cells=20)
+    net = DiscreteNetwork(DARTS_V2, C=36, n_classes=10, n_cells=20)
     assert round(count_params(net) / 1e6, 1) == 3.3
     assert count_macs(net, (1, 3, 32, 32)) == pytest.approx(528.4e6, rel=2e-4)

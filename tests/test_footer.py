@@ -28,3 +28,12 @@ def test_caption_outside_a_notebook_has_no_cell_link():
     caption = footer.Source("scorecard", {"profile": "cpu"}).caption([_record("c" * 40, False, 6.0)])
     assert footer.current_cell() is None
     assert caption.data.startswith("<small>Source: `notebooks/scorecard.ipynb` (profile='cpu'); 1 run(s)")
+
+
+def test_provenance_lists_one_line_per_run_and_says_when_there_is_none():
+    record = _record("d" * 40, True, 90.0)
+    record.provenance.update(hardware={"device": "cpu", "cpu_count": 2, "torch_threads": 1}, software={"torch": "2.x"},
+                             date="2026-01-01")
+    text = footer.provenance_markdown([record, record])
+    assert text.count("\n- run `k` (?, seed ?): commit `dddddddddd` (lib edited)") == 2 and "1.5 min" in text
+    assert "No run record" in footer.provenance_markdown([])

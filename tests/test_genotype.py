@@ -6,12 +6,7 @@ import torch
 from lib.darts.genotype import EMPTY_SLOT, Genotype, derive_genotype
 from lib.darts.ops import DARTS_SPACE
 from lib.darts.search import SearchNetwork, SearchSpec
-
-DARTS_V2 = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
-            "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], "
-            "normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), "
-            "('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), "
-            "('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
+from lib.darts.published import DARTS_V2_TEXT
 
 
 def _weights(rows: list[dict[str, float]]) -> torch.Tensor:
@@ -68,16 +63,16 @@ def test_search_network_genotype_follows_its_alphas_and_masks() -> None:
 
 
 def test_string_round_trip_and_quark0_text() -> None:
-    g = Genotype.from_string(DARTS_V2)
+    g = Genotype.from_string(DARTS_V2_TEXT)
     assert g.normal[7] == ("dil_conv_3x3", 2) and g.reduce_concat == (2, 3, 4, 5)
     assert Genotype.from_string(g.to_string()) == g
-    with_range = DARTS_V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(2, 6)")
+    with_range = DARTS_V2_TEXT.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(2, 6)")
     assert Genotype.from_string(with_range) == g
-    assert Genotype.from_string("genotypes." + DARTS_V2) == g
+    assert Genotype.from_string("genotypes." + DARTS_V2_TEXT) == g
 
 
 @pytest.mark.parametrize("text", ["__import__('os').system('true')",
-                                  DARTS_V2.replace("[2, 3, 4, 5]", "open('x')", 1),
+                                  DARTS_V2_TEXT.replace("[2, 3, 4, 5]", "open('x')", 1),
                                   "Genotype(normal=[])"])
 def test_from_string_rejects_non_literals(text: str) -> None:
     with pytest.raises(ValueError):

@@ -1,16 +1,21 @@
-"""LAMANAS rows at the smoke profile: metrics, resumption, the authors' code behaviour, config errors, Table 1."""
+"""LAMANAS rows at the smoke profile: metrics, resumption, paired seeds, the control, config errors, Table 1."""
+
+import dataclasses
 
 import pandas as pd
 import pytest
+import torch
 
 from conftest import without_timing
+from lib.experiments import lamanas
+from lib.experiments.checks import ConfigError
+from lib.experiments.lamanas_config import LamanasConfig, flat_settings, reductions
+from lib.experiments.lamanas_sweep import CONTROL, ROWS, Sweep
 from lib.pipeline import results
 from lib.pipeline.checkpoint import Checkpoint
-from lib.experiments import lamanas, lamanas_tables
-from lib.experiments.lamanas import LamanasConfig
+from lib.report import lamanas as report
 
 FNN_MSE = dict(loss="fnn", residual=True, proxy="mse")
-
 
 
 def smoke(**overrides) -> LamanasConfig:
@@ -20,19 +25,52 @@ def smoke(**overrides) -> LamanasConfig:
 
 @pytest.fixture(scope="module")
 def fnn_run(tmp_path_factory) -> results.Record:
-    return results.cached(smoke(**FNN_MSE), lamanas.run, root=tmp_path_factory.mktemp("fnn"))
+    return results.cached(smoke(**FNN_MSE), lamanas.algorithm2, root=tmp_path_factory.mktemp("fnn"))
 
 
 def test_a_smoke_run_reports_what_table_1_needs(fnn_run):
     cfg, m = smoke(**FNN_MSE), fnn_run.metrics
-    assert [h["epoch"] for h in m["history"]] == list(range(1, cfg.meta_epochs + 1))
+    assert [h["epoch"] for h in m["history"]] == list(range(1, cfg.reptile.meta_epochs + 1))
     per_epoch = [h["query_acc"] for h in m["history"]]
     assert m["train_acc"] == pytest.approx(sum(per_epoch) / len(per_epoch))  # the authors' running mean (#8)
-    assert len(m["test_accuracies"]) == cfg.test_tasks and 0 <= m["test_acc"] <= 100
+    assert len(m["test_accuracies"]) == cfg.meta_test.tasks and 0 <= m["test_acc"] <= 100
     assert 0 < m["min_params"] <= m["mean_params"] <= m["max_params"]
     assert sorted(m["loss_snapshots"], key=int) == ["0", "1", "2"]
     assert m["phi_change_total"] > 0 and all(h["phi_change_norm"] > 0 for h in m["history"])
     assert m["genotype"].startswith("Genotype(")
+
+
+def test_movement_diagnostics_add_up(fnn_run):
+    """phi's and alpha's distance from init at the last epoch is the total; per-epoch steps bound it (triangle)."""
+    m = fnn_run.metrics
+    last = m["history"][-1]
+    assert last["phi_distance_from_init"] == pytest.approx(m["phi_change_total"])
+    assert last["alpha_distance_from_init"] == pytest.approx(m["alpha_change_total"]) and m["alpha_change_total"] > 0
+    assert last["alpha_distance_from_init"] <= sum(h["alpha_change_norm"] for h in m["history"]) + 1e-9
+    assert all(h["alpha_top_op_ratio"] >= 1.0 for h in m["history"])  # the top op is at least the mean
+
+
+def test_rows_of_one_seed_start_from_the_same_supernet_and_see_the_same_tasks(tmp_path):
+    states = {}
+    for row in ("baseline", "fnn-res-ip"):
+        cfg = Sweep.for_profile("smoke", device="cpu").config(row, seed=1)
+        state = lamanas.initial_meta_parameters(cfg, torch.device("cpu"), Checkpoint(tmp_path / f"{row}.pt"))
+        train_tasks, test_tasks, _ = lamanas.task_samplers(cfg.data)
+        states[row] = (state.model.state_dict(), train_tasks.sample(state.stream), test_tasks.sample(0))
+    (model_a, train_a, test_a), (model_b, train_b, test_b) = states.values()
+    assert all(torch.equal(model_a[k], model_b[k]) for k in model_a)
+    assert torch.equal(train_a.support_x, train_b.support_x) and torch.equal(test_a.query_x, test_b.query_x)
+
+
+def test_the_control_meta_tests_the_initial_weights(tmp_path):
+    sweep = Sweep.for_profile("smoke", rows=[CONTROL], device="cpu")
+    cfg = sweep.config(CONTROL)
+    assert cfg.reptile.meta_epochs == 0 and cfg.loss == "ce" and cfg.snapshot_epochs == ()
+    m = results.cached(cfg, lamanas.algorithm2, root=tmp_path).metrics
+    assert m["history"] == [] and m["train_acc"] is None and m["alpha_change_total"] == 0.0
+    assert len(m["test_accuracies"]) == cfg.meta_test.tasks
+    rows = report.run_rows([results.stored(cfg, root=tmp_path)])
+    assert rows.loc[0, "loss_network"] == "No meta-training" and pd.isna(rows.loc[0, "train_acc"])
 
 
 def test_an_interrupted_run_resumes_to_the_same_result(fnn_run, tmp_path, monkeypatch):
@@ -48,14 +86,14 @@ def test_an_interrupted_run_resumes_to_the_same_result(fnn_run, tmp_path, monkey
     monkeypatch.setattr(Checkpoint, "save", save_then_die)
     for _ in range(2):
         with pytest.raises(KeyboardInterrupt):
-            results.cached(smoke(**FNN_MSE), lamanas.run, root=tmp_path)
-    resumed = results.cached(smoke(**FNN_MSE), lamanas.run, root=tmp_path)
+            results.cached(smoke(**FNN_MSE), lamanas.algorithm2, root=tmp_path)
+    resumed = results.cached(smoke(**FNN_MSE), lamanas.algorithm2, root=tmp_path)
     assert resumed.provenance["resumed_from_checkpoint"]
     assert without_timing(resumed.metrics) == without_timing(fnn_run.metrics)
 
 
 def test_authors_code_leaves_phi_alone_and_makes_the_proxy_irrelevant(tmp_path):
-    runs = {proxy: results.cached(smoke(loss="fnn", residual=True, proxy=proxy, authors_code=True), lamanas.run,
+    runs = {proxy: results.cached(smoke(loss="fnn", residual=True, proxy=proxy, authors_code=True), lamanas.algorithm2,
                                   root=tmp_path).metrics for proxy in ("mse", "inner_product")}
     for m in runs.values():
         assert m["phi_change_total"] == 0.0 and all(h["phi_change_norm"] == 0.0 for h in m["history"])
@@ -70,40 +108,75 @@ def test_authors_code_leaves_phi_alone_and_makes_the_proxy_irrelevant(tmp_path):
     (dict(proxy="mse"), "loss='ce'.*proxy='none'"),
     (dict(authors_code=True), "loss='ce'"),
     (dict(loss="lstm"), "needs proxy"),
-    (dict(loss="rnn"), "loss must be one of"),
-    (dict(snapshot_epochs=(0, 5)), r"snapshot_epochs \[5\] are outside 0..meta_epochs=2"),
-    (dict(data="omniglot"), "Omniglot images are 28x28"),
-    (dict(class_split="lake"), "class_split must be one of"),
-    (dict(test_tasks=0), "test_tasks must be >= 1"),
+    (dict(loss="rnn"), r"LamanasConfig.loss = 'rnn': must be one of"),
+    (dict(snapshot_epochs=(0, 5)), r"snapshot_epochs \[5\] are outside 0..reptile.meta_epochs=2"),
+    ({"data.dataset": "omniglot"}, "Omniglot images are 28x28"),
+    ({"data.class_split": "lake"}, "class_split = 'lake': must be one of"),
+    ({"meta_test.tasks": 0}, r"tasks = 0: must be in \[1, inf\]"),
+    ({"data.ways": 65}, "the smaller split has only 64 classes"),
+    ({"data.queries": 0}, "queries = 0"),
+    ({"task.batch_size": 16}, r"exceeds the meta-training support set \(ways x shots_train = 15\)"),
+    ({"meta_test.batch_size": 11}, "exceeds the meta-test support set"),
+    ({"task.drop_path_prob": 1.0}, "drop_path_prob = 1.0"),
+    ({"supernet.op_prune_threshold": -0.1}, "op_prune_threshold"),
+    ({"reptile.meta_epochs": 0, "loss": "fnn", "residual": True, "proxy": "mse", "snapshot_epochs": ()},
+     "not a learned loss"),
+    ({"task.t_min": 2.0}, "t_min"),
 ])
 def test_config_errors_say_what_is_wrong(fields, message):
     with pytest.raises(ValueError, match=message):
         smoke(**fields)
 
 
+def test_profiles_are_changes_by_dotted_name_or_nested_dict():
+    assert smoke(**{"supernet.C": 6}) == smoke(supernet={"C": 6})
+    assert smoke().supernet.C == 4 and smoke().data.ways == 5 and smoke().task.steps == 2
+    cpu = LamanasConfig.for_profile("cpu")
+    assert [name for name, _, _ in reductions(cpu, LamanasConfig())] == [
+        "supernet.C", "reptile.meta_epochs", "reptile.meta_batch_size", "meta_test.tasks", "meta_test.steps",
+        "snapshot_epochs"]
+    assert flat_settings(cpu)["task.w_betas"] == (0.0, 0.999)
+
+
+def test_execution_fields_stay_top_level_and_out_of_the_key():
+    names = {f.name for f in dataclasses.fields(LamanasConfig)}
+    assert {"device", "threads"} <= names
+    assert results.config_key(smoke()) == results.config_key(smoke(device="cuda", threads=2))
+
+
 def test_unknown_fields_and_rows_are_named():
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['meta_epoch'\]"):
         smoke(meta_epoch=3)
     with pytest.raises(ValueError, match=r"unknown row\(s\) \['lstm-res-dot'\]"):
-        lamanas_tables.jobs(smoke, ["lstm-res-dot"], [0], [0])
+        Sweep.for_profile("smoke", rows=["lstm-res-dot"])
 
 
-def test_jobs_cover_the_rows_their_authors_twins_and_the_seeds():
-    jobs = lamanas_tables.jobs(smoke, list(lamanas_tables.ROWS), seeds=[0, 1], authors_seeds=[0])
-    configs = [cfg for cfg, _ in jobs]
-    assert len(configs) == 9 * 2 + 8 and len({results.config_key(c) for c in configs}) == len(configs)
+def test_jobs_cover_the_rows_their_authors_twins_the_control_and_the_seeds():
+    sweep = Sweep.for_profile("smoke", rows=list(ROWS), seeds=[0, 1], authors_seeds=[0])
+    configs = [cfg for cfg, _ in sweep.jobs()]
+    assert len(configs) == 10 * 2 + 8 and len({results.config_key(c) for c in configs}) == len(configs)
     assert all(c.snapshot_epochs == () for c in configs if c.loss == "lstm")
     assert sum(c.authors_code for c in configs) == 8 and not any(c.authors_code for c in configs if c.loss == "ce")
+    assert sum(c.reptile.meta_epochs == 0 for c in configs) == 2  # the control, once per seed
+    assert Sweep.for_profile("cpu", processes=2).rows == tuple(ROWS) and Sweep.for_profile("cpu").seeds == (0, 1)
 
 
 def test_table_1_puts_report_ours_and_authors_side_by_side():
     summary = pd.DataFrame([
         {**row.labels(), "code": code, "seeds": 2, "test_acc": 50.0 + i, "train_acc": 40.0, "mean_params": 1000.0}
-        for i, row in enumerate(lamanas_tables.ROWS.values()) for code in ("ours", "authors") if row.loss != "ce"
-        or code == "ours"])
-    table = lamanas_tables.compare_with_report(summary)
-    assert list(table["variant"]) == ["Baseline"] + ["FNN"] * 4 + ["LSTM"] * 4  # the report's order
+        for i, row in enumerate(ROWS.values()) for code in ("ours", "authors") if row.loss != "ce" or code == "ours"])
+    table = report.compare_with_report(summary)
+    assert list(table["loss_network"]) == ["Baseline"] + ["FNN"] * 4 + ["LSTM"] * 4  # the report's order; no control
     assert table.loc[0, "test acc (report)"] == 82.5 and table.loc[0, "test acc (ours)"] == 50.0
     assert table.loc[0, "test acc (authors' code)"] == 50.0  # no loss network: the same run
     assert table["test acc Δ"].tolist() == (table["test acc (ours)"] - table["test acc (report)"]).tolist()
     assert table["seeds"].tolist() == [2] * 9 and table["why the columns differ"].str.len().min() > 0
+
+
+def test_missing_diagnostics_show_as_not_recorded_and_missing_control_as_pending():
+    record = results.Record("lamanas", "k", dataclasses.asdict(smoke()), {"history": [{"epoch": 1}], "test_acc": 9.0},
+                            {})
+    movement = report.movement_table([record])
+    assert movement.loc[0, "alpha from init (L2)"] == report.NOT_RECORDED
+    contribution = report.meta_learning_contribution(report.run_rows([record]))
+    assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == 9.0

@@ -12,7 +12,7 @@ from lib.darts.search import SearchNetwork, SearchSpec
 from lib.data.synthetic import SyntheticFewShotTasks
 from lib.data.tasks import Task
 from lib.meta.losses import CrossEntropyLoss, FNNLoss, LSTMLoss
-from lib.meta.maml import inner_learning_rates, maml_meta_gradient
+from lamanas_algorithm1 import inner_learning_rates, maml_meta_gradient
 from lib.meta.reptile import ReptileSettings, make_meta_optimizers, meta_test, meta_train_epoch, reptile_update
 from lib.meta.task_learner import META_TEST, META_TRAIN, adapt, sample_batch, sparse_param_count
 
@@ -243,18 +243,16 @@ def test_sparse_param_count_removes_exactly_the_pruned_ops() -> None:
 # ---------------------------------------------------------------- meta level
 
 
-def _epoch_settings(authors_code: bool) -> ReptileSettings:
-    return ReptileSettings(meta_batch_size=2, proxy="mse", authors_code=authors_code, phi_meta_lr=0.5, task=FAST)
+EPOCH = ReptileSettings(meta_batch_size=2, phi_meta_lr=0.5)
 
 
 @pytest.mark.parametrize("authors_code", [False, True])
 def test_phi_is_meta_updated_only_outside_authors_code(authors_code: bool) -> None:
     model, loss = SearchNetwork(TINY), FNNLoss(WAYS, residual=True)
     sampler = SyntheticFewShotTasks(WAYS, 3, 1, image_shape=(1, 14, 14))
-    settings = _epoch_settings(authors_code)
     theta_before, loss_before = _snapshot(model, loss)
-    metrics = meta_train_epoch(model, loss, sampler, settings, make_meta_optimizers(model, loss, settings),
-                               torch.Generator().manual_seed(0))
+    metrics = meta_train_epoch(model, loss, sampler, EPOCH, FAST, make_meta_optimizers(model, loss, EPOCH),
+                               torch.Generator().manual_seed(0), proxy="mse", authors_code=authors_code)
     assert not _same(_snapshot(model)[0], theta_before)
     assert _same(_snapshot(loss)[0], loss_before) == authors_code
     assert (metrics.phi_change_norm == 0.0) == authors_code
@@ -284,10 +282,10 @@ def test_meta_training_with_cross_entropy_improves_adapted_query_performance() -
     test_tasks = [SyntheticFewShotTasks(WAYS, 5, 4, image_shape=(1, 14, 14), seed=0, split_name="meta_test").sample(i)
                   for i in range(4)]
     before = meta_test(model, loss, test_tasks, test_settings, torch.Generator().manual_seed(1))
-    settings = ReptileSettings(meta_batch_size=4, proxy=None, task=task_settings)
+    settings = ReptileSettings(meta_batch_size=4)
     optimizers, generator = make_meta_optimizers(model, loss, settings), torch.Generator().manual_seed(0)
     for _ in range(5):
-        meta_train_epoch(model, loss, train, settings, optimizers, generator)
+        meta_train_epoch(model, loss, train, settings, task_settings, optimizers, generator, proxy=None)
     after = meta_test(model, loss, test_tasks, test_settings, torch.Generator().manual_seed(1))
     assert after.accuracy_mean > before.accuracy_mean + 0.05
     assert after.query_ce_mean < before.query_ce_mean - 0.05
@@ -307,3 +305,23 @@ def test_sparse_param_count_counts_what_a_pruned_pairwise_forward_runs() -> None
     idle = sum(p.numel() for op in ops if id(op) not in ran for p in op.parameters())
     assert idle > 0
     assert sparse_param_count(model, threshold=0.01, temperature=1.0) == sum(p.numel() for p in model.weights()) - idle
+
+
+def test_rows_with_the_same_seed_see_the_same_tasks_whatever_their_loss() -> None:
+    """Paired seeds: the task stream is not advanced by what a loss network draws inside a task (phi's batches)."""
+    seen: dict[str, list] = {}
+    for kind, loss in (("ce", CrossEntropyLoss()), ("fnn", FNNLoss(WAYS, residual=True))):
+        torch.manual_seed(0)
+        model = SearchNetwork(TINY)
+        sampler = SyntheticFewShotTasks(WAYS, 3, 1, image_shape=(1, 14, 14))
+        drawn: list = []
+        original = sampler.sample
+        sampler.sample = lambda rng, original=original, drawn=drawn: drawn.append(original(rng)) or drawn[-1]
+        stream = torch.Generator().manual_seed(0)
+        optimizers = make_meta_optimizers(model, loss, EPOCH)
+        for _ in range(2):
+            meta_train_epoch(model, loss, sampler, EPOCH, FAST, optimizers, stream, proxy="mse" if kind == "fnn" else None)
+        seen[kind] = drawn
+    assert len(seen["ce"]) == len(seen["fnn"]) == 4
+    assert all(torch.equal(a.support_x, b.support_x) and torch.equal(a.classes, b.classes)
+               for a, b in zip(seen["ce"], seen["fnn"]))

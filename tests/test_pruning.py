@@ -1,6 +1,7 @@
 """Weight pruning (lottery tickets, LNAS Variant 1) and path pruning (Variant 2): invariants, hand cases."""
 
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -16,11 +17,28 @@ from lib.darts.flops import count_macs, layer_macs
 from lib.pruning.lottery import LotteryTicketPruning
 from lib.pruning.mask import Mask, prunable_weights
 from lib.pruning.paths import PathPruningSchedule, path_sparsity, prune_paths
-from lib.pruning.schedule import per_round_rate, pruned_count_after, sparsity_after
-from lib.pruning.weights import (apply_mask, magnitude_prune, mask_after_step, mask_gradients, prune_to_sparsity,
-                                 reset_momentum, rewind)
+from lib.pruning.schedule import check_schedule, sparsity_after
+from lib.pruning.weights import apply_mask, magnitude_prune, mask_gradients, prune_to_sparsity, reset_momentum, rewind
 from lib.training.search import SearchSettings, search
 from lib.training.train import TrainSettings, train_network
+
+
+
+def per_round_rate(target_sparsity: float, rounds: int) -> float:
+    """Oracle: ``1 - (1 - p)^(1/n)``, the fraction of surviving entries to prune in each of ``n`` rounds."""
+    check_schedule(target_sparsity, rounds)
+    return 1.0 - (1.0 - target_sparsity) ** (1.0 / rounds)
+
+
+def pruned_count_after(total: int, target_sparsity: float, rounds: int, k: int) -> int:
+    """Oracle: pruned entries out of ``total`` after round ``k``: ``round(total * sparsity_after(p, n, k))``."""
+    return round(total * sparsity_after(target_sparsity, rounds, k))
+
+
+def mask_after_step(mask: Mask) -> Callable[[nn.Module], None]:
+    """A ``TrainHooks.after_step`` callback that re-applies ``mask`` (what ``LotteryTicketPruning`` does)."""
+    return lambda model: apply_mask(model, mask)
+
 
 TINY = SearchSpec("darts", C=4, n_classes=3, n_cells=3, n_nodes=2)
 N_PATHS = 2 * TINY.n_edges * len(DARTS_SPACE)  # 80

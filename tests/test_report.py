@@ -33,3 +33,37 @@ def test_unknown_report_or_table_is_a_clear_error():
         compare.reported("nas")
     with pytest.raises(ValueError, match="has no table"):
         compare.reported("lnas", "Table 9")
+
+
+def test_lnas_table_in_the_books_names_keeps_every_number():
+    from lib.report import lnas
+
+    raw, named = compare.reported("lnas", "Table 1"), lnas.reported_table1()
+    assert list(named["variant"].unique()) == ["Baseline", "Variant 1", "Variant 2"]
+    assert named["val_acc_mid"].tolist() == raw["val_acc_epoch10"].tolist()
+    assert named["val_acc_final"].tolist() == raw["val_acc_epoch20"].tolist()
+
+
+def _lnas_record(experiment: str, key: str, config: dict, metrics: dict):
+    from lib.pipeline.results import Record
+
+    base = {"val_acc_mid": 30.0, "val_acc_final": 40.0, "val_acc_at_final": 39.0, "test_acc_at_best_val": 38.0,
+            "macs": 2e6, "train_seconds": 60.0}
+    return Record(experiment, key, {"seed": 0, **config}, {**base, **metrics}, {})
+
+
+def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
+    from lib.report import lnas
+
+    uniform = {"normal": [[0.25] * 4] * 2, "reduce": [[0.25] * 4] * 2}
+    peaked = {"normal": [[0.7, 0.1, 0.1, 0.1]] * 2, "reduce": [[0.7, 0.1, 0.1, 0.1]] * 2}
+    base = _lnas_record("darts_cifar10", "b", {}, {"alphas": uniform, "search_seconds": 120.0})
+    v1 = _lnas_record("lnas", "1", {"variant": "variant1", "sparsity": 0.5}, {"searched_by": "darts_cifar10/b"})
+    v2 = _lnas_record("lnas", "2", {"variant": "variant2", "sparsity": 0.5}, {"alphas": peaked, "search_seconds": 60.0})
+    per_run = lnas.rows([base, v1, v2])
+    assert per_run["variant"].tolist() == ["Baseline", "Variant 1", "Variant 2"]
+    assert per_run["search_top_over_uniform"].tolist() == pytest.approx([1.0, 1.0, 2.8])
+    table = lnas.table1([base, v1, v2]).comparison.set_index(["variant", "sparsity"])
+    assert table.loc[("Variant 1", 0.5), "search (ours)"] == "near uniform" and table.loc[("Variant 2", 0.5), "search (ours)"] == ""
+    assert lnas.search_times(per_run)["V2 / baseline"].tolist() == [0.5]
+    assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lib.pipeline import results
-from lib.experiments import lamanas, lamanas_tables, lnas
+from lib.experiments import lnas
+from lib.experiments.lamanas_sweep import Sweep
 from lib.report.compare import REPORTED_DIR
 from lib.pipeline.results import RunOutput
 from lib.report.scorecard import build, verdict
@@ -28,7 +29,7 @@ def _store(config, metrics: dict) -> None:
 
 def _lnas_metrics(final: float, mid: float = 30.0, macs: float = 1e6) -> dict:
     history = [{"val_acc": mid}, {"val_acc": final}]
-    return {"val_acc_best_mid": mid, "val_acc_best_final": final, "val_acc_last_final": final,
+    return {"val_acc_mid": mid, "val_acc_final": final, "val_acc_at_final": final,
             "test_acc_at_best_val": final, "macs": macs, "train_seconds": 1.0, "train_history": history}
 
 
@@ -89,21 +90,20 @@ def _lnas_claim(card, claim_id: str) -> dict:
 def test_lnas_claims_follow_the_cached_numbers(empty_cache):
     config = lambda **kw: lnas.LnasConfig.for_profile("smoke", **kw)
     _store(config(seed=0).baseline(), _lnas_metrics(final=50.0, macs=2e6))
-    _store(config(variant="v2", sparsity=0.95, seed=0), _lnas_metrics(final=51.0, macs=2e6))
+    _store(config(variant="variant2", sparsity=0.95, seed=0), _lnas_metrics(final=51.0, macs=2e6))
     card = build.scorecard("smoke").table
     assert _lnas_claim(card, "L10")["status"] == HELD
     flops = card[card["claim"] == "Variant 2, p=0.95: FLOPs (M; ours: multiply-adds of the final model)"].iloc[0]
     assert flops["status"] == NOT_HELD  # report ratio 84.05/752.355 = 0.11; ours 1.0
-    _store(config(variant="v2", sparsity=0.95, seed=1), _lnas_metrics(final=40.0))  # no baseline for seed 1
+    _store(config(variant="variant2", sparsity=0.95, seed=1), _lnas_metrics(final=40.0))  # no baseline for seed 1
     assert _lnas_claim(build.scorecard("smoke").table, "L10")["status"] == HELD  # compared on the shared seed only
-    results.cached(config(variant="v2", sparsity=0.95, seed=0),
+    results.cached(config(variant="variant2", sparsity=0.95, seed=0),
                    lambda c, k: RunOutput(_lnas_metrics(final=49.0), {}, torch.device("cpu")), force=True)
     assert _lnas_claim(build.scorecard("smoke").table, "L10")["status"] == NOT_HELD
 
 
 def _store_lamanas(row: str, seed: int, authors_code: bool, metrics: dict) -> None:
-    config = lambda **kw: lamanas.LamanasConfig.for_profile("smoke", **kw)
-    _store(lamanas_tables.row_config(config, lamanas_tables.ROWS[row], seed, authors_code), metrics)
+    _store(Sweep.for_profile("smoke").config(row, seed, authors_code), metrics)
 
 
 def _lamanas_metrics(test: float, train: float) -> dict:

@@ -12,14 +12,17 @@ from torch import Tensor, nn
 from lib.darts.network import DiscreteNetwork
 from lib.darts.genotype import Genotype
 from lib.darts.search import SearchNetwork, SearchSpec
+from lib.data.cifar10 import TensorBatches
 from lib.data.synthetic import SyntheticFewShotTasks
 from lib.meta.losses import FNNLoss
-from lib.experiments.lnas_tables import step_costs
 from lib.experiments.search_cost import MODES, SearchCostConfig, _measure
 from lib.meta.task_learner import META_TRAIN, TaskWorkspace, adapt
+from lib.pipeline.divergence import Diverged
 from lib.pipeline.results import Record
+from lib.report.lnas import step_costs
 from lib.training.layout import channels_last_safe, memory_format
-from lib.training.search import SearchSettings, SearchStepper, search_step
+from lib.training.search import SearchSettings, SearchStepper, search, search_step
+from lib.training.train import TrainSettings, train_network
 
 CPU = torch.device("cpu")
 SMALL = SearchSpec("darts", C=4, n_classes=5, n_cells=3, n_nodes=2)
@@ -182,3 +185,24 @@ def test_search_cost_times_the_search_step_both_ways() -> None:
     table = step_costs(records)
     assert list(table["time vs DARTS (masked, computed)"]) == [1.0, 2.5 / 2.0]
     assert table["time vs DARTS (skip)"].iloc[0] == measured["skip"]["seconds_per_step"] / 2.0
+
+
+def _cifar_like(n: int, batch: int, seed: int) -> TensorBatches:
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 3, 8, 8), dtype=torch.uint8, generator=g)
+    return TensorBatches(images, torch.randint(0, 5, (n,), generator=g), batch_size=batch, seed=seed)
+
+
+def test_the_loops_stop_on_a_non_finite_loss() -> None:
+    """Trust's checks with speed's on-device sums: the search stops at the first step with a NaN loss or
+    alpha, the training at the end of the epoch whose mean loss is non-finite."""
+    net = SearchNetwork(SMALL)
+    with torch.no_grad():
+        net.weights()[0].fill_(float("nan"))
+    with pytest.raises(Diverged, match="search epoch 1 step 1: alphas: 80 of 80 values non-finite"):
+        search(net, _cifar_like(8, 4, 0), _cifar_like(8, 4, 1), SearchSettings(epochs=2), CPU)
+    derived = DiscreteNetwork(SearchNetwork(SMALL).genotype(), C=4, n_classes=5, n_cells=3)
+    with torch.no_grad():
+        next(derived.parameters()).fill_(float("inf"))
+    with pytest.raises(Diverged, match="train epoch 1: train loss"):
+        train_network(derived, _cifar_like(8, 4, 0), _cifar_like(8, 8, 2), TrainSettings(epochs=2), CPU)

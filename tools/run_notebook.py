@@ -1,60 +1,86 @@
-"""Execute one notebook of notebooks/ into book/ with papermill, after checking its parameters.
+"""Execute notebooks of notebooks/ into book/ with papermill, after checking every parameter of every one.
 
-    python tools/run_notebook.py NAME [--profile P] [--seed N] [--device D] [--force] [-p NAME VALUE ...]
+    python tools/run_notebook.py NAME [NAME ...] [--profile P] [--seed N] [--device D] [--force] [-p NAME VALUE ...]
 
-``--profile/--seed/--device/--force`` go to each notebook that declares them (``make run`` passes them
-to all); every ``-p`` must be declared by the notebook, else this stops before starting a kernel and
-lists the names it takes (papermill itself would only warn and run with the default).
+``--profile/--seed/--device/--force`` and each ``-p`` go to every listed notebook that declares the
+parameter (``make run`` lists all); a ``-p`` name that none of them declares is an error, and so is a
+value that cannot be read as the parameter's type (see ``lib.pipeline.notebook.parse_value``: e.g.
+``-p force no`` is refused, ``-p extra_seeds [1,2]`` is a list). All of this is checked before the first
+kernel starts. A notebook that stops on an error (a config value out of range, a stale record under
+``STRICT=1``, a damaged file...) ends this command with one line naming the notebook and the error; the
+executed notebook in the output folder keeps the full traceback.
 """
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 from typing import Any
 
 import papermill
 
-from lib.pipeline.notebook import check_parameters, declared_parameters, notebook_path
+from lib.pipeline.notebook import NOTEBOOK_DIR, check_parameters, declared_parameters, notebook_path, parse_value
 from lib.pipeline.provenance import REPO_ROOT
 
 
-def _value(text: str) -> Any:
-    """A Python literal if ``text`` is one (3, 0.5, [0, 1], None, True), else the string itself."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parameters(args: argparse.Namespace) -> dict[str, Any]:
-    """The common options the notebook declares, then every ``-p``."""
-    declared = declared_parameters(args.notebook)
+def parameters(notebook: str, args: argparse.Namespace, root: Path = NOTEBOOK_DIR) -> dict[str, Any]:
+    """The common options and ``-p`` values that ``notebook`` declares, each read as its declared type."""
+    declared = declared_parameters(notebook, root)
     common = {"profile": args.profile, "seed": args.seed, "device": args.device, "force": args.force or None}
     chosen = {k: v for k, v in common.items() if v is not None and k in declared}
-    return {**chosen, **{name: _value(value) for name, value in args.parameter}}
+    given = {name: parse_value(notebook, name, text, declared[name]) for name, text in args.parameter if name in declared}
+    values = {**chosen, **given}
+    check_parameters(notebook, values, root)
+    return values
+
+
+def plan(args: argparse.Namespace, root: Path = NOTEBOOK_DIR) -> dict[str, dict[str, Any]]:
+    """Each notebook's parameters; ``ValueError`` for an unknown notebook, name, value or profile."""
+    for name in args.notebook:
+        notebook_path(name, root)
+    declared = {name: declared_parameters(name, root) for name in args.notebook}
+    unknown = sorted({p for p, _ in args.parameter} - {p for names in declared.values() for p in names})
+    if unknown and len(declared) == 1:
+        (name, names), = declared.items()
+        raise ValueError(f"notebook {name!r} has no parameter(s) {unknown}; it takes {sorted(names) or 'none'}")
+    if unknown:
+        takes = {name: sorted(names) for name, names in declared.items()}
+        raise ValueError(f"no listed notebook has parameter(s) {unknown}; they take {takes}")
+    return {name: parameters(name, args, root) for name in args.notebook}
+
+
+def execute(name: str, values: dict[str, Any], output_dir: Path, root: Path) -> str | None:
+    """Run one notebook; None when it finished, else one line saying which error stopped it."""
+    source = notebook_path(name, root)
+    output = output_dir / source.name
+    print(f"papermill {source.name} -> {output} {values}", flush=True)
+    try:
+        papermill.execute_notebook(source, output, parameters=values, cwd=source.parent, progress_bar=True)
+    except papermill.PapermillExecutionError as error:
+        return f"notebook {name} stopped: {error.ename}: {error.evalue} (traceback in {output})"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebook", help="name in notebooks/, without .ipynb")
+    parser.add_argument("notebook", nargs="+", help="name(s) in notebooks/, without .ipynb")
     parser.add_argument("--profile")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "book")
+    parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        source = notebook_path(args.notebook)
-        given = parameters(args)
-        check_parameters(args.notebook, given)
+        runs = plan(args, args.notebook_dir)
     except ValueError as error:
         parser.error(str(error))
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    output = args.output_dir / source.name
-    print(f"papermill {source.relative_to(REPO_ROOT)} -> {output} {given}", flush=True)
-    papermill.execute_notebook(source, output, parameters=given, cwd=source.parent, progress_bar=True)
+    for name, values in runs.items():
+        failure = execute(name, values, args.output_dir, args.notebook_dir)
+        if failure:
+            print(f"{parser.prog}: error: {failure}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -24,8 +24,7 @@ from torchvision.datasets import CIFAR10, ImageFolder
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from lib.pipeline.atomic import save_torch
-from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum
+from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_cache, tensor_checksum
 
 Split = Literal["train", "test"]
 
@@ -54,7 +53,7 @@ def load_cifar10(split: Split, root: str | Path | None = None) -> tuple[Tensor, 
         return _load_official(base, split)
     if (base / JPEG_DIR / split).is_dir():
         return _load_jpeg(base / JPEG_DIR, split)
-    raise DatasetMissingError("cifar10", [base / OFFICIAL_DIR, base / JPEG_DIR / split])
+    raise DatasetMissingError("cifar10", [base / OFFICIAL_DIR, base / JPEG_DIR / split], base)
 
 
 def _load_official(base: Path, split: Split) -> tuple[Tensor, Tensor, DataSource]:
@@ -67,13 +66,14 @@ def _load_official(base: Path, split: Split) -> tuple[Tensor, Tensor, DataSource
 
 
 def _load_jpeg(folder: Path, split: Split) -> tuple[Tensor, Tensor, DataSource]:
-    cache = folder / f"tensors-{split}.pt"
-    if not cache.exists():
-        save_torch(cache, decode_jpeg_split(folder, split))
-    data = torch.load(cache, weights_only=True)
-    images, labels = data["images"], data["labels"]
+    data, checksum = tensor_cache(cache_path(folder, split), lambda: decode_jpeg_split(folder, split), ("images", "labels"))
     note = f"{JPEG_NOTE}; {data['order']}"
-    return images, labels, DataSource("cifar10", "jpeg-image-folder", str(folder), tensor_checksum(images, labels), note)
+    return data["images"], data["labels"], DataSource("cifar10", "jpeg-image-folder", str(folder), checksum, note)
+
+
+def cache_path(folder: Path, split: Split) -> Path:
+    """The tensor cache of one split of the JPEG export under ``folder`` (``cifar10-jpeg``)."""
+    return folder / f"tensors-{split}.pt"
 
 
 def decode_jpeg_split(folder: Path, split: Split) -> dict[str, Tensor | str]:

@@ -2,7 +2,8 @@
 
     python -m lib.data.fetch [--dataset cifar10|omniglot|all] [--root DIR] [--archives DIR] [--source auto|archive|download]
 
-``auto``: a dataset already in place is left alone; otherwise the local archives (see shared/data/README.md)
+``auto``: a dataset already in place is left alone (its tensor caches are verified against the checksums
+recorded when they were built, and rebuilt when damaged or built before checksums were recorded); otherwise the local archives (see shared/data/README.md)
 are checked against ``<archives>/SHA256SUMS`` and unpacked; without archives, torchvision downloads the
 official files. Layout produced (the torchvision roots the loaders read):
 
@@ -16,20 +17,26 @@ half-written behind; running it again is cheap and changes nothing.
 
 import argparse
 import hashlib
+import pickle
 import shutil
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
+
+import torch
 
 from torchvision.datasets import CIFAR10, Omniglot
 from tqdm import tqdm
 
-from lib.data.cifar10 import JPEG_DIR, OFFICIAL_DIR, load_cifar10
+from lib.data.cifar10 import JPEG_DIR, OFFICIAL_DIR, cache_path, load_cifar10
+from lib.data.omniglot import CACHE as OMNIGLOT_CACHE
 from lib.data.omniglot import FOLDER as OMNIGLOT_DIR
 from lib.data.omniglot import SETS as OMNIGLOT_SETS
 from lib.data.omniglot import load_omniglot
 from lib.data.source import data_root
+from lib.pipeline.atomic import DamagedFileError
 
 DATASETS = ("cifar10", "omniglot")
 DEFAULT_ARCHIVES = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -83,12 +90,26 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+UNREADABLE_ARCHIVE = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error)
+
+
+def damaged_archive(archive: Path, error: Exception) -> FetchError:
+    """The error for an archive that matches its checksum but cannot be unpacked."""
+    return FetchError(f"{archive} cannot be unpacked ({error}) although its sha256 matches SHA256SUMS: the archive "
+                      "(and its listed checksum) are damaged. Replace both with intact copies (shared/data/README.md) "
+                      "and run `make data` again, or download instead: python -m lib.data.fetch --source download")
+
+
 def unpack_cifar10(archives: Path, names: list[str], root: Path) -> None:
     """Extract the CIFAR-10 tar.gz archives together into ``root/cifar10-jpeg``."""
     partial = _fresh(root / f".{JPEG_DIR}.partial")
     for name in names:
-        with tarfile.open(archives / name) as tar:
-            tar.extractall(partial, members=tqdm(tar, desc=f"unpacking {name}", unit="file"), filter="data")
+        try:
+            with tarfile.open(archives / name) as tar:
+                tar.extractall(partial, members=tqdm(tar, desc=f"unpacking {name}", unit="file"), filter="data")
+        except UNREADABLE_ARCHIVE as error:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise damaged_archive(archives / name, error) from error
     shutil.rmtree(root / JPEG_DIR, ignore_errors=True)
     partial.rename(root / JPEG_DIR)
 
@@ -100,9 +121,13 @@ def unpack_omniglot(archives: Path, root: Path) -> None:
         if (folder / name).is_dir():
             continue
         partial = _fresh(folder / f".{name}.partial")
-        with zipfile.ZipFile(archives / archive) as bundle:
-            for member in tqdm(bundle.namelist(), desc=f"unpacking {archive}", unit="file"):
-                bundle.extract(member, partial)
+        try:
+            with zipfile.ZipFile(archives / archive) as bundle:
+                for member in tqdm(bundle.namelist(), desc=f"unpacking {archive}", unit="file"):
+                    bundle.extract(member, partial)
+        except UNREADABLE_ARCHIVE as error:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise damaged_archive(archives / archive, error) from error
         (partial / name).rename(folder / name)
         shutil.rmtree(partial)
 
@@ -149,8 +174,39 @@ def fetch(dataset: str, root: Path, archives: Path, source: str = "auto") -> str
     return "downloaded with torchvision"
 
 
+def tensor_caches(dataset: str, root: Path) -> list[Path]:
+    """The tensor cache files the loaders of ``dataset`` read under ``root`` (none for the official CIFAR-10 batches)."""
+    if dataset == "omniglot":
+        return [root / OMNIGLOT_DIR / OMNIGLOT_CACHE]
+    if (root / OFFICIAL_DIR).is_dir():
+        return []
+    return [cache_path(root / JPEG_DIR, split) for split in ("train", "test")]
+
+
+def unverifiable(path: Path) -> bool:
+    """Whether a tensor cache has no recorded checksum (built before they were recorded) or cannot be read."""
+    try:
+        return "checksum" not in torch.load(path, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError):  # unreadable: rebuild it
+        return True
+
+
 def build_cache(dataset: str, root: Path) -> str:
-    """Load ``dataset`` once so its tensor cache exists; returns the checksum(s) of what the loaders return."""
+    """Load ``dataset`` once so its tensor caches exist and are verified (a damaged one is rebuilt); returns
+    the checksum(s) of what the loaders return and what was rebuilt."""
+    rebuilt = [p for p in tensor_caches(dataset, root) if p.exists() and unverifiable(p)]
+    for path in rebuilt:
+        path.unlink()
+    try:
+        checksums = _load_all(dataset, root)
+    except DamagedFileError as error:  # verified against its recorded checksum and found damaged
+        error.path.unlink()
+        rebuilt.append(error.path)
+        checksums = _load_all(dataset, root)
+    return checksums + "".join(f"; rebuilt {p.name} (damaged or without a recorded checksum)" for p in rebuilt)
+
+
+def _load_all(dataset: str, root: Path) -> str:
     if dataset == "cifar10":
         return ", ".join(f"{split} {load_cifar10(split, root)[2].checksum[:16]}" for split in ("train", "test"))
     return f"all {load_omniglot(root)[2].checksum[:16]}"

@@ -29,8 +29,7 @@ from torch import Tensor
 from torchvision.transforms import v2
 from tqdm import tqdm
 
-from lib.pipeline.atomic import save_torch
-from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_checksum
+from lib.data.source import DataSource, DatasetMissingError, data_root, tensor_cache
 from lib.data.tasks import Task, as_generator, task_from_images
 
 SplitName = Literal["meta_train", "meta_val", "meta_test"]
@@ -51,13 +50,10 @@ def load_omniglot(root: str | Path | None = None) -> tuple[Tensor, list[str], Da
     """
     folder = data_root(root) / FOLDER
     if not all((folder / name).is_dir() for name in SETS):
-        raise DatasetMissingError("omniglot", [folder / name for name in SETS])
-    cache = folder / CACHE
-    if not cache.exists():
-        save_torch(cache, decode_omniglot(folder))
-    data = torch.load(cache, weights_only=True)
+        raise DatasetMissingError("omniglot", [folder / name for name in SETS], data_root(root))
+    data, checksum = tensor_cache(folder / CACHE, lambda: decode_omniglot(folder), ("images",))
     note = f"original Omniglot PNGs, resized to {IMAGE_SIZE}x{IMAGE_SIZE} as torchmeta does; background 1, strokes 0"
-    source = DataSource("omniglot", "png-image-folder", str(folder), tensor_checksum(data["images"]), note)
+    source = DataSource("omniglot", "png-image-folder", str(folder), checksum, note)
     return data["images"], data["characters"], source
 
 

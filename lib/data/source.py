@@ -2,10 +2,14 @@
 
 import hashlib
 import os
+import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
+
+from lib.pipeline.atomic import DamagedFileError, save_torch
 
 FETCH_COMMAND = "make data"
 
@@ -38,12 +42,12 @@ class DataSource:
 class DatasetMissingError(FileNotFoundError):
     """A dataset is not where the loader looked; the message names the command that fetches it."""
 
-    def __init__(self, name: str, looked: Path | list[Path]):
+    def __init__(self, name: str, looked: Path | list[Path], root: Path):
         places = looked if isinstance(looked, list) else [looked]
         listed = ", ".join(str(p) for p in places)
         super().__init__(
             f"{name} not found (looked for {listed}). Fetch it with `{FETCH_COMMAND}` from the repository root "
-            f"(or `python -m lib.data.fetch --dataset {name} --root {places[0].parent}`); "
+            f"(or `python -m lib.data.fetch --dataset {name} --root {root}`); "
             "set DATA_DIR or pass root= to read it from elsewhere."
         )
 
@@ -67,4 +71,28 @@ def tensor_checksum(*tensors: torch.Tensor) -> str:
     for tensor in tensors:
         digest.update(tensor.contiguous().numpy())
     return digest.hexdigest()
+
+
+CACHE_REPAIR = f"rebuild it with `{FETCH_COMMAND}` (or delete it: the next load rebuilds it)"
+
+
+def tensor_cache(path: Path, build: Callable[[], dict[str, Any]], checked: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """A decoded dataset kept as a ``.pt`` file: built by ``build()`` when missing, verified when read.
+
+    Returns the cached dict and :func:`tensor_checksum` of its ``checked`` tensors. The checksum is
+    stored in the file when it is built (``"checksum"``), so a damaged cache (unreadable, or tensors that
+    no longer match) raises ``DamagedFileError`` naming the file and ``make data``. A cache built before
+    checksums were recorded has none to compare with; ``make data`` rebuilds it.
+    """
+    if not path.exists():
+        data = build()
+        save_torch(path, {**data, "checksum": tensor_checksum(*(data[k] for k in checked))})
+    try:
+        data = torch.load(path, weights_only=True)
+        checksum = tensor_checksum(*(data[k] for k in checked))
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, KeyError, TypeError, ValueError) as error:
+        raise DamagedFileError(path, f"is damaged ({str(error).splitlines()[0]})", CACHE_REPAIR) from error
+    if data.get("checksum", checksum) != checksum:
+        raise DamagedFileError(path, "does not match the checksum recorded when it was built", CACHE_REPAIR)
+    return data, checksum
 

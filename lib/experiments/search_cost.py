@@ -18,15 +18,16 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from lib.pipeline.checkpoint import Checkpoint
 from lib.darts.search import SearchNetwork, SearchSpec
 from lib.pipeline.device import resolve_device
-from lib.experiments.darts_cifar10 import DartsCifarConfig
-from lib.experiments.lnas import PROFILES
+from lib.experiments.cifar_config import CifarConfig
+from lib.experiments.checks import ConfigError, Rule, at_least, between, one_of
+from lib.experiments.darts_cifar10 import PROFILES
 from lib.experiments.profiles import for_profile
 from lib.experiments.stages import search_settings
 from lib.pruning.paths import path_sparsity, prune_paths_to_sparsity
@@ -38,7 +39,7 @@ MODES = ("skip", "compute")
 
 
 @dataclass(frozen=True)
-class SearchCostConfig(DartsCifarConfig):
+class SearchCostConfig(CifarConfig):
     """The profile's search network and batch, at one path sparsity, timed over ``steps`` steps per mode."""
 
     experiment: str = "lnas_search_cost"
@@ -47,16 +48,18 @@ class SearchCostConfig(DartsCifarConfig):
     warmup: int = 2
     modes: tuple[str, ...] = MODES
 
+    RULES: ClassVar[dict[str, Rule]] = {**CifarConfig.RULES, "experiment": one_of("lnas_search_cost"),
+                                        "sparsity": between(0, 1, high_open=True), "steps": at_least(1), "warmup": at_least(0)}
+
     @classmethod
     def for_profile(cls, profile: str, **overrides: Any) -> "SearchCostConfig":
         return for_profile(cls, PROFILES, profile, **overrides)
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         object.__setattr__(self, "modes", tuple(self.modes))
-        unknown = set(self.modes) - set(MODES)
-        if unknown or "skip" not in self.modes:
-            raise ValueError(f"modes must include 'skip' and be drawn from {MODES}, got {self.modes}")
+        super().__post_init__()
+        if set(self.modes) - set(MODES) or "skip" not in self.modes:
+            raise ConfigError(f"SearchCostConfig.modes = {self.modes}: must include 'skip' and be drawn from {MODES}")
 
 
 def _rss_mb() -> float:
@@ -69,14 +72,15 @@ def _measure(cfg: SearchCostConfig, mode: str) -> dict[str, Any]:
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
-    spec = SearchSpec(space=cfg.space, C=cfg.search_C, n_classes=10, n_cells=cfg.search_cells, n_nodes=cfg.n_nodes)
+    search = cfg.search
+    spec = SearchSpec(space=search.space, C=search.C, n_classes=10, n_cells=search.cells, n_nodes=search.n_nodes)
     net = SearchNetwork(spec).compute_every_op(mode == "compute")
-    net = net.to(device, memory_format=memory_format(cfg.channels_last, net, [cfg.search_batch], device))
+    net = net.to(device, memory_format=memory_format(cfg.channels_last, net, [search.batch], device))
     masks, shortfall = prune_paths_to_sparsity(net, cfg.sparsity)
     for cell_type, mask in masks.items():
         net.set_path_mask(cell_type, mask.to(device))
-    batches = [(torch.randn(cfg.search_batch, 3, cfg.image_size, cfg.image_size, device=device),
-                torch.randint(0, 10, (cfg.search_batch,), device=device)) for _ in range(2)]
+    batches = [(torch.randn(search.batch, 3, cfg.data.image_size, cfg.data.image_size, device=device),
+                torch.randint(0, 10, (search.batch,), device=device)) for _ in range(2)]
     stepper = SearchStepper.build(net, search_settings(cfg))
     before = _rss_mb()
     seconds = []

@@ -1,4 +1,6 @@
-"""LAMANAS Figure 3: a learned loss network drawn as a function of two logits (INCONSISTENCIES #29-31).
+"""LAMANAS Figure 3: a learned loss network evaluated as a function of two logits (INCONSISTENCIES #29-31).
+
+The values only; the panels are drawn by ``lib/plots/landscape.py``.
 
 Both recipes reduce the loss network's first layer W1 (hidden, width) -- ``fc1`` of the FNN, ``fcz`` of
 the LSTM -- whose columns are the ``n_classes`` logits followed by the label input (one float class-index
@@ -31,12 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from lib.meta.losses import FNNLoss, LSTMLoss, build_loss, encode_labels
@@ -224,31 +223,3 @@ def loss_network(state: Mapping[str, Any], kind: Literal["fnn", "lstm"], n_class
     net = build_loss(kind, n_classes, residual=residual, label_encoding=encodings[width])
     net.load_state_dict(tensors)
     return net.eval().requires_grad_(False)
-
-
-def draw_landscape(ax: Axes, ls: Landscape, title: str) -> None:
-    """One Figure-3 panel: filled contours in Greens with default levels and a colour bar (sci ticks: authors')."""
-    contours = ax.contourf(ls.x, ls.y, ls.z, cmap="Greens")
-    ax.figure.colorbar(contours, ax=ax)
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$", rotation=0)
-    if ls.recipe == "authors":
-        ax.ticklabel_format(axis="both", style="sci", scilimits=(0, 0))
-    ax.set_title(title, fontsize=9)
-    ax.grid(False)
-
-
-def plot_rows(rows: Mapping[str, Mapping[str, Landscape]], panel_size: tuple[float, float] = (3.6, 2.8)) -> Figure:
-    """A grid of panels: one row per key of ``rows`` ({row label: {panel title: landscape}})."""
-    n_cols = max(len(panels) for panels in rows.values())
-    fig, axes = plt.subplots(len(rows), n_cols, squeeze=False,
-                             figsize=(panel_size[0] * n_cols, panel_size[1] * len(rows)))
-    for ax_row, (row_label, panels) in zip(axes, rows.items()):
-        for ax, (title, ls) in zip(ax_row, panels.items()):
-            draw_landscape(ax, ls, title)
-        for ax in ax_row[len(panels):]:
-            ax.axis("off")
-        ax_row[0].annotate(row_label, (-0.45, 0.5), xycoords="axes fraction", rotation=90, ha="center",
-                           va="center", fontsize=10, fontweight="bold")
-    fig.tight_layout()
-    return fig

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 
 from lib.data.tasks import Task
 from lib.meta.losses import inner_product_proxy, mse_proxy
+from lib.pipeline.divergence import check_finite
 
 Proxy = Literal["mse", "inner_product"]
 
@@ -234,6 +235,7 @@ def adapt(
         x_val, y_val = sample_batch(task, settings.batch_size, generator, device)
         _step(loss(model(x_val, t), y_val), model.alphas(), a_opt)
         _step(loss(model(x_train, t), y_train), model.weights(), w_opt)
+    check_finite("adapted weights and alphas", model.parameters(), f"task adaptation ({settings.steps} steps)")
     if train_phi and any(True for _ in loss.parameters()):
         train_phi_on_task(model, loss, task, settings, proxy, authors_code, generator, workspace.phi_opt)
     return _summarise(model, loss, task, settings.final_temperature)

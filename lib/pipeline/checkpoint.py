@@ -1,32 +1,70 @@
 """Resumable runs: a run saves its state after each stage and picks up from there when restarted."""
 
+import pickle
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from lib.pipeline.atomic import save_torch
+from lib.pipeline.atomic import DamagedFileError, save_torch
+
+FORMAT = 2  # 1: a bare state saved with pickle (before fingerprints); 2: {format, fingerprint, elapsed_s, state}
 
 
 class Checkpoint:
     """A single-file checkpoint next to a run record (``<key>.ckpt.pt``, never committed).
 
-    The run decides what goes in the state dict (model/optimizer ``state_dict``s, epoch counters,
-    partial metrics); this class only makes saving atomic and loading safe.
+    The run decides what goes in the state dict; it must be tensors, ``state_dict``s and plain containers
+    (dict, list, tuple, str, numbers, None), since loading uses ``torch.load(weights_only=True)``: a file
+    holding any other Python object is refused, never executed. Each save also records the code
+    ``fingerprint`` of the writer and the wall time spent so far: a checkpoint written by other code is
+    discarded (the run starts over and ``note`` says why), and :meth:`elapsed` counts every part of a
+    resumed run.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fingerprint: str | None = None) -> None:
         self.path = Path(path)
+        self.fingerprint = fingerprint
+        self.resumed = False
+        self.note: str | None = None
+        self.elapsed_before = 0.0
+        self._started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds of this run so far, including the parts before any resume."""
+        return self.elapsed_before + time.perf_counter() - self._started
+
+    def _read(self) -> Any:
+        repair = f"delete it to start the run over: rm {self.path}"
+        try:
+            return torch.load(self.path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            raise DamagedFileError(self.path, "holds Python objects other than tensors and plain containers (an "
+                                   "older checkpoint format, or not a checkpoint), so it was not loaded", repair) from error
+        except (RuntimeError, EOFError, OSError, ValueError) as error:
+            raise DamagedFileError(self.path, f"is damaged ({str(error).splitlines()[0]})", repair) from error
 
     def load(self) -> dict[str, Any] | None:
-        """The last saved state, or ``None`` when the run starts from scratch."""
+        """The last saved state, or ``None`` when the run starts from scratch (or the checkpoint's code differs)."""
         if not self.path.exists():
             return None
-        return torch.load(self.path, map_location="cpu", weights_only=False)
+        saved = self._read()
+        if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+            self.note = f"checkpoint {self.path.name} in an older format was discarded: started over"
+        elif saved["fingerprint"] != self.fingerprint:
+            self.note = (f"checkpoint {self.path.name} was written by code {saved['fingerprint']}, now "
+                         f"{self.fingerprint}: started over")
+        else:
+            self.resumed, self.elapsed_before = True, float(saved["elapsed_s"])
+            return saved["state"]
+        self.clear()
+        return None
 
     def save(self, state: dict[str, Any]) -> None:
         """Replace the checkpoint with ``state`` atomically."""
-        save_torch(self.path, state)
+        save_torch(self.path, {"format": FORMAT, "fingerprint": self.fingerprint, "elapsed_s": self.elapsed(),
+                               "state": state})
 
     def clear(self) -> None:
         """Remove the checkpoint once the run's record is written."""

@@ -7,11 +7,12 @@ def resolve_device(name: str = "auto") -> torch.device:
     """Turn a config's device string into a ``torch.device``.
 
     ``"auto"`` picks CUDA when it is available, else the CPU. Any other value is passed to
-    ``torch.device`` after checking that CUDA exists when it is asked for.
+    ``torch.device`` after checking that CUDA exists when it is asked for. On CUDA, cuDNN benchmarks its
+    convolution algorithms once per input shape and keeps the fastest (every step of a run has the same shapes).
     """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={name!r} was asked for but CUDA is not available here; use device='cpu' or 'auto'.")
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     return device

@@ -3,18 +3,37 @@
 papermill only *warns* about a parameter the notebook does not declare and then runs with the default,
 so a typo (``-p seed 3`` to a notebook that takes ``seeds``) silently changes nothing. The runner
 (``tools/run_notebook.py``) calls :func:`check_parameters` first and stops with the list of valid names.
+
+Values given on the command line (``-p NAME VALUE``) are read by :func:`parse_value` against the type of
+the parameter's declared default, before any kernel starts. papermill's own CLI turns ``True``/``False``/
+``None`` into those constants, then tries ``int``, then ``float``, and keeps anything else as a string
+(so ``-p force no`` would be the true string ``"no"``, and ``-p seeds [1,2]`` the string ``"[1,2]"``).
+Accepted here, by the default's type:
+
+* bool: ``true``/``false``/``True``/``False`` only;
+* int: what ``int()`` reads (``3``, ``-1``), never ``1.5`` or ``True``;
+* float: what ``float()`` reads, finite (``0.1``, ``1e-3``, ``2``);
+* str: the text as it is;
+* list or tuple: a JSON or Python list literal (``[1,2]``, ``[0.5, 0.75]``);
+* dict: a JSON or Python dict literal (``'{"train_epochs": 4}'``);
+* None (an optional parameter): ``None``, else a JSON or Python literal, else the text as a string.
+
+Anything else is refused with an error naming the notebook, the parameter, the value and what is expected.
+Ranges (``seed >= 0``, ``n_train >= 1``...) are checked by the configs themselves (``lib.experiments.checks``).
 """
 
 import ast
+import json
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
 import papermill
 
+from lib.experiments.profiles import PROFILES
 from lib.pipeline.provenance import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-PROFILES = ("smoke", "cpu", "paper")
 
 
 def notebook_path(notebook: str, root: Path = NOTEBOOK_DIR) -> Path:
@@ -32,6 +51,70 @@ def declared_parameters(notebook: str, root: Path = NOTEBOOK_DIR) -> dict[str, A
     if not found:
         return {}
     return {name: ast.literal_eval(spec["default"]) for name, spec in found.items()}
+
+
+class ParameterError(ValueError):
+    """A ``-p`` value that cannot be read as the parameter's type; the message says what is expected."""
+
+
+def _literal(text: str) -> Any:
+    """A JSON literal, else a Python literal (``ValueError`` if neither)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
+        raise ValueError(str(error)) from error
+
+
+def _typed(text: str, default: Any) -> Any:
+    """``text`` read as the type of ``default``; ``ValueError`` naming what is expected if it cannot be."""
+    if isinstance(default, bool):
+        if text in ("true", "True", "false", "False"):
+            return text in ("true", "True")
+        raise ValueError("true or false")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("an integer") from None
+    if isinstance(default, float):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError("a number") from None
+        if not math.isfinite(value):
+            raise ValueError("a finite number")
+        return value
+    if isinstance(default, str):
+        return text
+    kinds = {list: "a list such as [1, 2]", tuple: "a list such as [1, 2]", dict: """a dict such as '{"train_epochs": 4}'"""}
+    for kind, expected in kinds.items():
+        if isinstance(default, kind):
+            try:
+                value = _literal(text)
+            except ValueError:
+                raise ValueError(expected) from None
+            if not isinstance(value, {list: list, tuple: (list, tuple), dict: dict}[kind]):
+                raise ValueError(expected)
+            return list(value) if kind is not dict else value
+    if text == "None":
+        return None
+    try:
+        return _literal(text)
+    except ValueError:
+        return text
+
+
+def parse_value(notebook: str, name: str, text: str, default: Any) -> Any:
+    """The ``-p name text`` value for ``notebook`` whose declared default is ``default`` (module docstring)."""
+    try:
+        return _typed(text, default)
+    except ValueError as expected:
+        raise ParameterError(f"notebook {notebook!r}: parameter {name} = {text!r} is not {expected} "
+                             f"(its default is {default!r})") from None
 
 
 def check_profile(profile: str) -> None:

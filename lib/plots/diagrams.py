@@ -117,7 +117,10 @@ def draw_diagram(boxes: Mapping[str, Box], links: Sequence[Link], size: tuple[fl
 
 
 def algorithm_overview() -> Figure:
-    """Figure 1: meta learning around task learning; the loss-network parts on yellow."""
+    """Figure 1: meta learning around task learning; the loss-network parts on yellow.
+
+    Shown in: book/lamanas_algorithms.
+    """
     boxes = {
         "title": Box("Loss Agnostic Meta Learning of Neural Architectures", 5, 13.3, 9.6, 0.8, "title", fontsize=8.5),
         "meta": Box("Meta learning", 5, 6.4, 9.4, 12.4, "meta", title_top=True, fontsize=9),
@@ -199,7 +202,10 @@ def _code_lstm_links() -> list[Link]:
 
 
 def lstm_loss_flow(as_code: bool = False) -> Figure:
-    """Figure 2 (LSTM loss network, MSE proxy) as the report draws it, or with ``as_code`` as the code computes it."""
+    """Figure 2 (LSTM loss network, MSE proxy) as the report draws it, or with ``as_code`` as the code computes it.
+
+    Shown in: book/lamanas_algorithms.
+    """
     boxes = _drawn_lstm_boxes()
     if not as_code:
         return draw_diagram(boxes, _drawn_lstm_links(), size=(11, 5.4), extent=(20.2, 10),
@@ -209,7 +215,10 @@ def lstm_loss_flow(as_code: bool = False) -> Figure:
 
 
 def fnn_loss_flow() -> Figure:
-    """The FNN loss network (the Figure 3 configuration): Concat -> FC(21->64) (+CE) -> ELU -> FC(64->1) -> mean."""
+    """The FNN loss network (the Figure 3 configuration): Concat -> FC(21->64) (+CE) -> ELU -> FC(64->1) -> mean.
+
+    Shown in: book/lamanas_algorithms.
+    """
     boxes = {
         "logits": Box("Logits\n(N×C)", 1.0, 5.0, 1.2, 1.6, "blue", fontsize=7.5),
         "labels": Box("Labels y (N)", 1.0, 2.0, 1.8, 0.7, "blue", fontsize=7.5),
@@ -234,3 +243,9 @@ def fnn_loss_flow() -> Figure:
     ]
     return draw_diagram(boxes, links, size=(11, 3.4), extent=(19.4, 7.2),
                         title="FNN loss network with residual CE and the MSE proxy (the Figure 3 configuration)")
+
+
+def diagram_labels(fig: Figure) -> list[str]:
+    """The title and box/arrow texts of a one-axes diagram, in drawing order (what the chapter checks)."""
+    ax = fig.axes[0]
+    return [text.replace("\n", " ") for text in [ax.get_title(), *(t.get_text() for t in ax.texts)] if text]

@@ -18,7 +18,6 @@ What the report leaves open (INCONSISTENCIES #36), decided here:
 """
 
 import copy
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 

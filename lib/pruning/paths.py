@@ -111,7 +111,7 @@ def _mask_smallest(scores: Tensor, active: Tensor, edge: list[int], group: list[
 class PathPruningSchedule:
     """``search(..., on_epoch_end=...)`` callback: after epoch k <= ``rounds``, reach ``1 - (1 - p)^(k/n)``.
 
-    Each round prunes about ``per_round_rate(p, n)`` of the surviving paths; counting towards
+    Each round prunes about ``1 - (1 - p)^(1/n)`` of the surviving paths; counting towards
     ``round(total * sparsity_after(p, n, k))`` makes round n exact (``lib.pruning.schedule``). Later
     epochs keep the mask. ``log``: per round the target and achieved masked counts and sparsity, and
     ``reachable`` (False when the one-op-per-edge rule stopped short of the target).

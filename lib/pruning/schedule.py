@@ -19,20 +19,9 @@ def check_schedule(target_sparsity: float, rounds: int) -> None:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
 
 
-def per_round_rate(target_sparsity: float, rounds: int) -> float:
-    """``1 - (1 - p)^(1/n)``: the fraction of surviving entries to prune in each of ``n`` rounds."""
-    check_schedule(target_sparsity, rounds)
-    return 1.0 - (1.0 - target_sparsity) ** (1.0 / rounds)
-
-
 def sparsity_after(target_sparsity: float, rounds: int, k: int) -> float:
     """Sparsity after round ``k`` of ``rounds`` (0 <= k <= rounds): ``1 - (1 - p)^(k/n)``."""
     check_schedule(target_sparsity, rounds)
     if not 0 <= k <= rounds:
         raise ValueError(f"round {k} is outside 0..{rounds}")
     return 1.0 - (1.0 - target_sparsity) ** (k / rounds)
-
-
-def pruned_count_after(total: int, target_sparsity: float, rounds: int, k: int) -> int:
-    """Pruned entries out of ``total`` after round ``k``: ``round(total * sparsity_after(p, n, k))``."""
-    return round(total * sparsity_after(target_sparsity, rounds, k))

@@ -3,7 +3,7 @@
 Pruning is a pure function ``(model, mask) -> new mask`` nested in the old one; :func:`apply_mask` then
 zeroes the pruned entries. An optimiser step moves a zeroed weight again (its gradient is not zero, and
 SGD momentum remembers earlier gradients), so the mask is re-applied after every step
-(:func:`mask_after_step`, STYLE pitfall 6). :func:`mask_gradients` additionally zeroes the pruned entries'
+(``LotteryTicketPruning.after_step``, STYLE pitfall 6). :func:`mask_gradients` additionally zeroes the pruned entries'
 gradients, so they count neither in gradient-norm clipping nor in the momentum buffers: after a momentum
 reset those buffer entries stay exactly zero and cannot leak into a weight. Without it the buffer entries
 of pruned weights fill up but are harmless, since their weights are zeroed after every step anyway.
@@ -87,11 +87,6 @@ def apply_mask(model: nn.Module, mask: Mask) -> None:
     params = dict(model.named_parameters())
     for name, keep in mask.items():
         params[name].masked_fill_(~keep, 0.0)
-
-
-def mask_after_step(mask: Mask) -> Callable[[nn.Module], None]:
-    """A ``TrainHooks.after_step`` callback: re-apply ``mask`` after every optimiser step."""
-    return lambda model: apply_mask(model, mask)
 
 
 def mask_gradients(model: nn.Module, mask: Mask) -> list[RemovableHandle]:

@@ -46,16 +46,7 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame, on: list[str], metrics: Ma
 
 
 def provenance_footer(records: Iterable[Record]) -> str:
-    """A short markdown footer naming the commit, data, device and wall time of the runs behind a table."""
-    lines = []
-    for r in records:
-        p = r.provenance
-        data = p["data"]
-        lines.append(
-            f"- run `{r.key}` ({r.config.get('profile', '?')}, seed {r.config.get('seed', '?')}): "
-            f"commit `{p['git']['commit'][:10]}`{' (lib edited)' if p['git']['lib_dirty'] else ''}, "
-            f"data {data.get('name')} [{data.get('kind')}] sha256 `{str(data.get('checksum'))[:12]}`, "
-            f"{p['hardware']['device']} ({p['hardware']['cpu_count']} cores, {p['hardware']['torch_threads']} threads), "
-            f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}"
-        )
-    return "**Provenance**\n\n" + "\n".join(lines)
+    """Kept for the LAMANAS notebooks until they call ``lib.report.footer.Source.provenance`` (the one API)."""
+    from lib.report.footer import provenance_markdown
+
+    return provenance_markdown(list(records))

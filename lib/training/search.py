@@ -1,5 +1,6 @@
 """The DARTS search loop: alternate an architecture step on one split and a weight step on the other."""
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -11,6 +12,7 @@ from tqdm import tqdm
 from lib.darts.architect import Architect
 from lib.darts.search import SearchNetwork
 from lib.data.cifar10 import TensorBatches
+from lib.pipeline.divergence import check_finite, check_finite_tensors
 
 
 @dataclass(frozen=True)
@@ -92,16 +94,24 @@ def search_step(stepper: SearchStepper, weight_batch: Batch, alpha_batch: Batch)
 
 def _search_epoch(stepper: SearchStepper, weight_batches: TensorBatches, alpha_batches: TensorBatches,
                   device: torch.device, desc: str) -> dict[str, float]:
+    """One epoch of :func:`search_step`; the mean weight loss and accuracy, read once at the end.
+
+    After each step the loss and the alphas are checked for non-finite values with one device read (a NaN
+    alpha would mask every op of the next step, so the search must stop there); the sums stay on the device.
+    """
     stepper.model.train()
-    total_loss = correct = torch.zeros((), dtype=torch.float64, device=device)  # no sync per step
+    total_loss = correct = torch.zeros((), dtype=torch.float64, device=device)
     seen = 0
-    for (xw, yw), (xa, ya) in tqdm(zip(weight_batches, alpha_batches), desc=desc, leave=False, total=len(weight_batches)):
+    batches = tqdm(zip(weight_batches, alpha_batches), desc=desc, leave=False, total=len(weight_batches))
+    for step, ((xw, yw), (xa, ya)) in enumerate(batches, 1):
         yw = yw.to(device)
         loss, logits = search_step(stepper, (xw.to(device), yw), (xa.to(device), ya.to(device)))
+        check_finite_tensors({"weight loss": loss, "alphas": stepper.model.alphas()}, f"{desc} step {step}")
         total_loss = total_loss + loss * yw.numel()
         correct = correct + (logits.argmax(1) == yw).sum()
         seen += yw.numel()
-    return {"train_loss": total_loss.item() / seen, "train_acc": 100.0 * correct.item() / seen}
+    log = {"train_loss": total_loss.item() / seen, "train_acc": 100.0 * correct.item() / seen}
+    return log
 
 
 def search(
@@ -128,7 +138,7 @@ def search(
         model.load_state_dict(resume["model"])
         for obj, key in ((w_optim, "w_optim"), (a_optim, "a_optim"), (scheduler, "scheduler")):
             obj.load_state_dict(resume[key])
-        result = resume["result"]
+        result = SearchResult(**resume["result"])
     for epoch in range(len(result.history) + 1, settings.epochs + 1):
         start = time.perf_counter()
         weight_batches.set_epoch(epoch - 1)  # replays the right shuffle after a resume
@@ -139,7 +149,8 @@ def search(
             on_epoch_end(epoch, model)
         log.update(epoch=epoch, seconds=time.perf_counter() - start, genotype=model.genotype().to_string())
         result.history.append(log)
+        check_finite("weights", model.weights(), f"search epoch {epoch}")
         if save:
             save({"model": model.state_dict(), "w_optim": w_optim.state_dict(), "a_optim": a_optim.state_dict(),
-                  "scheduler": scheduler.state_dict(), "result": result})
+                  "scheduler": scheduler.state_dict(), "result": dataclasses.asdict(result)})
     return result

@@ -1,6 +1,7 @@
 """Train a discrete network with SGD + cosine annealing, evaluating on a validation split every epoch."""
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -10,6 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from lib.data.cifar10 import TensorBatches
+from lib.pipeline.divergence import check_finite
 from lib.training.evaluate import accuracy
 
 
@@ -83,7 +85,9 @@ def _train_epoch(model, batches, optimizer, settings, device, hooks, desc) -> di
         total_loss = total_loss + loss * y.numel()
         correct = correct + (logits.argmax(1) == y).sum()
         seen += y.numel()
-    return {"train_loss": total_loss.item() / seen, "train_acc": 100.0 * correct.item() / seen}
+    log = {"train_loss": total_loss.item() / seen, "train_acc": 100.0 * correct.item() / seen}
+    check_finite("train loss (epoch mean)", log["train_loss"], desc)  # a non-finite step loss makes the sum so
+    return log
 
 
 def train_network(
@@ -109,7 +113,7 @@ def train_network(
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
         scheduler.load_state_dict(resume["scheduler"])
-        result = resume["result"]
+        result = TrainResult(**resume["result"])
     for epoch in range(len(result.history) + 1, settings.epochs + 1):
         start = time.perf_counter()
         if hasattr(model, "drop_path_prob"):
@@ -124,7 +128,8 @@ def train_network(
             result.best_state = copy.deepcopy(model.state_dict())
         if hooks.on_epoch_end:
             hooks.on_epoch_end(epoch, model, optimizer)
+        check_finite("weights", model.parameters(), f"train epoch {epoch}")
         if save:
             save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                  "scheduler": scheduler.state_dict(), "result": result})
+                  "scheduler": scheduler.state_dict(), "result": dataclasses.asdict(result)})
     return result

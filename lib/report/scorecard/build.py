@@ -74,7 +74,10 @@ def lamanas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], l
 
 
 def scorecard(profile: str) -> Scorecard:
-    """Every claim of both reports, judged from the runs cached at ``profile`` (nothing is run)."""
+    """Every claim of both reports, judged from the runs cached at ``profile`` (nothing is run).
+
+    Shown in: book/scorecard.
+    """
     lnas_part, lnas_records = lnas_rows(profile)
     lamanas_part, lamanas_records = lamanas_rows(profile)
     frame = pd.DataFrame(lnas_part + lamanas_part)
@@ -83,7 +86,7 @@ def scorecard(profile: str) -> Scorecard:
 
 
 def counts(card: pd.DataFrame) -> pd.DataFrame:
-    """Claims per report and status (held / did not hold / not testable), with totals."""
+    """Claims per report and status (held / did not hold / not testable), with totals. Shown in: book/scorecard."""
     table = pd.crosstab(card["report"], card["status"]).reindex(columns=list(STATUSES), fill_value=0)
     table.loc["both"] = table.sum()
     table["total"] = table.sum(axis=1)

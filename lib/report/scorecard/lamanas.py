@@ -9,10 +9,10 @@ from typing import Callable
 
 import pandas as pd
 
-from lib.report import compare
-from lib.experiments import lamanas, lamanas_tables
-from lib.experiments.lamanas_tables import KEYS
+from lib.experiments.lamanas_sweep import TABLE1_ROWS, Sweep
 from lib.pipeline.results import Record
+from lib.report import lamanas as report
+from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, MARGIN_PP, NOT_TESTABLE, SIZE, Verdict, judged, missing
 
@@ -38,32 +38,29 @@ class LamanasEvidence:
 
 def evidence(profile: str) -> LamanasEvidence:
     """Load (never run) every Table-1 row cached at ``profile``, for up to three seeds, in both behaviours."""
-    config = lambda **kw: lamanas.LamanasConfig.for_profile(profile, **kw)
-    runs = lamanas_tables.stored_runs(config, list(lamanas_tables.ROWS), SEEDS, SEEDS)
-    if not len(runs.rows):
+    records = Sweep.for_profile(profile, rows=TABLE1_ROWS, seeds=SEEDS, authors_seeds=SEEDS, processes=1).stored()
+    if not records:
         empty = pd.DataFrame(columns=KEYS + ["code", "seed"] + [c.name for c in COLUMNS])
         return LamanasEvidence(profile, empty, empty, empty, [])
-    rows = runs.rows
-    ours = lamanas_tables.summarize(rows[rows["code"] == "ours"])
+    rows = report.run_rows(records)
+    ours = report.summarize(rows[rows["code"] == "ours"])
     # The baseline has no loss network, so the authors' code runs it exactly as ours; it joins the
     # authors'-code rows with the seeds those rows have, so each claim compares the same seeds.
     authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
-    baseline = (rows["variant"] == "Baseline") & rows["seed"].isin(authors_seeds)
-    authors = lamanas_tables.summarize(rows[(rows["code"] == "authors") | baseline].assign(code="authors"))
-    return LamanasEvidence(profile, rows[rows["code"] == "ours"], ours, authors, runs.records)
-
-
-def _name(row: pd.Series) -> str:
-    return lamanas_tables.row_name(row)
+    baseline = (rows["loss_network"] == "Baseline") & rows["seed"].isin(authors_seeds)
+    authors = report.summarize(rows[(rows["code"] == "authors") | baseline].assign(code="authors"))
+    return LamanasEvidence(profile, rows[rows["code"] == "ours"], ours, authors, records)
 
 
 def table_rows(ev: LamanasEvidence) -> list[dict]:
-    theirs = compare.reported("lamanas", "Table 1")
-    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _name)
+    """Every cell of Table 1 judged. Shown in: book/scorecard."""
+    theirs = report.reported_table1()
+    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name)
 
 
-def _get(summary: pd.DataFrame, variant: str, residual: str = "No", proxy: str = "N/A") -> pd.Series | None:
-    match = summary[(summary["variant"] == variant) & (summary["residual"] == residual) & (summary["loss_proxy"] == proxy)]
+def _get(summary: pd.DataFrame, loss_network: str, residual: str = "No", proxy: str = "N/A") -> pd.Series | None:
+    match = summary[(summary["loss_network"] == loss_network) & (summary["residual"] == residual)
+                    & (summary["loss_proxy"] == proxy)]
     return None if match.empty else match.iloc[0]
 
 

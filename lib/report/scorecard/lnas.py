@@ -6,16 +6,17 @@ from typing import Callable
 
 import pandas as pd
 
-from lib.report import compare
+from lib.experiments.lnas import SPARSITIES
+from lib.experiments.lnas_sweep import ROWS, Sweep
 from lib.pipeline import results
-from lib.experiments import lnas, lnas_tables
+from lib.report import lnas as report
 from lib.report.scorecard.tables import Column, cells, same_seeds
 from lib.report.scorecard.verdict import ACCURACY, MARGIN_PP as MARGIN, NOT_TESTABLE, SIZE, Verdict, judged, missing
 
 SEEDS = (0, 1, 2)
 MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76%"
-COLUMNS = [Column("val_acc_epoch10", "best val. accuracy up to the middle epoch (%)", ACCURACY),
-           Column("val_acc_epoch20", "best val. accuracy up to the last epoch (%)", ACCURACY),
+COLUMNS = [Column("val_acc_mid", "best val. accuracy up to the middle epoch (%)", ACCURACY),
+           Column("val_acc_final", "best val. accuracy up to the last epoch (%)", ACCURACY),
            Column("flops_M", "FLOPs (M; ours: multiply-adds of the final model)", SIZE)]
 
 
@@ -24,42 +25,42 @@ class LnasEvidence:
     """The cached LNAS runs of one profile (one row per run and seed) and the search-step costs."""
 
     profile: str
-    runs: lnas_tables.LnasRuns
+    runs: list[results.Record]
     step_costs: pd.DataFrame | None
     step_records: list[results.Record]
 
     @property
     def records(self) -> list[results.Record]:
-        return self.runs.records + self.step_records
+        return self.runs + self.step_records
 
     @property
     def rows(self) -> pd.DataFrame:
-        return self.runs.rows if len(self.runs.rows) else pd.DataFrame(columns=["variant", "sparsity", "seed"] + [c.name for c in COLUMNS])
+        return report.rows(self.runs) if self.runs else pd.DataFrame(columns=["variant", "sparsity", "seed"] + [c.name for c in COLUMNS])
 
 
 def evidence(profile: str) -> LnasEvidence:
     """Load (never run) every LNAS row and search-cost measurement cached at ``profile``."""
-    config = lambda **kw: lnas.LnasConfig.for_profile(profile, **kw)
-    runs = lnas_tables.stored_runs(config, ["baseline", "v1", "v2", "generalized"], SEEDS, lnas.SPARSITIES)
+    runs = Sweep(profile, ROWS, SEEDS, SPARSITIES).stored()
     costs = [r for r in results.load_records("lnas_search_cost") if r.config.get("profile") == profile]
     latest = list({r.config["sparsity"]: r for r in costs}.values())  # the newest measurement per sparsity
     has_dense = any(r.config["sparsity"] == 0.0 for r in latest)
-    return LnasEvidence(profile, runs, lnas_tables.step_costs(latest) if has_dense else None, latest)
+    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest)
 
 
 def _row_name(row: pd.Series) -> str:
-    return "Baseline" if row["variant"] == "Baseline" else f"Variant {row['variant']}, p={row['sparsity']}"
+    return "Baseline" if row["variant"] == "Baseline" else f"{row['variant']}, p={row['sparsity']}"
 
 
 def table_rows(ev: LnasEvidence) -> list[dict]:
-    theirs = compare.reported("lnas", "Table 1")
+    """One scorecard row per cell of the report's Table 1. Shown in: book/scorecard."""
+    theirs = report.reported_table1()
     return cells(theirs, ev.rows, ["variant", "sparsity"], COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name)
 
 
 def _finals(ev: LnasEvidence, variant: str) -> dict[float, float]:
     """Mean final val. accuracy per sparsity of one variant, over its cached seeds."""
     rows = ev.rows[ev.rows["variant"] == variant]
-    return rows.groupby("sparsity")["val_acc_epoch20"].mean().to_dict()
+    return rows.groupby("sparsity")["val_acc_final"].mean().to_dict()
 
 
 def _vs_baseline(ev: LnasEvidence, variant: str, sparsity: float) -> tuple[float, float] | None:
@@ -69,11 +70,11 @@ def _vs_baseline(ev: LnasEvidence, variant: str, sparsity: float) -> tuple[float
     if base.empty:
         return None
     rows = rows[rows["seed"].isin(set(base["seed"]))]
-    return rows["val_acc_epoch20"].mean(), base["val_acc_epoch20"].mean()
+    return rows["val_acc_final"].mean(), base["val_acc_final"].mean()
 
 
 def _l8(ev: LnasEvidence) -> Verdict:
-    v1 = _finals(ev, "1")
+    v1 = _finals(ev, "Variant 1")
     mid, rest = [a for p, a in v1.items() if p in MID_SPARSITIES], [a for p, a in v1.items() if p not in MID_SPARSITIES]
     if not mid or not rest:
         return missing(ev.profile, "Variant 1 at both the middle and the outer sparsities")
@@ -82,9 +83,9 @@ def _l8(ev: LnasEvidence) -> Verdict:
 
 
 def _l9(ev: LnasEvidence) -> Verdict:
-    v1, v2 = _finals(ev, "1"), _finals(ev, "2")
+    v1, v2 = _finals(ev, "Variant 1"), _finals(ev, "Variant 2")
     common = sorted(set(v1) & set(v2))
-    pairs = [_vs_baseline(ev, "2", p) for p in v2]
+    pairs = [_vs_baseline(ev, "Variant 2", p) for p in v2]
     if not common or None in pairs:
         return missing(ev.profile, "Variant 1, Variant 2 and the baseline")
     tickets = sum(row >= base for row, base in pairs)
@@ -94,7 +95,7 @@ def _l9(ev: LnasEvidence) -> Verdict:
 
 
 def _l10(ev: LnasEvidence) -> Verdict:
-    pair = _vs_baseline(ev, "2", 0.95)
+    pair = _vs_baseline(ev, "Variant 2", 0.95)
     if pair is None:
         return missing(ev.profile, "Variant 2 at p=0.95 and the baseline")
     return judged(pair[0] >= pair[1], f"{pair[0]:.2f} vs baseline {pair[1]:.2f}",
@@ -111,8 +112,8 @@ def _l11(ev: LnasEvidence) -> Verdict:
 
 
 def _l12(ev: LnasEvidence) -> Verdict:
-    claims = lnas_tables.curve_claims(ev.runs, seed=0) if len(ev.runs.rows) else pd.DataFrame()
-    rows = claims[(claims["variant"] == "1") & claims["sparsity"].isin([0.875, 0.95])] if len(claims) else claims
+    claims = report.curve_claims(ev.rows, seed=0) if ev.runs else pd.DataFrame()
+    rows = claims[(claims["variant"] == "Variant 1") & claims["sparsity"].isin([0.875, 0.95])] if len(claims) else claims
     if len(rows) < 2:
         return missing(ev.profile, "Variant 1 at p=0.875 and 0.95 (seed 0)")
     never = all(r["best after pruning"] < r["best overall"] for _, r in rows.iterrows())
@@ -122,12 +123,12 @@ def _l12(ev: LnasEvidence) -> Verdict:
 
 
 def _l13(ev: LnasEvidence) -> Verdict:
-    v1, v2, v3 = _finals(ev, "1"), _finals(ev, "2"), _finals(ev, "Alg. 3")
+    v1, v2, v3 = _finals(ev, "Variant 1"), _finals(ev, "Variant 2"), _finals(ev, "Algorithm 3")
     common = sorted(set(v1) & set(v2) & set(v3))
     if not common:
         return missing(ev.profile, "Algorithm 3 and both variants")
     m1, m2, m3 = (fmean(v[p] for p in common) for v in (v1, v2, v3))
-    return judged(m3 > max(m1, m2) + MARGIN, f"Alg. 3 {m3:.2f} vs V1 {m1:.2f}, V2 {m2:.2f} (mean over {len(common)} sparsities)",
+    return judged(m3 > max(m1, m2) + MARGIN, f"Algorithm 3 {m3:.2f} vs V1 {m1:.2f}, V2 {m2:.2f} (mean over {len(common)} sparsities)",
                   f"Algorithm 3's mean final val. accuracy more than {MARGIN:g} pp above both variants'")
 
 

@@ -11,7 +11,7 @@ COLOURS = {HELD: "#2e7d32", NOT_HELD: "#c62828", NOT_TESTABLE: "#9e9e9e"}
 
 
 def plot_counts(counts: pd.DataFrame) -> Figure:
-    """Claims per report (rows of ``build.counts`` except 'both'), stacked by status."""
+    """Claims per report (rows of ``build.counts`` except 'both'), stacked by status. Shown in: book/scorecard."""
     per_report = counts.drop(index="both")[list(STATUSES)]
     fig, ax = plt.subplots(figsize=(6, 0.6 + 0.5 * len(per_report)))
     left = pd.Series(0, index=per_report.index)
@@ -25,7 +25,7 @@ def plot_counts(counts: pd.DataFrame) -> Figure:
 
 
 def styled(table: pd.DataFrame) -> Styler:
-    """The claim table with each status cell coloured (and the index hidden)."""
+    """The claim table with each status cell coloured (and the index hidden). Shown in: book/scorecard."""
     colour = lambda value: f"color: {COLOURS[value]}; font-weight: bold" if value in COLOURS else ""
     status_columns = [c for c in ("status", "authors' code") if c in table.columns]
     return table.style.map(colour, subset=status_columns).hide(axis="index")

@@ -1,0 +1,121 @@
+"""Which LNAS runs a chapter needs at a profile: rows, seeds, sparsities and processes, decided here.
+
+A notebook names its rows and passes its parameters: ``Sweep.for_profile(profile, rows, ...).run()`` runs
+(or loads) every record. Rows are ``"baseline"`` and the keys of :data:`lib.experiments.lnas.VARIANTS`.
+Rows whose search other rows reuse (the baseline, Variant 2) run first.
+"""
+
+from dataclasses import dataclass, field, fields
+from statistics import fmean
+from typing import Any, Callable, Mapping, Sequence
+
+from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2, search_cost
+from lib.experiments.cifar_config import CifarConfig
+from lib.experiments.lnas import SPARSITIES, VARIANTS, LnasConfig
+from lib.experiments.search_cost import SearchCostConfig
+from lib.pipeline import results
+from lib.pipeline.results import Record
+from lib.pipeline.runner import default_processes, run_all
+
+ROWS = ("baseline", *VARIANTS)
+RUNS: dict[str, Callable] = {"baseline": darts_cifar10.run, "variant1": lnas_variant1.run,
+                             "variant2": lnas_variant2.run, "algorithm3": lnas_algorithm3.run}
+SEARCHES = ("baseline", "variant2")  # rows whose search the other rows reuse
+SMOKE_SPARSITIES = (0.5, 0.95)
+Job = tuple[CifarConfig, Callable]
+
+
+def row_of(record: Record) -> str:
+    """The row a record belongs to: ``"baseline"`` or its LNAS variant."""
+    return record.config["variant"] if record.experiment == "lnas" else "baseline"
+
+
+def best_and_worst(records: Sequence[Record]) -> list[tuple[str, float]]:
+    """The pruned (variant, sparsity) rows with the best and the worst mean final validation accuracy."""
+    finals: dict[tuple[str, float], list[float]] = {}
+    for r in records:
+        if row_of(r) != "baseline":
+            finals.setdefault((row_of(r), r.config["sparsity"]), []).append(r.metrics["val_acc_final"])
+    means = {key: fmean(values) for key, values in sorted(finals.items())}
+    return [max(means, key=means.__getitem__), min(means, key=means.__getitem__)]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The runs of one chapter: ``rows`` x ``seeds`` x ``sparsities``, then ``extra_seeds`` for the spread.
+
+    ``extra_seeds`` re-run the baseline and the best and the worst pruned row. ``settings`` go to every
+    config (``device`` and the notebook's ``overrides``, shaped like a profile's changes).
+    """
+
+    profile: str
+    rows: tuple[str, ...]
+    seeds: tuple[int, ...]
+    sparsities: tuple[float, ...]
+    extra_seeds: tuple[int, ...] = ()
+    processes: int = 1
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.rows) - set(ROWS))
+        if unknown:
+            raise ValueError(f"unknown row(s) {unknown}; choose from {list(ROWS)}")
+
+    @classmethod
+    def for_profile(cls, profile: str, rows: Sequence[str], seeds: Sequence[int] = (0,), extra_seeds: Sequence[int] = (),
+                    sparsities: Sequence[float] | None = None, processes: int = 0, device: str = "auto",
+                    overrides: Mapping[str, Any] | None = None) -> "Sweep":
+        """All eight sparsities of the report (two at ``smoke``) unless given; one process per core (one at smoke)."""
+        sparsities = tuple(sparsities or (SMOKE_SPARSITIES if profile == "smoke" else SPARSITIES))
+        processes = processes or (1 if profile == "smoke" else default_processes())
+        extra = tuple(s for s in extra_seeds if s not in seeds)
+        return cls(profile, tuple(rows), tuple(seeds), sparsities, extra, processes, {**(overrides or {}), "device": device})
+
+    def config(self, row: str = "variant1", sparsity: float = 0.5, seed: int = 0) -> CifarConfig:
+        """The config of one run (the baseline's has no variant and no sparsity)."""
+        variant = "variant1" if row == "baseline" else row
+        cfg = LnasConfig.for_profile(self.profile, **{**self.settings, "variant": variant, "sparsity": sparsity, "seed": seed})
+        return cfg.baseline() if row == "baseline" else cfg
+
+    def jobs(self, rows: Sequence[str], seeds: Sequence[int]) -> list[Job]:
+        """Per seed: the baseline (if among ``rows``), then each variant of ``rows`` at every sparsity."""
+        jobs: list[Job] = []
+        for seed in seeds:
+            jobs += [(self.config("baseline", seed=seed), RUNS["baseline"])] if "baseline" in rows else []
+            jobs += [(self.config(row, p, seed), RUNS[row]) for row in rows if row != "baseline" for p in self.sparsities]
+        return jobs
+
+    def _run(self, jobs: list[Job], force: bool, desc: str) -> list[Record]:
+        """Records of ``jobs`` in order; only the missing ones (all with ``force``) go to the runner's processes."""
+        found = [None if force else results.stored(cfg) for cfg, _ in jobs]
+        missing = [job for job, record in zip(jobs, found) if record is None]
+        ran = iter(run_all(missing, self.processes, force, desc=desc) if missing else [])
+        return [record or next(ran) for record in found]
+
+    def run(self, force: bool = False) -> list[Record]:
+        """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds."""
+        searches = [r for r in self.rows if r in SEARCHES]
+        reusers = [r for r in self.rows if r not in SEARCHES]
+        records = self._run(self.jobs(searches, self.seeds), force, f"{'+'.join(searches)} runs")
+        records += self._run(self.jobs(reusers, self.seeds), force, f"{'+'.join(reusers)} runs")
+        if not self.extra_seeds:
+            return records
+        picked = best_and_worst(records)
+        extra_searches = [(self.config("baseline", seed=s), RUNS["baseline"]) for s in self.extra_seeds]
+        extra_searches += [(self.config(v, p, s), RUNS[v]) for v, p in picked if v in SEARCHES for s in self.extra_seeds]
+        extra_reusers = [(self.config(v, p, s), RUNS[v]) for v, p in picked if v not in SEARCHES for s in self.extra_seeds]
+        records += self._run(extra_searches, force, "extra seeds: searches")
+        return records + self._run(extra_reusers, force, "extra seeds: reusing a search")
+
+    def stored(self) -> list[Record]:
+        """The records of ``rows`` x ``seeds`` already cached; nothing runs (the scorecard reads the cache so)."""
+        found = [results.stored(cfg) for cfg, _ in self.jobs(self.rows, self.seeds)]
+        return [r for r in found if r is not None]
+
+    def step_costs(self, steps: int, force: bool = False) -> list[Record]:
+        """LNAS Sec. 5.3: one search-step measurement per sparsity and one of the unpruned supernet, in turn."""
+        names = {f.name for f in fields(SearchCostConfig)}
+        settings = {k: v for k, v in self.settings.items() if k in names}
+        configs = [SearchCostConfig.for_profile(self.profile, **settings, steps=steps, sparsity=p)
+                   for p in (0.0, *self.sparsities)]
+        return [results.cached(cfg, search_cost.run, force=force) for cfg in configs]

@@ -1,0 +1,243 @@
+"""Code fingerprints: which version of the result-changing code computed a run record.
+
+A record is reused only when its fingerprint equals the current one (``results.stored``); otherwise it
+is shown marked "stale: computed with code X, now Y". The fingerprint of an experiment is defined as
+follows, so that it is both honest (any change that can alter a number changes it) and quiet (edits that
+cannot, never do):
+
+* **Which files.** The experiment's entry module (:data:`ENTRY`, e.g. ``lib.experiments.lamanas``) and
+  every ``lib`` module it imports, transitively (static ``import`` statements anywhere in a file, found
+  with :mod:`ast`; package ``__init__`` files included). Nothing to maintain when a file is added or
+  moved: what the experiment imports is what it is fingerprinted over. The pipeline, report and plots
+  layers (:data:`EXCLUDED`) are never part of it (a new cache format or table layout does not change
+  what a run computed); their imports are not followed. An unknown experiment gets every science file.
+* **What of each file.** Its syntax tree without docstrings and comments (``ast.dump``), with import
+  statements written as the full module names they bind; files with no code left (a package
+  ``__init__`` holding only a docstring) are skipped. So re-wording a docstring or re-wrapping a
+  line changes nothing, while any change of code, of a default value, or of where a name is imported
+  from changes the fingerprint.
+* **Under which name.** Each file under its logical (current) path. Files moved by the re-grouping of
+  commit 54114c7 (``lib/results.py`` -> ``lib/pipeline/results.py``, ...) are listed in :data:`MOVES`;
+  in a tree that still has an old file, the old path and the old module name are read as the new ones.
+  The same code therefore has the same fingerprint before and after a pure move.
+
+``fingerprint = sha256(sorted (logical path, normalised tree))``, first 12 hex digits. The working tree
+is read from disk (uncommitted edits included: a run records the code that actually ran); a past commit
+is read with ``git show`` (:func:`commit_fingerprint`, for records written before fingerprints existed),
+which gives ``"unknown"`` when the commit is not in this clone.
+"""
+
+import ast
+import functools
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.pipeline.provenance import REPO_ROOT
+
+UNKNOWN = "unknown"
+EXCLUDED = ("lib/pipeline/", "lib/report/", "lib/plots/")
+ENTRY = {
+    "darts_cifar10": "lib.experiments.darts_cifar10",
+    "lnas": "lib.experiments.lnas",
+    "lnas_search_cost": "lib.experiments.search_cost",
+    "lamanas": "lib.experiments.lamanas",
+}
+# old path -> current path (commit 54114c7 "lib grouped in three layers"); add a line for every future move
+MOVES = {
+    "lib/flops.py": "lib/darts/flops.py",
+    "lib/landscape.py": "lib/meta/landscape.py",
+    "lib/losses.py": "lib/meta/losses.py",
+    "lib/atomic.py": "lib/pipeline/atomic.py",
+    "lib/checkpoint.py": "lib/pipeline/checkpoint.py",
+    "lib/device.py": "lib/pipeline/device.py",
+    "lib/notebook.py": "lib/pipeline/notebook.py",
+    "lib/provenance.py": "lib/pipeline/provenance.py",
+    "lib/results.py": "lib/pipeline/results.py",
+    "lib/runner.py": "lib/pipeline/runner.py",
+    "lib/diagrams.py": "lib/plots/diagrams.py",
+    "lib/plots.py": "lib/plots/style.py",
+    "lib/report.py": "lib/report/compare.py",
+    "lib/footer.py": "lib/report/footer.py",
+    "lib/scorecard/__init__.py": "lib/report/scorecard/__init__.py",
+    "lib/scorecard/build.py": "lib/report/scorecard/build.py",
+    "lib/scorecard/lamanas.py": "lib/report/scorecard/lamanas.py",
+    "lib/scorecard/lnas.py": "lib/report/scorecard/lnas.py",
+    "lib/scorecard/tables.py": "lib/report/scorecard/tables.py",
+    "lib/scorecard/verdict.py": "lib/report/scorecard/verdict.py",
+    "lib/scorecard/view.py": "lib/report/scorecard/view.py",
+}
+
+
+def _module(path: str) -> str:
+    """``lib/a/b.py`` -> ``lib.a.b``; ``lib/a/__init__.py`` -> ``lib.a``."""
+    parts = path.removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The ``lib`` sources of one version: path -> text (the working tree, or a commit read with git)."""
+
+    files: dict[str, str]
+
+    def logical(self, path: str) -> str:
+        return MOVES.get(path, path)
+
+    @functools.cached_property
+    def renames(self) -> dict[str, str]:
+        """Old module name -> current one, for the moved files this tree still has under their old path."""
+        return {_module(old): _module(new) for old, new in MOVES.items() if old in self.files}
+
+    def module_file(self, module: str) -> str | None:
+        base = module.replace(".", "/")
+        return next((p for p in (f"{base}.py", f"{base}/__init__.py") if p in self.files), None)
+
+
+def working_tree(root: Path = REPO_ROOT) -> Tree:
+    """The ``lib`` sources on disk under ``root``."""
+    return Tree({p.relative_to(root).as_posix(): p.read_text() for p in sorted((Path(root) / "lib").rglob("*.py"))})
+
+
+def commit_tree(commit: str, root: Path = REPO_ROOT) -> Tree | None:
+    """The ``lib`` sources of ``commit`` (None if git or the commit is not available here)."""
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout if out.returncode == 0 else None
+
+    listing = git("ls-tree", "-r", "--name-only", commit, "--", "lib")
+    if listing is None or not commit or commit == UNKNOWN:
+        return None
+    paths = [p for p in listing.splitlines() if p.endswith(".py")]
+    texts = {p: git("show", f"{commit}:{p}") for p in paths}
+    return None if any(t is None for t in texts.values()) else Tree(texts)  # type: ignore[misc]
+
+
+class _Normalise(ast.NodeTransformer):
+    """Drop docstrings; write each import as one ``import <full module or name> as <bound name>`` string."""
+
+    def __init__(self, tree: Tree, package: str) -> None:
+        self.tree, self.package = tree, package
+
+    def _rename(self, name: str) -> str:
+        head = next((old for old in self.tree.renames if name == old or name.startswith(old + ".")), None)
+        return name if head is None else self.tree.renames[head] + name[len(head):]
+
+    def _statement(self, target: str, bound: str) -> ast.stmt:
+        return ast.Expr(ast.Constant(f"import {self._rename(target)} as {bound}"))
+
+    def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
+        return [self._statement(a.name, a.asname or a.name.split(".")[0]) for a in node.names]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> list[ast.stmt]:
+        base = _absolute(node, self.package)
+        return [self._statement(f"{base}.{a.name}", a.asname or a.name) for a in node.names]
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:]  # type: ignore[attr-defined]
+        return super().generic_visit(node)
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module of ``from ... import``, resolving relative imports against ``package``."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(parts + ([node.module] if node.module else []))
+
+
+def _package(path: str) -> str:
+    module = _module(path)
+    return module if path.endswith("__init__.py") else module.rpartition(".")[0]
+
+
+def _imported_files(tree: Tree, path: str) -> set[str]:
+    """The ``lib`` files that ``path`` imports (modules, and the ``__init__`` of every package on the way)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(tree.files[path])):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, _package(path))
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):
+                file = tree.module_file(".".join(parts[:depth])) if parts[0] == "lib" else None
+                if file:
+                    found.add(file)
+    return found
+
+
+def _excluded(tree: Tree, path: str) -> bool:
+    return tree.logical(path).startswith(EXCLUDED)
+
+
+def sources(tree: Tree, experiment: str) -> list[str]:
+    """The files (paths in ``tree``) that can change ``experiment``'s results; empty if its entry is missing."""
+    entry = ENTRY.get(experiment)
+    if entry is None:
+        return sorted(p for p in tree.files if not _excluded(tree, p))
+    start = tree.module_file(entry)
+    if start is None:
+        return []
+    parts = entry.split(".")
+    packages = {tree.module_file(".".join(parts[:depth])) for depth in range(1, len(parts))} - {None}
+    seen, todo = {start, *packages}, [start, *packages]
+    while todo:
+        for file in _imported_files(tree, todo.pop()) - seen:
+            seen.add(file)
+            if not _excluded(tree, file):
+                todo.append(file)
+    return sorted(p for p in seen if not _excluded(tree, p))
+
+
+def normalised(tree: Tree, path: str) -> str:
+    """The file's syntax tree without docstrings and with canonical imports (see the module docstring)."""
+    return ast.dump(_Normalise(tree, _package(path)).visit(ast.parse(tree.files[path])))
+
+
+_EMPTY = ast.dump(ast.parse(""))
+
+
+def fingerprint(tree: Tree, experiment: str) -> str:
+    """12 hex digits of the experiment's code in ``tree``, or ``"unknown"`` when its entry module is missing."""
+    files = sources(tree, experiment)
+    if not files:
+        return UNKNOWN
+    digest = hashlib.sha256()
+    for logical, path in sorted((tree.logical(p), p) for p in files):
+        code = normalised(tree, path)
+        if code != _EMPTY:  # a package __init__ with only a docstring runs nothing
+            digest.update(f"{logical}\0{code}\0".encode())
+    return digest.hexdigest()[:12]
+
+
+def _signature(root: Path) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted((Path(root) / "lib").rglob("*.py")))
+
+
+@functools.lru_cache(maxsize=64)
+def _current(root: Path, experiment: str, signature: tuple) -> str:
+    return fingerprint(working_tree(root), experiment)
+
+
+def current_fingerprint(experiment: str, root: Path = REPO_ROOT) -> str:
+    """The fingerprint of ``experiment``'s code as it is on disk now (recomputed when a lib file changes)."""
+    return _current(Path(root), experiment, _signature(root))
+
+
+@functools.lru_cache(maxsize=256)
+def commit_fingerprint(commit: str, experiment: str, root: Path = REPO_ROOT) -> str:
+    """The fingerprint of ``experiment``'s code at a past ``commit`` (``"unknown"`` if git cannot show it)."""
+    tree = commit_tree(commit, root)
+    return UNKNOWN if tree is None else fingerprint(tree, experiment)

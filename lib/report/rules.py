@@ -1,0 +1,150 @@
+"""The scorecard's four statuses and one written rule for each kind of claim.
+
+Every rule is a pure function of a :class:`~lib.report.stats.Interval` (and the claim's numbers) returning a
+:class:`Ruling` ``(status, reason)``. The rule texts below are printed once at the top of the scorecard page;
+each row then only says which rule judged it and what the interval was.
+
+Orientation: for comparisons the caller passes the paired difference *claimed side minus other side* in a
+unit where larger is better (accuracy in pp; for an error or a cost, pass other minus claimed), so "on the
+claimed side" always means "above zero".
+"""
+
+from typing import NamedTuple
+
+from lib.report.stats import Interval
+
+HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE = "held", "did not hold", "inconclusive", "not testable"
+STATUSES = (HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE)
+
+EQUAL_MARGIN_PP = 1.0
+"""Equivalence margin for "about equal" accuracy claims, in percentage points. The smallest gap either report
+presents as a real difference is about 1 pp (LNAS Table 1: Variant 2 at p=0.75, 79.86 vs the baseline's
+78.90, is a winning ticket, while p=0.125 at 78.77 is not), so an "equal" claim must be decided on a finer
+scale than the differences the reports call real."""
+ACCURACY_TOLERANCE_PP = 2.0
+"""Tolerance for an absolute accuracy at the paper profile: the reports give one run per row, so their own
+number carries an unknown seed spread (at full scale DARTS reports standard deviations of 0.14 and 0.09 pp
+over 10 runs, Liu et al. 2019 Table 1, but the reports train far shorter); 2 pp keeps the earlier scorecard's
+tolerance."""
+SIZE_TOLERANCE = 0.15
+"""Relative tolerance for a size (parameters, FLOPs) or its ratio to the baseline."""
+
+RULE_BETTER = ("Better than / outperforms: held when the 95% interval of the per-seed paired difference "
+               "(claimed-better row minus the other) lies entirely above zero; did not hold when it lies entirely "
+               "below zero; inconclusive when it contains zero or when fewer than two paired seeds give no interval.")
+RULE_WORSE = ("Worse than: the mirror image of 'better than': held when the interval of the paired difference "
+              "lies entirely below zero, did not hold when entirely above, inconclusive when it contains zero.")
+RULE_EQUAL = (f"About equal: held when the 95% interval of the paired difference lies inside ±{EQUAL_MARGIN_PP:g} pp; "
+              f"did not hold when it lies entirely outside that band; inconclusive when it crosses ±{EQUAL_MARGIN_PP:g} pp. "
+              f"{EQUAL_MARGIN_PP:g} pp is the smallest gap the reports treat as a real difference.")
+RULE_VALUE = (f"A reported number (paper profile only): held when our 95% interval lies inside the report's value "
+              f"± the tolerance ({ACCURACY_TOLERANCE_PP:g} pp for accuracy, {SIZE_TOLERANCE:.0%} for sizes); did not "
+              f"hold when it lies entirely outside; inconclusive when it crosses the band's edge. At a reduced profile "
+              f"an absolute number is not testable.")
+RULE_NOT_TESTABLE = ("Not testable: the claim describes the setup or earlier work, sets no threshold, needs a run "
+                     "the profile does not hold, or its cell is fixed by construction or judged against a report "
+                     "column that is not a measurement; the row says which.")
+RULES = {"better": RULE_BETTER, "worse": RULE_WORSE, "equal": RULE_EQUAL, "value": RULE_VALUE,
+         "not testable": RULE_NOT_TESTABLE}
+
+
+class Ruling(NamedTuple):
+    """The verdict of one rule: one of :data:`STATUSES` and the reason in words."""
+
+    status: str
+    reason: str
+
+
+def _no_interval(diff: Interval, what: str) -> Ruling:
+    return Ruling(INCONCLUSIVE, f"{what}: {diff.text()}; {diff.method}")
+
+
+def better_than(diff: Interval, unit: str = "pp") -> Ruling:
+    """Rule for "better than / outperforms"; ``diff`` is claimed-better minus other (larger is better)."""
+    if not diff.has_interval:
+        return _no_interval(diff, "paired difference without an interval")
+    text = f"paired difference {diff.text()} {unit}"
+    if diff.low > 0:
+        return Ruling(HELD, f"{text}: entirely above 0")
+    if diff.high < 0:
+        return Ruling(NOT_HELD, f"{text}: entirely below 0")
+    return Ruling(INCONCLUSIVE, f"{text}: contains 0")
+
+
+def worse_than(diff: Interval, unit: str = "pp") -> Ruling:
+    """Rule for "worse than"; ``diff`` is claimed-worse minus other (larger is better)."""
+    if not diff.has_interval:
+        return _no_interval(diff, "paired difference without an interval")
+    text = f"paired difference {diff.text()} {unit}"
+    if diff.high < 0:
+        return Ruling(HELD, f"{text}: entirely below 0")
+    if diff.low > 0:
+        return Ruling(NOT_HELD, f"{text}: entirely above 0")
+    return Ruling(INCONCLUSIVE, f"{text}: contains 0")
+
+
+def about_equal(diff: Interval, margin: float = EQUAL_MARGIN_PP, unit: str = "pp") -> Ruling:
+    """Rule for "about equal": the paired difference's interval against the band ±``margin``."""
+    if margin <= 0:
+        raise ValueError(f"margin must be positive, got {margin}")
+    if not diff.has_interval:
+        return _no_interval(diff, "paired difference without an interval")
+    text = f"paired difference {diff.text()} {unit} vs ±{margin:g} {unit}"
+    if -margin <= diff.low and diff.high <= margin:
+        return Ruling(HELD, f"{text}: inside the band")
+    if diff.low > margin or diff.high < -margin:
+        return Ruling(NOT_HELD, f"{text}: entirely outside the band")
+    return Ruling(INCONCLUSIVE, f"{text}: crosses the band's edge")
+
+
+def matches_reported(ours: Interval, reported: float, tolerance: float, profile: str, relative: bool = False,
+                     unit: str = "") -> Ruling:
+    """Rule for a reported number: our interval against ``reported`` ± ``tolerance`` (× reported if ``relative``).
+
+    Only at the ``paper`` profile; elsewhere the number is not testable (the profile reduces the settings).
+    Also used for a ratio to the baseline, which survives the reduction: pass ``profile="paper"`` then.
+    """
+    if profile != "paper":
+        return Ruling(NOT_TESTABLE, f"an absolute number; the {profile} profile reduces the settings (paper tests it)")
+    width = abs(reported) * tolerance if relative else tolerance
+    band = (reported - width, reported + width)
+    if not ours.has_interval:
+        return _no_interval(ours, "our value without an interval")
+    text = f"ours {ours.text()}{unit} vs report {reported:g}{unit} ± {width:.3g}"
+    if band[0] <= ours.low and ours.high <= band[1]:
+        return Ruling(HELD, f"{text}: inside")
+    if ours.low > band[1] or ours.high < band[0]:
+        return Ruling(NOT_HELD, f"{text}: entirely outside")
+    return Ruling(INCONCLUSIVE, f"{text}: crosses the edge")
+
+
+def not_testable(reason: str) -> Ruling:
+    """A claim the profile cannot test, with the reason written in the row."""
+    if not reason.strip():
+        raise ValueError("a not-testable row must say why")
+    return Ruling(NOT_TESTABLE, reason)
+
+
+def fixed_by_construction(what: str) -> Ruling:
+    """A cell whose value is fixed by construction (e.g. the same run as the baseline before pruning)."""
+    return not_testable(f"fixed by construction: {what}")
+
+
+def not_a_measurement(column: str, why: str) -> Ruling:
+    """A cell judged against a report column that is not a measurement."""
+    return not_testable(f"the report's {column} column is not a measurement: {why}")
+
+
+def all_of(rulings: list[Ruling]) -> Ruling:
+    """A claim made of several comparisons (e.g. "in each of the four pairs"): held when every part held,
+    did not hold when any part did not hold, otherwise inconclusive (also when only some parts are not
+    testable); not testable only when every part is."""
+    if not rulings:
+        raise ValueError("all_of needs at least one ruling")
+    statuses = {r.status for r in rulings}
+    reason = "; ".join(r.reason for r in rulings)
+    if statuses == {NOT_TESTABLE}:
+        return Ruling(NOT_TESTABLE, reason)
+    if NOT_HELD in statuses:
+        return Ruling(NOT_HELD, reason)
+    return Ruling(HELD if statuses == {HELD} else INCONCLUSIVE, reason)

@@ -1,0 +1,70 @@
+"""LNAS / DARTS configs: every field checked, cross-field rules, one profile table, one baseline; the sweep's rows."""
+
+import pytest
+
+from lib.experiments import darts_cifar10, lnas
+from lib.experiments.checks import ConfigError
+from lib.experiments.cifar_config import DataConfig
+from lib.experiments.lnas import LnasConfig
+from lib.experiments.lnas_sweep import Sweep, best_and_worst
+from lib.pipeline.results import Record, config_key
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"sparsity": 1.0}, r"sparsity = 1.0: must be in \(0, 1\)"),
+    ({"sparsity": 0}, r"sparsity = 0: must be in \(0, 1\)"),
+    ({"variant": "v1"}, r"variant = 'v1': must be one of \['variant1', 'variant2', 'algorithm3'\]"),
+    ({"search": {"batch": 65}}, r"search.batch \(65\) <= data.n_search \(64\)"),
+    ({"training": {"batch": 129}}, r"training.batch \(129\) <= data.n_train \(128\)"),
+    ({"training": {"epochs": 1}}, r"TrainingConfig.epochs = 1: must be in \[2, inf\]"),
+    ({"pruning": {"weight_rounds": 2}}, r"weight_rounds \(2\) must be below training.epochs \(2\)"),
+    ({"search": {"order": "third"}}, r"order = 'third': must be one of"),
+    ({"data": {"n_search": 30000}}, r"must fit in the 50,000 training images"),
+    ({"seed": -1}, r"seed = -1: must be in \[0, inf\]"),
+    ({"threads": 1.5}, r"threads = 1.5: must be an integer"),
+])
+def test_a_bad_setting_is_refused_with_the_field_and_the_rule(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        LnasConfig.for_profile("smoke", **overrides)
+
+
+def test_a_group_must_be_its_own_type():
+    with pytest.raises(ConfigError, match="data must be a DataConfig"):
+        darts_cifar10.DartsCifarConfig(data={"n_val": 3})
+    assert darts_cifar10.DartsCifarConfig(data=DataConfig(n_val=3)).data.n_val == 3
+
+
+def test_one_profile_table_and_one_baseline():
+    assert lnas.PROFILES is darts_cifar10.PROFILES
+    for profile in ("smoke", "cpu", "paper"):
+        lnas_row = LnasConfig.for_profile(profile, seed=2, variant="variant2", sparsity=0.25)
+        assert lnas_row.baseline() == darts_cifar10.DartsCifarConfig.for_profile(profile, seed=2)
+
+
+def test_execution_fields_do_not_change_the_key():
+    cfg = LnasConfig.for_profile("cpu")
+    same = LnasConfig.for_profile("cpu", device="cuda", threads=2, channels_last=True)
+    assert config_key(cfg) == config_key(same) != config_key(LnasConfig.for_profile("cpu", training={"epochs": 4}))
+
+
+def test_algorithm_3_reuses_the_variant_2_row_of_its_sparsity():
+    row = LnasConfig.for_profile("smoke", variant="algorithm3", sparsity=0.25, pruning={"weight_rounds": 1, "path_scope": "edge"})
+    assert row.variant2() == LnasConfig.for_profile("smoke", variant="variant2", sparsity=0.25, pruning={"path_scope": "edge"})
+
+
+def _record(variant: str, sparsity: float, seed: int, final: float) -> Record:
+    return Record("lnas", f"{variant}{sparsity}{seed}", {"variant": variant, "sparsity": sparsity, "seed": seed},
+                  {"val_acc_final": final}, {})
+
+
+def test_sweep_rows_and_extra_seed_picks():
+    sweep = Sweep.for_profile("smoke", ["baseline", "variant2", "variant1"], seeds=[0], extra_seeds=[0, 1])
+    assert sweep.sparsities == (0.5, 0.95) and sweep.processes == 1 and sweep.extra_seeds == (1,)
+    jobs = sweep.jobs(["baseline", "variant1"], [0])
+    assert [(c.experiment, getattr(c, "variant", None), getattr(c, "sparsity", None)) for c, _ in jobs] == [
+        ("darts_cifar10", None, None), ("lnas", "variant1", 0.5), ("lnas", "variant1", 0.95)]
+    records = [_record("variant1", 0.5, 0, 40.0), _record("variant1", 0.5, 1, 50.0), _record("variant2", 0.95, 0, 46.0),
+               _record("variant2", 0.5, 0, 44.0)]
+    assert best_and_worst(records) == [("variant2", 0.95), ("variant2", 0.5)]  # variant1 0.5: mean 45
+    with pytest.raises(ValueError, match="unknown row"):
+        Sweep.for_profile("smoke", ["v1"])

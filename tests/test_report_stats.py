@@ -1,0 +1,156 @@
+"""lib.report.stats against hand-computed cases, textbook quantiles and seeded coverage simulations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lib.report import stats
+
+T_975_2 = 4.303  # textbook table: t_{0.975, 2}
+T_975_4 = 2.776  # t_{0.975, 4}
+
+
+def test_t_interval_hand_computed():
+    # [1, 2, 3]: mean 2, s = 1, se = 1/sqrt(3); half = 4.303 / sqrt(3) = 2.4843
+    iv = stats.t_interval([1.0, 2.0, 3.0])
+    assert iv.n == 3 and iv.estimate == pytest.approx(2.0)
+    assert iv.high - iv.estimate == pytest.approx(T_975_2 / math.sqrt(3), abs=1e-3)
+    assert iv.low == pytest.approx(2.0 - 2.4843, abs=1e-3)
+    assert "t-interval" in iv.method
+
+
+def test_t_interval_five_values_textbook_quantile():
+    x = [10.0, 12.0, 11.0, 13.0, 9.0]  # mean 11, s = sqrt(2.5)
+    iv = stats.t_interval(x)
+    assert iv.high - 11.0 == pytest.approx(T_975_4 * math.sqrt(2.5) / math.sqrt(5), abs=1e-3)
+
+
+def test_one_seed_has_no_interval_and_says_so():
+    iv = stats.t_interval([87.5])
+    assert iv.estimate == 87.5 and iv.low is None and iv.high is None and not iv.has_interval
+    assert "no interval" in iv.method and "no interval" in iv.text()
+    assert not iv.contains(87.5)
+
+
+def test_nan_and_empty_are_refused():
+    with pytest.raises(ValueError):
+        stats.t_interval([1.0, float("nan")])
+    with pytest.raises(ValueError):
+        stats.t_interval([])
+
+
+def test_paired_difference_uses_shared_seeds_only():
+    a = {0: 1.0, 1: 2.0, 2: 4.0}
+    b = {0: 0.0, 1: 1.0, 2: 2.0, 3: 9.0}  # seed 3 has no partner
+    iv = stats.paired_difference(a, b)
+    # differences [1, 1, 2]: mean 4/3, s = 1/sqrt(3), se = 1/3, half = 4.303/3
+    assert iv.n == 3 and iv.estimate == pytest.approx(4 / 3)
+    assert iv.high - iv.estimate == pytest.approx(T_975_2 / 3, abs=1e-3)
+    assert "shared seeds" in iv.method
+
+
+def test_paired_difference_is_narrower_than_unpaired_when_rows_share_seed_noise():
+    rng = np.random.default_rng(0)
+    seed_effect = rng.normal(0, 5, size=5)
+    a = {s: 70 + seed_effect[s] + 1.0 + rng.normal(0, 0.1) for s in range(5)}
+    b = {s: 70 + seed_effect[s] + rng.normal(0, 0.1) for s in range(5)}
+    paired = stats.paired_difference(a, b)
+    assert paired.low > 0  # the +1 effect is visible per seed
+    assert stats.t_interval(list(a.values())).contains(stats.t_interval(list(b.values())).estimate)
+
+
+def test_paired_difference_needs_a_shared_seed_and_one_gives_no_interval():
+    with pytest.raises(ValueError):
+        stats.paired_difference({0: 1.0}, {1: 1.0})
+    iv = stats.paired_difference({0: 3.0, 1: 5.0}, {0: 1.0})
+    assert iv.n == 1 and iv.estimate == 2.0 and not iv.has_interval and "one shared seed" in iv.method
+
+
+def test_task_interval_hand_computed():
+    acc = [0.9, 0.8, 1.0, 0.9]  # mean 0.9, s = sqrt(0.02/3)
+    iv = stats.task_interval(acc)
+    assert iv.estimate == pytest.approx(0.9)
+    assert iv.high - 0.9 == pytest.approx(1.96 * math.sqrt(0.02 / 3) / 2)
+    assert "tasks" in iv.method
+
+
+def test_t_interval_coverage_simulation():
+    rng = np.random.default_rng(1)
+    hits = sum(stats.t_interval(rng.normal(5.0, 2.0, size=3)).contains(5.0) for _ in range(2000))
+    assert 0.93 <= hits / 2000 <= 0.97  # nominal 95% with only 3 seeds
+
+
+def test_task_interval_coverage_simulation():
+    rng = np.random.default_rng(2)
+    hits = sum(stats.task_interval(rng.binomial(100, 0.6, size=25) / 100).contains(0.6) for _ in range(2000))
+    assert 0.92 <= hits / 2000 <= 0.97  # normal quantile with 25 tasks: slightly under 95%
+
+
+def test_bootstrap_is_seeded_and_close_to_t_for_a_large_normal_sample():
+    x = np.random.default_rng(3).normal(0, 1, size=200)
+    one, two = stats.bootstrap_interval(x, seed=7), stats.bootstrap_interval(x, seed=7)
+    assert one == two
+    t = stats.t_interval(x)
+    assert one.low == pytest.approx(t.low, abs=0.03) and one.high == pytest.approx(t.high, abs=0.03)
+    assert "bootstrap" in one.method
+
+
+def test_bootstrap_of_a_median_and_single_value():
+    iv = stats.bootstrap_interval([1.0, 2.0, 3.0, 100.0], statistic=np.median, resamples=2000)
+    assert iv.estimate == 2.5 and 1.0 <= iv.low <= iv.high <= 100.0
+    assert not stats.bootstrap_interval([4.0]).has_interval
+
+
+def _rank_pearson(x, y):
+    """Independent oracle: Pearson correlation of average ranks, by hand."""
+    def ranks(v):
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        i = 0
+        while i < len(v):
+            j = i
+            while j + 1 < len(v) and v[order[j + 1]] == v[order[i]]:
+                j += 1
+            for k in range(i, j + 1):
+                r[order[k]] = (i + j) / 2 + 1
+            i = j + 1
+        return r
+    rx, ry = ranks(x), ranks(y)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    num = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    return num / math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
+
+
+def test_spearman_hand_computed_with_fisher_interval():
+    # d = [1,-1,1,-1,0], sum d^2 = 4: rho = 1 - 6*4/(5*24) = 0.8
+    iv = stats.spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])
+    assert iv.estimate == pytest.approx(0.8)
+    se = math.sqrt((1 + 0.8 ** 2 / 2) / 2)
+    assert iv.low == pytest.approx(math.tanh(math.atanh(0.8) - 1.959964 * se), abs=1e-4)
+    assert iv.high == pytest.approx(math.tanh(math.atanh(0.8) + 1.959964 * se), abs=1e-4)
+
+
+def test_spearman_ties_match_average_rank_oracle():
+    x, y = [1, 2, 2, 3, 4, 4, 5], [3, 1, 2, 2, 5, 4, 6]
+    assert stats.spearman(x, y).estimate == pytest.approx(_rank_pearson(x, y))
+
+
+def test_spearman_small_n_constant_and_perfect():
+    assert not stats.spearman([1, 2, 3], [1, 3, 2]).has_interval
+    undefined = stats.spearman([1, 1, 1, 1], [1, 2, 3, 4])
+    assert math.isnan(undefined.estimate) and not undefined.has_interval
+    perfect = stats.spearman([1, 2, 3, 4, 5], [2, 4, 6, 8, 10])
+    assert perfect.estimate == pytest.approx(1.0) and not perfect.has_interval
+    with pytest.raises(ValueError):
+        stats.spearman([1, 2], [1, 2, 3])
+
+
+def test_spearman_bootstrap_interval_contains_estimate():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=30)
+    y = x + rng.normal(size=30)
+    iv = stats.spearman(x, y, method="bootstrap", resamples=2000)
+    assert iv.low < iv.estimate < iv.high and "bootstrap" in iv.method
+    fisher = stats.spearman(x, y)
+    assert abs(iv.low - fisher.low) < 0.15 and abs(iv.high - fisher.high) < 0.15

@@ -1,0 +1,94 @@
+"""Seal run records written before records had checksums and code fingerprints.
+
+    python tools/seal_records.py [--root DIR] [--dry-run] [--vouch "REASON"]
+
+For each ``<root>/<experiment>/<key>.json`` without a ``checksum``: the code fingerprint is that of the
+record's commit, read from git (:func:`lib.pipeline.fingerprint.commit_fingerprint`), or ``"unknown"``
+when its provenance says lib had local edits (or git does not have the commit); it is stored in
+``provenance.code`` with how it was obtained, then the checksum of the whole record is added. A record
+that already has a checksum is left alone (an altered one is reported, never re-sealed: that would
+launder the edit). Running it twice changes nothing the second time.
+
+``--vouch REASON`` is the one way to keep a stale record without recomputing it: for sealed, unaltered
+records whose fingerprint differs from the current code's, it records the current fingerprint with
+``computed_with`` (the old one) and ``vouched`` (the reason, e.g. "config validation added, no
+computation changed"), which the source line under each table shows. Use it only for a change that
+cannot alter results, and say so in the reason.
+"""
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from lib.pipeline import fingerprint
+from lib.pipeline.atomic import write_json
+from lib.pipeline.provenance import REPO_ROOT
+from lib.pipeline.results import Record, content_checksum, results_dir
+
+
+def _sealed(record: Record, code: dict) -> Record:
+    unsealed = replace(record, provenance={**record.provenance, "code": code}, checksum=None)
+    return replace(unsealed, checksum=content_checksum(unsealed.stored_fields()))
+
+
+def seal(record: Record, repo: Path = REPO_ROOT) -> Record:
+    """``record`` with its code fingerprint (from git at its commit) and checksum."""
+    git = record.provenance.get("git") or {}
+    commit = str(git.get("commit"))
+    if git.get("lib_dirty") is False:
+        code = {"fingerprint": fingerprint.commit_fingerprint(commit, record.experiment, repo),
+                "how": f"commit {commit[:10]} read from git by tools/seal_records.py"}
+    else:
+        code = {"fingerprint": fingerprint.UNKNOWN,
+                "how": f"lib had local edits at commit {commit[:10]} (or no git state): code unknown"}
+    return _sealed(record, code)
+
+
+def vouch(record: Record, reason: str, repo: Path = REPO_ROOT) -> Record:
+    """``record`` declared computed by the current code (``reason`` and the old fingerprint kept beside it)."""
+    old = record.provenance["code"]["fingerprint"]
+    code = {"fingerprint": fingerprint.current_fingerprint(record.experiment, repo), "computed_with": old,
+            "vouched": reason}
+    return _sealed(record, code)
+
+
+def process(path: Path, repo: Path, reason: str | None) -> tuple[str, Record | None]:
+    """What to do with one record file: (a word for the log, the record to write or None)."""
+    record = Record.load(path)
+    if record.checksum is None:
+        record = seal(record, repo)
+        if reason is None:
+            return f"sealed (code {record.provenance['code']['fingerprint']})", record
+    elif content_checksum(record.stored_fields()) != record.checksum:
+        return "ALTERED: content does not match its checksum; left as it is", None
+    if reason is not None:
+        old = record.provenance["code"]["fingerprint"]
+        if old != fingerprint.current_fingerprint(record.experiment, repo):
+            return f"vouched (code {old} declared equal to the current)", vouch(record, reason, repo)
+    return "sealed already", None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=None, help="results folder (default: data/results)")
+    parser.add_argument("--repo", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    parser.add_argument("--vouch", metavar="REASON", help="declare stale records computed by the current code")
+    args = parser.parse_args(argv)
+    if args.vouch is not None and not args.vouch.strip():
+        parser.error("--vouch needs a reason")
+    root = args.root or results_dir()
+    altered = 0
+    for path in sorted(root.glob("*/*.json")):
+        done, record = process(path, args.repo, args.vouch)
+        altered += done.startswith("ALTERED")
+        if record is not None and not args.dry_run:
+            write_json(path, record.stored_fields())
+        if done != "sealed already":
+            print(f"{path.relative_to(root)}: {done}")
+    return 1 if altered else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
