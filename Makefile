@@ -4,7 +4,8 @@
 #                    and every chapter checked in headless Chromium (installed with apt-get on first use)
 #   make data        put CIFAR-10 and Omniglot under data/ (local archives, else torchvision download); checks
 #                    the tensor caches in place against their recorded checksums and rebuilds damaged ones
-#   make benchmark   time one search step of both supernets against an eager baseline
+#   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task)
+#                    against a reference-equivalent baseline
 # Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
 #            STRICT=1 makes a stale, altered or unsealed cached record an error instead of a marked result,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
@@ -99,7 +100,7 @@ test-browser: $(STAMP) browser book-html
 test: test-lib test-notebooks book-html test-browser
 
 benchmark: $(STAMP)
-	$(PY) benchmarks/search_step.py
+	$(PY) benchmarks/benchmark.py
 
 evidence: $(STAMP)
 	TQDM_DISABLE=1 $(PY) tools/evidence.py start --profile $(PROFILE) --device $(DEVICE) \

@@ -15,9 +15,11 @@ class Example:
     name: str = "a"
     sizes: tuple[int, ...] = (1, 2)
     limit: int | None = None
+    layout: bool | str = "auto"
 
     def __post_init__(self):
-        check(self, {"n": at_least(1), "lr": positive(), "name": one_of("a", "b"), "limit": between(0, 10)})
+        check(self, {"n": at_least(1), "lr": positive(), "name": one_of("a", "b"), "limit": between(0, 10),
+                     "layout": one_of(True, False, "auto")})
 
 
 def test_defaults_pass():
@@ -37,6 +39,10 @@ def test_defaults_pass():
     ("sizes", (1, "x"), "must be a tuple of int"),
     ("sizes", [1, 2], "must be a tuple"),
     ("limit", 11, r"must be in \[0, 10\]"),
+    ("limit", "3", "must be an integer"),
+    ("layout", 1, "must be true or false or a string"),
+    ("layout", None, "must be true or false or a string"),
+    ("layout", "yes", r"must be one of \[True, False, 'auto'\]"),
 ])
 def test_bad_values_are_named(field, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -45,3 +51,7 @@ def test_bad_values_are_named(field, value, message):
 
 def test_int_accepted_for_float_and_none_for_optional():
     assert Example(lr=1, limit=None).lr == 1
+
+
+def test_bool_or_string_field_takes_either():
+    assert Example(layout=True).layout is True and Example(layout="auto").layout == "auto"

@@ -132,15 +132,21 @@ class MixedOp(nn.Module):
         self.ops = nn.ModuleList(_search_op(name, C, stride, affine, track_running_stats) for name in ops)
         self._computed = tuple(i for i, name in enumerate(ops) if name != "none")
         self._droppable = tuple(not isinstance(op, nn.Identity) for op in self.ops)
+        self.compute_every_op = False
 
     def forward(self, x: Tensor, weights: Tensor, active: Sequence[bool], drop_prob: float = 0.0) -> Tensor:
         """``sum_i weights[i] * op_i(x)`` over active ops; 'none' and masked ops are never called.
 
         ``weights``: (n_ops,), ``active``: n_ops bools. 'none' adds exactly zero, so it is skipped; if no
         other op is active the result is zeros. Drop-path (training only) hits every op but the identity.
+        With ``compute_every_op`` (the reference implementations' way, see
+        :meth:`SearchNetwork.compute_every_op`) every op runs, 'none' as ``x * 0``, inactive ops with weight 0.
         """
         drop = drop_prob if self.training else 0.0
         w = weights.unbind()
+        if self.compute_every_op:
+            return sum((w[i] if active[i] else 0.0 * w[i]) * self._every_op_output(i, x, drop)
+                       for i in range(len(self.ops)))
         out = None
         for i in self._computed:
             if not active[i]:
@@ -150,6 +156,13 @@ class MixedOp(nn.Module):
                 y = drop_path(y, drop, True)
             out = w[i] * y if out is None else out + w[i] * y
         return zeros_output(x, self.stride) if out is None else out
+
+    def _every_op_output(self, i: int, x: Tensor, drop: float) -> Tensor:
+        """Op ``i`` on ``x`` as quark0/MetaNAS compute it: 'none' is ``x[:, :, ::s, ::s] * 0``."""
+        if i not in self._computed:
+            return x[:, :, :: self.stride, :: self.stride] * 0.0
+        y = self.ops[i](x)
+        return drop_path(y, drop, True) if drop and self._droppable[i] else y
 
 
 class SearchCell(nn.Module):
@@ -256,6 +269,19 @@ class SearchNetwork(nn.Module):
             kind = "reduce" if cell.reduction else "normal"
             s0, s1 = s1, cell(s0, s1, weights[kind], active[kind], self.drop_path_prob, scale[kind])
         return self.classifier(s1.mean(dim=(2, 3)))
+
+    def compute_every_op(self, enabled: bool = True) -> "SearchNetwork":
+        """Compute every candidate op of every edge, as the reference implementations do (in place).
+
+        Masked paths and ops below ``spec.op_prune_threshold`` still get weight 0 in the mixture (the
+        softmax masking is unchanged), but they are computed, and 'none' is computed as ``x * 0``. The
+        logits equal those of the default (skipping) forward; only time and memory differ. LNAS Sec. 5.3
+        measures this mode as what path pruning costs without skipping.
+        """
+        for module in self.modules():
+            if isinstance(module, MixedOp):
+                module.compute_every_op = enabled
+        return self
 
     def pair_weights(self, temperature: float = 1.0) -> dict[str, Tensor]:
         """Per cell type, (n_pairs,) pairwise input weights: a softmax of ``alpha_pw / temperature`` per node."""

@@ -9,6 +9,7 @@ allowed, so a bad papermill ``-p`` value fails with one line instead of a traceb
 
 import dataclasses
 import math
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -62,12 +63,13 @@ def one_of(*choices: Any) -> Rule:
 
 
 def _type_error(annotation: Any, value: Any) -> str | None:
-    """Why ``value`` does not fit ``annotation`` (int, float, bool, str, tuple[X, ...], X | None), or None."""
+    """Why ``value`` does not fit ``annotation`` (int, float, bool, str, tuple[X, ...], X | Y, X | None), or None."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        return next((None for a in args if a is not type(None) and _type_error(a, value) is None), f"a {annotation}")
+        wrong = [_type_error(a, value) for a in args if a is not type(None)]
+        return None if None in wrong else " or ".join(wrong)  # bool | str: "true or false or a string"
     if origin is tuple:
         if not isinstance(value, tuple):
             return "a tuple"

@@ -103,9 +103,10 @@ class CifarConfig:
     sgd: SgdConfig = field(default_factory=SgdConfig)
     device: str = "auto"
     threads: int = 0  # 0: torch's default
-    channels_last: bool = False
+    channels_last: bool | str = "auto"  # "auto": channels_last where safe (lib.training.layout)
 
-    RULES: ClassVar[dict[str, Rule]] = {"profile": one_of(*PROFILES), "seed": at_least(0), "threads": at_least(0)}
+    RULES: ClassVar[dict[str, Rule]] = {"profile": one_of(*PROFILES), "seed": at_least(0), "threads": at_least(0),
+                                        "channels_last": one_of(True, False, "auto")}
     GROUPS: ClassVar[dict[str, type]] = {"data": DataConfig, "search": SearchConfig, "training": TrainingConfig,
                                          "sgd": SgdConfig}
 

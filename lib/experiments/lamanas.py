@@ -46,8 +46,10 @@ from lib.pipeline.divergence import Diverged, check_finite
 from lib.experiments.lamanas_config import DataSettings, LamanasConfig
 from lib.meta.losses import build_loss
 from lib.meta.reptile import MetaOptimizers, TaskSampler, flat, make_meta_optimizers, meta_test, meta_train_epoch
+from lib.meta.task_learner import TaskWorkspace
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
+from lib.training.layout import memory_format
 from lib.pipeline.results import RunOutput
 
 
@@ -93,6 +95,7 @@ class MetaState:
     history: list[dict[str, Any]]
     snapshots: dict[str, dict[str, list]]
     tests: list[dict[str, Any]]
+    workspace: TaskWorkspace | None = None  # the task learner's working copies (not saved)
 
     def state_dict(self) -> dict[str, Any]:
         opt = self.optimizers
@@ -121,7 +124,9 @@ def initial_meta_parameters(cfg: LamanasConfig, device: torch.device, checkpoint
     loss_net = build_loss(cfg.loss, cfg.data.ways, cfg.residual, cfg.label_encoding).to(device)
     optimizers = make_meta_optimizers(model, loss_net, cfg.reptile)
     stream = torch.Generator().manual_seed(cfg.seed)
-    state = MetaState(model, loss_net, optimizers, stream, phi_vector(loss_net), alpha_vector(model), [], {}, [])
+    fmt = memory_format(cfg.channels_last, model, [cfg.task.batch_size, cfg.meta_test.batch_size], device)
+    state = MetaState(model, loss_net, optimizers, stream, phi_vector(loss_net), alpha_vector(model), [], {}, [],
+                      TaskWorkspace(model, loss_net, fmt))
     saved = checkpoint.load()
     if saved is not None:
         state.load_state_dict(saved)
@@ -170,7 +175,7 @@ def meta_train(cfg: LamanasConfig, state: MetaState, train_tasks: TaskSampler, c
         try:
             m = meta_train_epoch(state.model, state.loss_net, train_tasks, cfg.reptile, cfg.task, state.optimizers,
                                  state.stream, proxy=cfg.proxy if cfg.trains_phi() else None,
-                                 authors_code=cfg.authors_code)
+                                 authors_code=cfg.authors_code, workspace=state.workspace)
         except Diverged as diverged:
             raise diverged.within(f"meta-epoch {epoch}") from None
         check_finite("meta-training metrics", vars(m), f"meta-epoch {epoch}")
@@ -197,8 +202,10 @@ def meta_test_tasks(cfg: LamanasConfig, state: MetaState, test_tasks: TaskSample
         start_time = time.perf_counter()
         task = test_tasks.sample(index)
         try:
-            full = meta_test(state.model, state.loss_net, [task], full_settings, _test_generator(cfg, index))
-            brief = meta_test(state.model, state.loss_net, [task], short_settings, _test_generator(cfg, index))
+            full = meta_test(state.model, state.loss_net, [task], full_settings, _test_generator(cfg, index),
+                             state.workspace)
+            brief = meta_test(state.model, state.loss_net, [task], short_settings, _test_generator(cfg, index),
+                              state.workspace)
         except Diverged as diverged:
             raise diverged.within(f"meta-test task {index}") from None
         check_finite("meta-test metrics", vars(full), f"meta-test task {index}")

@@ -1,7 +1,7 @@
 """The settings of one LAMANAS row, grouped as the algorithm uses them, with the profiles that change them.
 
 ``LamanasConfig`` holds the row (task loss, residual, proxy, authors'-code behaviour), the execution fields
-(``device``, ``threads``: not part of a record's key) and one nested group per part of Algorithm 2:
+(``device``, ``threads``, ``channels_last``: not part of a record's key) and one nested group per part of Algorithm 2:
 ``data`` (the few-shot tasks), ``supernet`` (MetaNAS's DARTS supernet), ``task`` (the K-step task learner
 of meta-training, :class:`TaskLearnerSettings`), ``reptile`` (the meta-learner, :class:`ReptileSettings`)
 and ``meta_test``. Every default is defined once, in its group; the ``paper`` profile is the defaults
@@ -107,6 +107,7 @@ TASK_RULES = {"steps": at_least(1), "batch_size": at_least(1), "w_lr": positive(
 REPTILE_RULES = {"meta_epochs": at_least(0), "meta_batch_size": at_least(1), "theta_meta_lr": positive(),
                  "alpha_meta_lr": positive(), "phi_meta_lr": positive()}
 ROW_RULES = {"experiment": one_of("lamanas"), "seed": at_least(0), "threads": at_least(0),
+             "channels_last": one_of(True, False, "auto"),
              "loss": one_of(*LOSSES), "proxy": one_of("none", *PROXIES), "label_encoding": one_of("index", "one_hot")}
 
 
@@ -119,6 +120,7 @@ class LamanasConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0
+    channels_last: bool | str = "auto"  # "auto": channels_last where safe (lib.training.layout)
     # the row
     loss: str = "ce"
     residual: bool = False
@@ -241,7 +243,7 @@ def flat_settings(config: Any, prefix: str = "") -> dict[str, Any]:
 
 def reductions(config: Any, reference: Any) -> list[tuple[str, Any, Any]]:
     """(dotted setting, reference value, this value) for every result-relevant leaf where the two differ."""
-    skip = {"profile", "seed", "device", "threads", "experiment"}
+    skip = {"profile", "seed", "device", "threads", "channels_last", "experiment"}
     ours, theirs = flat_settings(config), flat_settings(reference)
     return [(name, theirs[name], value) for name, value in ours.items() if name not in skip and value != theirs[name]]
 

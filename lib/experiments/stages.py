@@ -17,7 +17,8 @@ from lib.experiments.cifar_config import CifarConfig, DataConfig
 from lib.experiments.search_diagnostics import SearchDiagnostics, top_over_uniform
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
-from lib.training.evaluate import accuracy
+from lib.training.evaluate import EVAL_BATCH, accuracy
+from lib.training.layout import memory_format
 from lib.training.search import SearchResult, SearchSettings, search
 from lib.training.train import TrainHooks, TrainResult, TrainSettings, train_network
 
@@ -93,9 +94,16 @@ class RunContext:
             self.checkpoint.save(dict(self.saved))
         return save
 
-    @property
-    def memory_format(self) -> torch.memory_format:
-        return torch.channels_last if self.cfg.channels_last else torch.contiguous_format
+    def to_device(self, model: torch.nn.Module, batch_size: int) -> torch.nn.Module:
+        """``model`` on the run's device, in channels_last where ``cfg.channels_last`` allows it (layout guard)."""
+        layout = memory_format(self.cfg.channels_last, model, [batch_size], self.device)
+        return model.to(self.device, memory_format=layout)
+
+
+def search_settings(cfg: CifarConfig) -> SearchSettings:
+    """The search loop's settings of a CIFAR-10 config (the run's search and the Sec. 5.3 cost measurement)."""
+    return SearchSettings(epochs=cfg.search.epochs, lr=cfg.sgd.lr, momentum=cfg.sgd.momentum,
+                          weight_decay=cfg.sgd.weight_decay, order=cfg.search.order)
 
 
 class Chain:
@@ -125,13 +133,12 @@ def search_stage(ctx: RunContext, on_epoch_end: EpochCallback | None = None) -> 
     """
     cfg, settings = ctx.cfg, ctx.cfg.search
     spec = SearchSpec(space=settings.space, C=settings.C, n_classes=10, n_cells=settings.cells, n_nodes=settings.n_nodes)
-    supernet = SearchNetwork(spec).to(ctx.device, memory_format=ctx.memory_format)
+    supernet = ctx.to_device(SearchNetwork(spec), settings.batch)
     diagnostics = SearchDiagnostics(ctx.saved.get("search", {}).get("diagnostics", ()))
     callbacks = Chain([diagnostics] + ([on_epoch_end] if on_epoch_end else []))
-    loop = SearchSettings(epochs=settings.epochs, lr=cfg.sgd.lr, momentum=cfg.sgd.momentum,
-                          weight_decay=cfg.sgd.weight_decay, order=settings.order)
     result = search(supernet, batches(ctx.splits.search_weights, settings.batch, cfg.seed, True),
-                    batches(ctx.splits.search_alphas, settings.batch, cfg.seed + 1, True), loop, ctx.device,
+                    batches(ctx.splits.search_alphas, settings.batch, cfg.seed + 1, True), search_settings(cfg),
+                    ctx.device,
                     on_epoch_end=callbacks, resume=ctx.saved.get("search"), save=ctx.saver("search", diagnostics.state))
     return Searched(supernet, result, diagnostics)
 
@@ -150,7 +157,7 @@ def derived_network(ctx: RunContext, genotype: Genotype) -> DiscreteNetwork:
     """The discrete network of ``genotype`` at the training size, freshly initialised (seed + 1)."""
     torch.manual_seed(ctx.cfg.seed + 1)
     net = DiscreteNetwork(genotype, C=ctx.cfg.training.C, n_classes=10, n_cells=ctx.cfg.training.cells)
-    return net.to(ctx.device, memory_format=ctx.memory_format)
+    return ctx.to_device(net, ctx.cfg.training.batch)
 
 
 def train_stage(ctx: RunContext, net: DiscreteNetwork, hooks: TrainHooks | None = None,
@@ -163,9 +170,9 @@ def train_stage(ctx: RunContext, net: DiscreteNetwork, hooks: TrainHooks | None 
     cfg, settings = ctx.cfg, ctx.cfg.training
     loop = TrainSettings(epochs=settings.epochs, lr=cfg.sgd.lr, momentum=cfg.sgd.momentum, weight_decay=cfg.sgd.weight_decay)
     result = train_network(net, batches(ctx.splits.train, settings.batch, cfg.seed + 2, True, settings.augment),
-                           batches(ctx.splits.val, 256, cfg.seed, False), loop, ctx.device, hooks=hooks,
+                           batches(ctx.splits.val, EVAL_BATCH, cfg.seed, False), loop, ctx.device, hooks=hooks,
                            resume=ctx.saved.get("train"), save=ctx.saver("train", hook_state))
-    test = batches(ctx.splits.test, 256, cfg.seed, False)
+    test = batches(ctx.splits.test, EVAL_BATCH, cfg.seed, False)
     last_state = {k: v.clone() for k, v in net.state_dict().items()}
     test_last = accuracy(net, test, ctx.device)
     net.load_state_dict(result.best_state)

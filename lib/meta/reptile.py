@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from lib.data.tasks import Task
 from lib.pipeline.divergence import check_finite
-from lib.meta.task_learner import META_TEST, AdaptedTask, Proxy, TaskLearnerSettings, adapt
+from lib.meta.task_learner import META_TEST, AdaptedTask, Proxy, TaskLearnerSettings, TaskWorkspace, adapt
 
 
 class TaskSampler(Protocol):
@@ -127,14 +127,17 @@ def _seeded(seed: int, device: torch.device) -> Iterator[None]:
 
 def adapt_paired(meta_model: nn.Module, loss_net: nn.Module, tasks_sampler: TaskSampler, stream: torch.Generator,
                  task: TaskLearnerSettings, *, train_phi: bool, proxy: Proxy | None,
-                 authors_code: bool) -> AdaptedTask:
-    """Draw the next task and its own seed from ``stream``, then adapt to it under that seed (module doc)."""
+                 authors_code: bool, workspace: TaskWorkspace | None = None) -> AdaptedTask:
+    """Draw the next task and its own seed from ``stream``, then adapt to it under that seed (module doc).
+
+    ``workspace``: task learner copies to reuse.
+    """
     sampled = tasks_sampler.sample(stream)
     seed = int(torch.randint(2**62, (), generator=stream))
     device = next(meta_model.parameters()).device
     with _seeded(seed, device):
         return adapt(meta_model, loss_net, sampled, task, train_phi=train_phi, proxy=proxy,
-                     authors_code=authors_code, generator=torch.Generator().manual_seed(seed))
+                     authors_code=authors_code, generator=torch.Generator().manual_seed(seed), workspace=workspace)
 
 
 def meta_train_epoch(
@@ -148,15 +151,18 @@ def meta_train_epoch(
     *,
     proxy: Proxy | None,
     authors_code: bool = False,
+    workspace: TaskWorkspace | None = None,
 ) -> EpochMetrics:
     """Adapt ``settings.meta_batch_size`` tasks from ``stream``, then one Reptile step on theta, alpha (and phi).
 
     The loss network's phi is trained on each task through ``proxy`` when it has parameters; with
     ``authors_code`` the proxy's logits are detached (#21) and phi gets no meta-update (#22).
+    ``workspace``: task learner copies to reuse.
     """
     has_phi = optimizers.phi is not None
+    workspace = workspace or TaskWorkspace(meta_model, loss_net)
     results = [adapt_paired(meta_model, loss_net, tasks_sampler, stream, task, train_phi=has_phi, proxy=proxy,
-                            authors_code=authors_code) for _ in range(settings.meta_batch_size)]
+                            authors_code=authors_code, workspace=workspace) for _ in range(settings.meta_batch_size)]
     phi_before = flat(loss_net.parameters())
     reptile_update(*_by_name(meta_model.named_weights(), [r.theta for r in results]), optimizers.theta)
     reptile_update(*_by_name(meta_model.named_alphas(), [r.alpha for r in results]), optimizers.alpha)
@@ -177,10 +183,16 @@ def meta_test(
     tasks: Iterable[Task],
     settings: TaskLearnerSettings = META_TEST,
     generator: torch.Generator | None = None,
+    workspace: TaskWorkspace | None = None,
 ) -> MetaTestResult:
-    """Adapt to each task (``settings.steps`` = 50 by default) with phi frozen (#19); summarise the query set."""
+    """Adapt to each task (``settings.steps`` = 50 by default) with phi frozen (#19); summarise the query set.
+
+    ``workspace``: task learner copies to reuse.
+    """
+    workspace = workspace or TaskWorkspace(meta_model, loss_net)
     results: list[AdaptedTask] = [
-        adapt(meta_model, loss_net, task, settings, train_phi=False, proxy=None, generator=generator)
+        adapt(meta_model, loss_net, task, settings, train_phi=False, proxy=None, generator=generator,
+              workspace=workspace)
         for task in tasks
     ]
     accuracies = tuple(r.query_accuracy for r in results)

@@ -24,7 +24,10 @@ Decisions not fixed by the sources:
 * BatchNorm has no running statistics (``track_running_stats=False``, STYLE pitfall 3): the query set is
   normalised with its own statistics, as in MetaNAS.
 
-The meta model and the meta loss network are never modified: the task learner works on deep copies.
+The meta model and the meta loss network are never modified: the task learner works on copies held by a
+:class:`TaskWorkspace`, made once and overwritten in place at the start of every task (a deep copy per
+task cost 0.1 s; the in-place copy 0.5 ms). Its optimisers are made once too and their states cleared
+per task, which is the same as fresh optimisers.
 """
 
 import copy
@@ -122,6 +125,48 @@ def sample_batch(task: Task, batch_size: int, generator: torch.Generator | None,
     return task.support_x[index].to(device), task.support_y[index].to(device)
 
 
+class TaskWorkspace:
+    """Working copies of a meta model and a loss network, and the task optimisers, reused task after task.
+
+    ``memory_format``: the format of the working model (channels_last where :mod:`lib.training.layout`
+    says it is safe); the meta model keeps its own. Build one per (meta model, loss network) pair.
+    """
+
+    def __init__(self, meta_model: nn.Module, loss_net: nn.Module,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
+        self.meta_model, self.meta_loss = meta_model, loss_net
+        self.model = copy.deepcopy(meta_model).to(memory_format=memory_format)
+        self.loss = copy.deepcopy(loss_net)
+        self.w_opt = torch.optim.Adam(self.model.weights())
+        self.a_opt = torch.optim.Adam(self.model.alphas())
+        phi = list(self.loss.parameters())
+        self.phi_opt = torch.optim.Adam(phi) if phi else None
+        self._targets = _tensors(self.model) + _tensors(self.loss)
+        self._sources = _tensors(meta_model) + _tensors(loss_net)
+
+    def reset(self, meta_model: nn.Module, loss_net: nn.Module) -> tuple[nn.Module, nn.Module]:
+        """Overwrite the working copies with the meta-parameters and buffers; returns (model, loss net)."""
+        if meta_model is not self.meta_model or loss_net is not self.meta_loss:
+            raise ValueError("this TaskWorkspace was built for another meta model or loss network")
+        with torch.no_grad():
+            torch._foreach_copy_(self._targets, self._sources)
+        return self.model, self.loss
+
+
+def _tensors(module: nn.Module) -> list[Tensor]:
+    """Parameters then buffers of ``module``, in registration order."""
+    return [p for p in module.parameters()] + [b for b in module.buffers()]
+
+
+def _fresh(optimizer: torch.optim.Adam, lr: float, betas: tuple[float, float], weight_decay: float = 0.0
+           ) -> torch.optim.Adam:
+    """``optimizer`` with an empty state and these hyperparameters: the same as a newly built Adam."""
+    optimizer.state.clear()
+    for group in optimizer.param_groups:
+        group.update(lr=lr, betas=betas, weight_decay=weight_decay)
+    return optimizer
+
+
 def _step(loss: Tensor, params: Sequence[nn.Parameter], optimizer: torch.optim.Optimizer) -> None:
     """Set ``p.grad = d loss / d p`` (None where ``p`` is unused) and step ``optimizer``."""
     for p, g in zip(params, torch.autograd.grad(loss, list(params), allow_unused=True)):
@@ -140,16 +185,18 @@ def _proxy_value(model: nn.Module, loss_net: nn.Module, x: Tensor, y: Tensor, te
 
 
 def train_phi_on_task(model: nn.Module, loss_net: nn.Module, task: Task, settings: TaskLearnerSettings,
-                      proxy: Proxy, authors_code: bool, generator: torch.Generator | None) -> None:
+                      proxy: Proxy, authors_code: bool, generator: torch.Generator | None,
+                      optimizer: torch.optim.Adam | None = None) -> None:
     """Phase 3: ``phi_steps`` Adam steps of ``loss_net``'s parameters on the proxy; ``model`` is unchanged.
 
     A phi tensor the proxy does not reach (every one, for the authors' inner-product proxy) gets
-    ``grad = None`` and is skipped by Adam, so it does not move.
+    ``grad = None`` and is skipped by Adam, so it does not move. ``optimizer``: an Adam over
+    ``loss_net.parameters()`` to reuse (its state is cleared); a new one by default.
     """
     if proxy not in ("mse", "inner_product"):
         raise ValueError(f"proxy must be 'mse' or 'inner_product' to train phi, got {proxy!r}")
     phi = list(loss_net.parameters())
-    optimizer = torch.optim.Adam(phi, lr=settings.phi_lr, betas=settings.phi_betas)
+    optimizer = _fresh(optimizer or torch.optim.Adam(phi), settings.phi_lr, settings.phi_betas)
     device = next(model.parameters()).device
     for _ in range(settings.phi_steps):
         x, y = sample_batch(task, settings.batch_size, generator, device)
@@ -167,20 +214,21 @@ def adapt(
     proxy: Proxy | None,
     authors_code: bool = False,
     generator: torch.Generator | None = None,
+    workspace: TaskWorkspace | None = None,
 ) -> AdaptedTask:
     """Adapt copies of ``meta_model`` (a ``SearchNetwork``) and ``loss_net`` to ``task``; see the module doc.
 
     ``train_phi`` needs a ``proxy`` and a loss network with parameters; use False at meta-test (#19).
     ``authors_code`` re-wraps the proxy's logits as a detached leaf (#21). Neither argument is modified.
+    ``workspace``: the working copies to reuse (built for these two modules); by default a new one.
     """
-    model, loss = copy.deepcopy(meta_model), copy.deepcopy(loss_net)
+    workspace = workspace or TaskWorkspace(meta_model, loss_net)
+    model, loss = workspace.reset(meta_model, loss_net)
     model.train()
     model.drop_path_prob = settings.drop_path_prob
     device = next(model.parameters()).device
-    w_opt = torch.optim.Adam(model.weights(), lr=settings.w_lr, betas=settings.w_betas,
-                             weight_decay=settings.w_weight_decay)
-    a_opt = torch.optim.Adam(model.alphas(), lr=settings.alpha_lr, betas=settings.alpha_betas,
-                             weight_decay=settings.alpha_weight_decay)
+    w_opt = _fresh(workspace.w_opt, settings.w_lr, settings.w_betas, settings.w_weight_decay)
+    a_opt = _fresh(workspace.a_opt, settings.alpha_lr, settings.alpha_betas, settings.alpha_weight_decay)
     for step in range(settings.steps):
         t = settings.temperature(step)
         x_train, y_train = sample_batch(task, settings.batch_size, generator, device)
@@ -189,7 +237,7 @@ def adapt(
         _step(loss(model(x_train, t), y_train), model.weights(), w_opt)
     check_finite("adapted weights and alphas", model.parameters(), f"task adaptation ({settings.steps} steps)")
     if train_phi and any(True for _ in loss.parameters()):
-        train_phi_on_task(model, loss, task, settings, proxy, authors_code, generator)
+        train_phi_on_task(model, loss, task, settings, proxy, authors_code, generator, workspace.phi_opt)
     return _summarise(model, loss, task, settings.final_temperature)
 
 
@@ -236,6 +284,7 @@ __all__ = [
     "META_TRAIN",
     "AdaptedTask",
     "TaskLearnerSettings",
+    "TaskWorkspace",
     "adapt",
     "sample_batch",
     "sparse_param_count",

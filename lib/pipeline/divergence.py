@@ -1,9 +1,11 @@
 """Non-finite values stop a run: :func:`check_finite` raises :class:`Diverged`, and ``results.cached`` turns
 that into a record whose ``status`` is ``"diverged"`` (with where it happened), never a table of NaN.
 
-The training loops call ``check_finite`` where a value is already at hand: the loss of every step (a
-Python float the loop computes anyway, so the check is free), the architecture parameters of every step
-(a few hundred numbers), and all weights at each checkpoint. A leaf module (torch only), so the science
+The training loops call ``check_finite`` where a value is cheap to read: in the search, the loss and the
+architecture parameters of every step with one device read (:func:`check_finite_tensors`; a non-finite
+alpha must stop the search at once, since it would mask every op of the next step); in retraining, the
+epoch's mean loss (the step losses are summed on the device, so one non-finite step makes it non-finite);
+all weights at the end of each epoch; and the meta-parameters after each Reptile update. A leaf module (torch only), so the science
 layer may call it like :mod:`lib.pipeline.atomic`.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
+from torch import Tensor
 
 
 class Diverged(ArithmeticError):
@@ -53,6 +56,19 @@ def check_finite(name: str, value: Any, where: str) -> None:
     if bad:
         shown = f"{name} = {value}" if isinstance(value, (int, float)) else f"{name}: {bad} of {total} values non-finite"
         raise Diverged(where, shown)
+
+
+def check_finite_tensors(values: Mapping[str, Tensor | Iterable[Tensor]], where: str) -> None:
+    """:func:`check_finite` of each named tensor (or tensors) with one device read when all are finite.
+
+    The flag is computed on the tensors' device and read once (one GPU sync, instead of one per value);
+    only when something is non-finite is each value checked by name for the message.
+    """
+    tensors = [t.detach() for v in values.values() for t in ([v] if isinstance(v, Tensor) else v)]
+    if bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all()):
+        return
+    for name, value in values.items():
+        check_finite(name, value, where)
 
 
 def null_non_finite(value: Any, path: str = "") -> tuple[Any, list[str]]:

@@ -293,19 +293,34 @@ def search_times(per_run: pd.DataFrame) -> pd.DataFrame:
 
 
 def step_costs(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per measured sparsity: active paths, median seconds per step, peak memory, ratio to unpruned.
+    """One row per measured sparsity: active paths, then per way of running the pruned supernet (``skip``:
+    pruned ops not computed; ``compute``: masked in the softmax but computed) the median seconds per step
+    and the step's memory (peak RSS growth), and their ratios to the unpruned supernet and to plain DARTS
+    (every op computed, sparsity 0). A record without the ``compute`` mode gives NaN in its columns.
 
     Shown in: book/lnas_search_cost.
     """
+    def mode(r: Record, name: str) -> dict[str, float]:
+        m = r.metrics if name == "skip" else r.metrics.get(name, {})
+        return {"s": m.get("seconds_per_step", float("nan")),
+                "mib": m.get("peak_rss_mb", float("nan")) - m.get("rss_before_steps_mb", float("nan"))}
+
     table = pd.DataFrame([{
         "target sparsity": r.config["sparsity"], "path sparsity": r.metrics["path_sparsity"],
-        "active paths": r.metrics["active_paths"], "s / step": r.metrics["seconds_per_step"],
+        "active paths": r.metrics["active_paths"],
+        "s / step": mode(r, "skip")["s"], "step memory (MiB)": mode(r, "skip")["mib"],
+        "s / step (masked, computed)": mode(r, "compute")["s"],
+        "step memory (masked, computed)": mode(r, "compute")["mib"],
         "peak RSS (MiB)": r.metrics["peak_rss_mb"],
-        "step memory (MiB)": r.metrics["peak_rss_mb"] - r.metrics["rss_before_steps_mb"],
     } for r in records])
     dense = table.loc[table["target sparsity"] == 0.0].iloc[0]
     table["time vs unpruned"] = table["s / step"] / dense["s / step"]
     table["step memory vs unpruned"] = table["step memory (MiB)"] / dense["step memory (MiB)"]
+    darts_s, darts_mib = dense["s / step (masked, computed)"], dense["step memory (masked, computed)"]
+    table["time vs DARTS (skip)"] = table["s / step"] / darts_s
+    table["time vs DARTS (masked, computed)"] = table["s / step (masked, computed)"] / darts_s
+    table["memory vs DARTS (skip)"] = table["step memory (MiB)"] / darts_mib
+    table["memory vs DARTS (masked, computed)"] = table["step memory (masked, computed)"] / darts_mib
     return table
 
 

@@ -62,23 +62,32 @@ def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, aux_weight: float)
     return nn.functional.cross_entropy(out, y), out
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+               settings: TrainSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step on (x (B, C, H, W), y (B,)) with the gradient norm clipped; returns detached (loss, logits)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss, logits = _loss(model, x, y, settings.auxiliary_weight)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+    optimizer.step()
+    return loss.detach(), logits.detach()
+
+
 def _train_epoch(model, batches, optimizer, settings, device, hooks, desc) -> dict[str, float]:
     model.train()
-    total_loss = correct = seen = 0.0
+    total_loss = correct = torch.zeros((), dtype=torch.float64, device=device)  # no sync per step
+    seen = 0
     for x, y in tqdm(batches, desc=desc, leave=False):
         x, y = x.to(device), y.to(device)
-        optimizer.zero_grad(set_to_none=True)
-        loss, logits = _loss(model, x, y, settings.auxiliary_weight)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-        optimizer.step()
+        loss, logits = train_step(model, optimizer, x, y, settings)
         if hooks.after_step:
             hooks.after_step(model)
-        check_finite("train loss", loss.item(), desc)
-        total_loss += loss.item() * y.numel()
-        correct += (logits.argmax(1) == y).sum().item()
+        total_loss = total_loss + loss * y.numel()
+        correct = correct + (logits.argmax(1) == y).sum()
         seen += y.numel()
-    return {"train_loss": total_loss / seen, "train_acc": 100.0 * correct / seen}
+    log = {"train_loss": total_loss.item() / seen, "train_acc": 100.0 * correct.item() / seen}
+    check_finite("train loss (epoch mean)", log["train_loss"], desc)  # a non-finite step loss makes the sum so
+    return log
 
 
 def train_network(
