@@ -50,7 +50,7 @@ from lib.meta.losses import CrossEntropyLoss  # noqa: E402
 from lib.meta.task_learner import TaskWorkspace, adapt  # noqa: E402
 from lib.pipeline.atomic import write_json  # noqa: E402
 from lib.pipeline.provenance import git_state, software  # noqa: E402
-from lib.training.evaluate import EVAL_BATCH, accuracy  # noqa: E402
+from lib.training.evaluate import accuracy, eval_batch  # noqa: E402
 from lib.training.layout import memory_format  # noqa: E402
 from lib.training.search import SearchSettings, SearchStepper, search_step  # noqa: E402
 from lib.training.train import TrainSettings, train_step  # noqa: E402
@@ -151,9 +151,10 @@ def eval_case(C: int, cells: int, images: int) -> Callable[[torch.device], tuple
     def build(device: torch.device) -> tuple[Step, Step]:
         ours = _discrete(C, cells).to(device)
         baseline = reference_layout(copy.deepcopy(ours))
-        ours = ours.to(memory_format=memory_format("auto", ours, [EVAL_BATCH], device))
+        batch = eval_batch(device)
+        ours = ours.to(memory_format=memory_format("auto", ours, [batch], device))
         x, y = _batch(images, 3, 32, 10, device)
-        batches = list(zip(x.split(EVAL_BATCH), y.split(EVAL_BATCH)))
+        batches = list(zip(x.split(batch), y.split(batch)))
         if abs(accuracy(ours, batches, device) - reference_accuracy(baseline, x, y)) > 100.0 / images:
             raise AssertionError("evaluation: the default path and the baseline disagree by more than one image")
         return lambda: accuracy(ours, batches, device), lambda: reference_accuracy(baseline, x, y)

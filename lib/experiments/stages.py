@@ -17,7 +17,7 @@ from lib.experiments.cifar_config import CifarConfig, DataConfig
 from lib.experiments.search_diagnostics import SearchDiagnostics, top_over_uniform
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
-from lib.training.evaluate import EVAL_BATCH, accuracy
+from lib.training.evaluate import accuracy, eval_batch
 from lib.training.layout import memory_format
 from lib.training.search import SearchResult, SearchSettings, search
 from lib.training.train import TrainHooks, TrainResult, TrainSettings, train_network
@@ -170,9 +170,9 @@ def train_stage(ctx: RunContext, net: DiscreteNetwork, hooks: TrainHooks | None 
     cfg, settings = ctx.cfg, ctx.cfg.training
     loop = TrainSettings(epochs=settings.epochs, lr=cfg.sgd.lr, momentum=cfg.sgd.momentum, weight_decay=cfg.sgd.weight_decay)
     result = train_network(net, batches(ctx.splits.train, settings.batch, cfg.seed + 2, True, settings.augment),
-                           batches(ctx.splits.val, EVAL_BATCH, cfg.seed, False), loop, ctx.device, hooks=hooks,
+                           batches(ctx.splits.val, eval_batch(ctx.device), cfg.seed, False), loop, ctx.device, hooks=hooks,
                            resume=ctx.saved.get("train"), save=ctx.saver("train", hook_state))
-    test = batches(ctx.splits.test, EVAL_BATCH, cfg.seed, False)
+    test = batches(ctx.splits.test, eval_batch(ctx.device), cfg.seed, False)
     last_state = {k: v.clone() for k, v in net.state_dict().items()}
     test_last = accuracy(net, test, ctx.device)
     net.load_state_dict(result.best_state)

@@ -5,9 +5,16 @@ from typing import Iterable
 import torch
 from torch import nn
 
-# Evaluation batch size: on the CPU batch 64 evaluated a DARTS network in 0.36x the time of batch 256
-# (channels_last, issue 9; benchmarks/README.md). Eval-mode BatchNorm makes the logits independent of it.
-EVAL_BATCH = 64
+# Evaluation batch size per device type. CPU: batch 64 evaluated a DARTS network in 0.36x the time of batch
+# 256 (channels_last, issue 9). CUDA is launch-bound: on an H200 a pass over 1,024 images of the paper-size
+# derived network took 0.121 / 0.063 / 0.032 / 0.021 / 0.021 s at batch 64 / 128 / 256 / 512 / 1024
+# (benchmarks/gpu/eval_batch_sweep.json). Eval-mode BatchNorm makes the logits independent of the batch size.
+EVAL_BATCH = {"cpu": 64, "cuda": 512}
+
+
+def eval_batch(device: torch.device) -> int:
+    """The evaluation batch size for ``device`` (:data:`EVAL_BATCH`; other device types use the CUDA value)."""
+    return EVAL_BATCH.get(torch.device(device).type, EVAL_BATCH["cuda"])
 
 
 @torch.inference_mode()
