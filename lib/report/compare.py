@@ -2,12 +2,11 @@
 
 import json
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import pandas as pd
 
 from lib.pipeline.provenance import REPO_ROOT
-from lib.pipeline.results import Record
 
 REPORTED_DIR = REPO_ROOT / "data" / "reported"
 REPORTS = ("lnas", "lamanas")
@@ -44,9 +43,3 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame, on: list[str], metrics: Ma
         out[f"{name} Δ"] = out[f"{name} (ours)"] - out[f"{name} (report)"]
     return out
 
-
-def provenance_footer(records: Iterable[Record]) -> str:
-    """Kept for the LAMANAS notebooks until they call ``lib.report.footer.Source.provenance`` (the one API)."""
-    from lib.report.footer import provenance_markdown
-
-    return provenance_markdown(list(records))

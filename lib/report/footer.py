@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import graphviz
+import torch
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython import get_ipython
@@ -51,10 +52,19 @@ def folded(summary: str, body: str) -> str:
     return f"<details class=\"folded\">\n<summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def provenance_markdown(records: Sequence[Record]) -> str:
-    """The runs behind a notebook, one line each, folded under a summary (a line saying so when there are none)."""
+def here_markdown(note: str) -> str:
+    """Provenance of what a notebook computed itself (no run record): commit, machine, torch, and ``note``."""
+    git, hw = provenance.git_state(), provenance.hardware(torch.device("cpu"))
+    edited = " (lib edited)" if git["lib_dirty"] else ""
+    return (f"**Provenance**: computed here at commit `{str(git['commit'])[:10]}`{edited}, {hw['cpu']} "
+            f"({hw['cpu_count']} cores, {hw['torch_threads']} threads), torch {provenance.software()['torch']}; {note}.")
+
+
+def provenance_markdown(records: Sequence[Record], note: str = "") -> str:
+    """The runs behind a notebook, one line each, folded under a summary; with no records, what was computed
+    here (:func:`here_markdown` with ``note``) or a line saying nothing was."""
     if not records:
-        return "**Provenance**\n\nNo run record: nothing here was computed from a cached run."
+        return here_markdown(note) if note else "**Provenance**\n\nNo run record: nothing here was computed from a cached run."
     return folded(f"<b>Provenance</b>: {len(records)} run record(s), one line each",
                   "\n".join(f"- {run_line(r)}" for r in records))
 
@@ -105,9 +115,10 @@ class Source:
         return Markdown(f"<small>Source: {where}`notebooks/{self.notebook}.ipynb` ({self.parameters()}); "
                         f"{runs_summary(records)}.</small>")
 
-    def provenance(self, records: Sequence[Record]) -> None:
-        """Display one line per run behind the notebook (its closing section)."""
-        display(Markdown(provenance_markdown(records)))
+    def provenance(self, records: Sequence[Record] = (), note: str = "") -> None:
+        """Display one line per run behind the notebook (its closing section); a notebook that computed its
+        outputs itself passes no records and a ``note`` on its inputs."""
+        display(Markdown(provenance_markdown(records, note)))
 
     def show(self, obj: Any, records: Sequence[Record] = (), csv: str | None = None, results: bool = False) -> None:
         """Display a table or figure with its source line under it (a figure is closed, so it shows once).
