@@ -16,7 +16,7 @@ task adapts a copy). The point ``e = 0`` is the no-meta-training control of the 
 The run resumes from its checkpoint: Algorithm 2's state plus the points done so far.
 """
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from statistics import fmean, pstdev
 from typing import Any, ClassVar
 

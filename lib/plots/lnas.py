@@ -19,6 +19,7 @@ from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_outside, sequent
 from lib.report.lnas import LABELS, Table1, reported_table1
 
 COLOURS = {"Variant 1": "tab:blue", "Variant 2": "tab:orange", "Algorithm 3": "tab:green"}
+FINAL_LABEL = "best validation accuracy up to the last epoch (%)"
 
 
 def plot_sparsity(table: Table1) -> Figure:
