@@ -110,7 +110,7 @@ def matches_reported(ours: Interval, reported: float, tolerance: float, profile:
     band = (reported - width, reported + width)
     if not ours.has_interval:
         return _no_interval(ours, "our value without an interval")
-    text = f"ours {ours.text()}{unit} vs report {reported:g}{unit} ± {width:.3g}"
+    text = f"ours {ours.text()}{unit} vs report {reported:g}{unit} ± {width:.2f}"
     if band[0] <= ours.low and ours.high <= band[1]:
         return Ruling(HELD, f"{text}: inside")
     if ours.low > band[1] or ours.high < band[0]:

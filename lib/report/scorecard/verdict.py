@@ -59,7 +59,7 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
     if not ours:
         return missing(profile)
     mine = t_interval(list(ours.values()))
-    text = mine.text(2 if kind == ACCURACY else 4)
+    text = mine.text(2 if kind == ACCURACY else 1)
     if profile == "paper":
         tolerance = rules.ACCURACY_TOLERANCE_PP if kind == ACCURACY else rules.SIZE_TOLERANCE
         return Verdict.of(rules.matches_reported(mine, reported, tolerance, profile, relative=kind == SIZE), text)
