@@ -15,7 +15,7 @@ from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_outside, sequential_colours
+from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_above, legend_outside, sequential_colours
 from lib.report.lnas import LABELS, Table1, reported_table1
 
 COLOURS = {"Variant 1": "tab:blue", "Variant 2": "tab:orange", "Algorithm 3": "tab:green"}
@@ -92,7 +92,7 @@ def plot_step_costs(cost: pd.DataFrame) -> Figure:
 
     ``cost``: :func:`lib.report.lnas.step_costs`. Shown in: book/lnas_search_cost.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(MAX_WIDTH_IN, 3.6), sharey=True)
     for ax, what in zip(axes, ("time", "memory")):
         ax.plot(cost["path sparsity"], cost[f"{what} vs DARTS (skip)"], marker="o", label="pruned ops skipped")
         ax.plot(cost["path sparsity"], cost[f"{what} vs DARTS (masked, computed)"], marker="s",
@@ -101,7 +101,7 @@ def plot_step_costs(cost: pd.DataFrame) -> Figure:
         ax.set(xlabel="fraction of paths pruned", title=f"{what} per search step")
     axes[0].axhline(2.6, color="tab:red", ls="--", lw=1, label="report: Variant 2 search / DARTS search = 2.6")
     axes[0].set_ylabel("relative to plain DARTS")
-    axes[0].legend(fontsize=7)
+    legend_above(axes[0], ncol=3)
     fig.tight_layout()
     return fig
 

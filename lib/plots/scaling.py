@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from lib.experiments.scaling import TARGETS
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
+from lib.plots.style import MAX_WIDTH_IN
 from lib.report.stats import task_interval
 
 
@@ -29,7 +30,7 @@ def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def _cost(ax: Axes, x: float, y: float, seconds: float, pending: bool, row: int = 0, stale: bool = False) -> None:
     """The point's cost in one-core minutes ("~": estimated); ``row`` stacks the labels of pending series."""
     text = f"{'~' if pending else ''}{seconds / 60:.0f}m{' stale' if stale else ''}"
-    ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6 + 7 * row), ha="center", fontsize=6,
+    ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6 + 7 * row), ha="center", fontsize=8.5,
                 color="0.5" if pending else "0.2")
 
 
@@ -67,7 +68,7 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
         if column not in frame:
             frame[column] = None
     frame["y"] = frame["y"].astype(float)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    fig, axes = plt.subplots(2, 2, figsize=(MAX_WIDTH_IN, 6.4))
     panels = [("lamanas", "y", "LAMANAS: meta-test accuracy (%)", "meta-training tasks seen", TARGETS["lamanas"]),
               ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)", "meta-training tasks seen", None),
               ("lnas_search", "y", "LNAS: derived network test accuracy (%)", "alpha steps of the search", TARGETS["lnas"]),
@@ -78,17 +79,17 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
         ax.set_ylim(0, 100 if value == "y" else max(1e-3, float(part[value].max() or 0) * 1.2) if part[value].notna().any() else 1)
         if target is not None:
             ax.axhline(target, color="0.6", ls="--", lw=0.8)
-            ax.annotate("target", (0, target), xycoords=("axes fraction", "data"), fontsize=7, color="0.4", va="bottom")
+            ax.annotate("target", (0, target), xycoords=("axes fraction", "data"), fontsize=8.5, color="0.4", va="bottom")
         _series(ax, part, value, label_cost=value == "y")
         if curve == "lnas_search":
             _uniform_axis(ax, part)
         if curve == "lnas_training":
             ax.set_xscale("log")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9.5)
         ax.set_xlabel(xlabel)
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=8.5, loc="upper left")
     fig.suptitle("How large must a run be? Numbers above the points: one-core minutes (~: estimated, not yet run)",
-                 fontsize=9)
+                 fontsize=9.5)
     fig.tight_layout()
     return fig
 

@@ -120,13 +120,15 @@ class Source:
         outputs itself passes no records and a ``note`` on its inputs."""
         display(Markdown(provenance_markdown(records, note)))
 
-    def show(self, obj: Any, records: Sequence[Record] = (), csv: str | None = None, results: bool = False) -> None:
+    def show(self, obj: Any, records: Sequence[Record] = (), csv: str | None = None, results: bool = False,
+             data: pd.DataFrame | None = None) -> None:
         """Display a table or figure with its source line under it (a figure is closed, so it shows once).
 
         A table (DataFrame or Styler) computed from runs (``records`` given) or named by ``csv`` is also written
         as CSV, named ``csv`` or ``table-<k>`` (the k-th table this notebook shows), with a download link under
         it; ``results=True`` makes it a results table, which :func:`lib.report.export.write_table` refuses
-        without seeds and interval columns. A settings table (no records, no name) gets no CSV.
+        without seeds and interval columns. ``data``, when given, is what the CSV holds (the numeric table behind
+        a shown text table). A settings table (no records, no name) gets no CSV.
         """
         if isinstance(obj, (pd.DataFrame, Styler)):
             table = tables.visible(obj.data if isinstance(obj, Styler) else obj)
@@ -134,7 +136,7 @@ class Source:
             if records or csv:
                 self.tables_shown += 1
                 name, root = csv or f"table-{self.tables_shown}", export.static_data_dir()
-                export.write_table(table, self.notebook, name, root=root, results=results)
+                export.write_table(table if data is None else data, self.notebook, name, root=root, results=results)
                 link = export.site_link(export.table_path(self.notebook, name, root))
                 display(Markdown(f"<small>{export.download_markdown(link)}</small>"))
             display(self.caption(records))

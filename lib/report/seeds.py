@@ -12,10 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from IPython.display import Markdown, display
-
 from lib.pipeline.results import Record
-from lib.report.export import download_markdown, interval_columns, seeds_text, write_table
+from lib.report.export import interval_columns, seeds_text
 from lib.report.stats import Interval, paired_difference, t_interval
 
 PENDING, DIVERGED = "pending", "diverged"
@@ -84,11 +82,8 @@ def seeds_of(records: Iterable[Record]) -> str:
 
 
 def publish(source: Any, shown: Any, data: pd.DataFrame, records: Sequence[Record], notebook: str, name: str) -> None:
-    """Show a results table (``shown``: the text version) with its source line, write its numeric version
-    (``data``: ``seeds`` and interval bounds) to ``book/_static/data/<notebook>/<name>.csv`` and link it.
-
-    Until ``Source.show(..., csv=name)`` exists this is the one place a results table gets its CSV.
-    """
-    link = write_table(data, notebook, name)
-    source.show(shown, records)
-    display(Markdown(download_markdown(link)))
+    """Show a results table (``shown``: the text version) with its source line, and write its numeric version
+    (``data``: ``seeds`` and interval bounds) as ``<notebook>/<name>.csv`` under the downloads, linked beneath it."""
+    if notebook != source.notebook:
+        raise ValueError(f"publish: table of {notebook!r} shown by the source of {source.notebook!r}")
+    source.show(shown, records, csv=name, results=True, data=data)
