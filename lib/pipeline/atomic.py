@@ -5,6 +5,7 @@ A writer killed mid-write leaves its temporary file; the next write to the same 
 temporary file whose process is gone (:func:`remove_stale_temporaries`).
 """
 
+import fcntl
 import json
 import os
 import re
@@ -74,3 +75,18 @@ def save_torch(path: Path, obj: Any) -> None:
     """``torch.save`` to ``path`` atomically."""
     with _temporary_sibling(Path(path)) as tmp:
         torch.save(obj, tmp)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) for the ``with`` block; another process
+    asking for the same lock waits. Lock files are left in place: removing one while a process waits on it
+    would let a third lock a new file of the same name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

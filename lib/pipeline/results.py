@@ -27,20 +27,18 @@ tests use a fresh temporary one, so they always compute).
 """
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
 import platform
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, ContextManager, Protocol
 
 import torch
 
 from lib.pipeline import fingerprint, provenance
-from lib.pipeline.atomic import DamagedFileError, write_json
+from lib.pipeline.atomic import DamagedFileError, file_lock, write_json
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
 from lib.pipeline.divergence import Diverged, null_non_finite
@@ -188,19 +186,9 @@ def stored(config: RunConfig, root: Path | None = None) -> Record | None:
     return None if record is None else _usable(record, path)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<root>/.locks/<experiment>-<key>.lock`` (a second process asking for the
-    same record waits here). Lock files are left in place: removing one while another process waits on it
-    would let a third lock a new file of the same name."""
-    lock = path.parent.parent / ".locks" / f"{path.parent.name}-{path.stem}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(path: Path) -> ContextManager[None]:
+    """The per-record lock ``<root>/.locks/<experiment>-<key>.lock``: a second process asking for the same record waits."""
+    return file_lock(path.parent.parent / ".locks" / f"{path.parent.name}-{path.stem}.lock")
 
 
 def cached(config: RunConfig, run: RunFn, force: bool = False, root: Path | None = None) -> Record:

@@ -20,7 +20,6 @@ median measured/model ratio of the experiment's records (of all records if it ha
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import platform
@@ -29,12 +28,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
 from lib.pipeline import results
-from lib.pipeline.atomic import write_json
+from lib.pipeline.atomic import file_lock, write_json
 from lib.pipeline.results import Record
 
 RUNNING = ".running"
@@ -95,17 +94,6 @@ def read_markers(root: Path | None = None) -> dict[str, dict[str, Any]]:
         marker["alive"] = alive(marker) if "pid" in marker else False
         out[path.stem] = marker
     return out
-
-
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def record_status(item: Item, root: Path | None = None) -> str:
@@ -203,7 +191,7 @@ def commit(paths: Sequence[Path], message: str, root: Path | None = None) -> boo
     repo = repo_of(root)
     if repo is None:
         return False
-    with _flock(running_dir(root) / ".git.lock"):
+    with file_lock(running_dir(root) / ".git.lock"):
         names = [str(Path(p).resolve().relative_to(repo)) for p in paths if Path(p).exists()]
         changed = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *names).stdout.strip() if names else ""
         if not changed:
@@ -230,7 +218,7 @@ def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, fl
           root: Path | None = None) -> Item | None:
     """Claim the first item to do (not done, not claimed, dependencies done, fits before ``deadline``)."""
     folder = running_dir(root)
-    with _flock(folder / ".claim.lock"):
+    with file_lock(folder / ".claim.lock"):
         markers = read_markers(root)
         for ident, marker in markers.items():
             if not marker["alive"] and not marker.get("failed"):
