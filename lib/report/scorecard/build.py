@@ -119,7 +119,17 @@ def scope(card: Scorecard) -> str:
             f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
             f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
             f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks, so their accuracies carry wide "
-            f"task intervals.")
+            f"task intervals.{_staleness(card.records)}")
+
+
+def _staleness(records: list[Record]) -> str:
+    """A sentence on the records computed by code that has changed since (marked stale), or nothing."""
+    marked = sum(1 for r in records if r.mark)
+    if not marked:
+        return ""
+    return (f" {marked} of the {len(records)} records behind this page were computed by code that has changed since "
+            f"(marked stale or altered in every table): their numbers are what that code gave, until the evidence "
+            f"sweep re-runs them.")
 
 
 def controls(card: Scorecard) -> pd.DataFrame:
