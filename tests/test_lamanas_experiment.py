@@ -131,11 +131,11 @@ def test_config_errors_say_what_is_wrong(fields, message):
 def test_profiles_are_changes_by_dotted_name_or_nested_dict():
     assert smoke(**{"supernet.C": 6}) == smoke(supernet={"C": 6})
     assert smoke().supernet.C == 4 and smoke().data.ways == 5 and smoke().task.steps == 2
-    cpu = LamanasConfig.for_profile("cpu")
-    assert [name for name, _, _ in reductions(cpu, LamanasConfig())] == [
+    small = LamanasConfig.for_profile("small")
+    assert [name for name, _, _ in reductions(small, LamanasConfig())] == [
         "supernet.C", "reptile.meta_epochs", "reptile.meta_batch_size", "meta_test.tasks", "meta_test.steps",
         "snapshot_epochs"]
-    assert flat_settings(cpu)["task.w_betas"] == (0.0, 0.999)
+    assert flat_settings(small)["task.w_betas"] == (0.0, 0.999)
 
 
 def test_execution_fields_stay_top_level_and_out_of_the_key():
@@ -158,7 +158,8 @@ def test_jobs_cover_the_rows_their_authors_twins_the_control_and_the_seeds():
     assert all(c.snapshot_epochs == () for c in configs if c.loss == "lstm")
     assert sum(c.authors_code for c in configs) == 8 and not any(c.authors_code for c in configs if c.loss == "ce")
     assert sum(c.reptile.meta_epochs == 0 for c in configs) == 2  # the control, once per seed
-    assert Sweep.for_profile("cpu", processes=2).rows == tuple(ROWS) and Sweep.for_profile("cpu").seeds == (0, 1)
+    cpu = Sweep.for_profile("cpu", processes=2)
+    assert cpu.rows == tuple(ROWS) and cpu.seeds == cpu.authors_seeds == (0, 1, 2)  # paired seeds, issue 14
 
 
 def test_table_1_puts_report_ours_and_authors_side_by_side():

@@ -156,6 +156,38 @@ def test_fingerprint_follows_imports_ignores_docs_pipeline_and_pure_moves():
     assert fingerprint.fingerprint(_tree(moved), "lamanas") == base
 
 
+def test_a_profile_table_is_data_but_every_other_module_value_is_code():
+    with_table = {**LIB, "lib/experiments/lamanas.py": LIB["lib/experiments/lamanas.py"] + 'PROFILES = {"cpu": {"C": 8}}\n'}
+    base = fingerprint.fingerprint(_tree(with_table), "lamanas")
+    resized = {**LIB, "lib/experiments/lamanas.py": LIB["lib/experiments/lamanas.py"] + 'PROFILES: dict = {"cpu": {"C": 28}}\n'}
+    assert fingerprint.fingerprint(_tree(resized), "lamanas") == base
+    other = {**LIB, "lib/experiments/lamanas.py": LIB["lib/experiments/lamanas.py"] + 'WIDTHS = {"cpu": {"C": 28}}\n'}
+    assert fingerprint.fingerprint(_tree(other), "lamanas") != base
+    nested = {**LIB, "lib/experiments/lamanas.py": LIB["lib/experiments/lamanas.py"].replace(
+        "return ce(1)", "PROFILES = 2\n    return ce(PROFILES)")}
+    assert fingerprint.fingerprint(_tree(nested), "lamanas") != base  # only module-level tables are data
+
+
+def test_a_changed_profile_table_changes_the_key_of_every_config_built_from_it(monkeypatch):
+    """The fingerprint may leave profile tables out only because a config's key holds the settings they choose:
+    a profile resized under the same name must ask for new records, never find the old ones."""
+    from lib.experiments import darts_cifar10, lamanas_config
+    from lib.experiments.lamanas_curve import LamanasCurveConfig
+    from lib.experiments.lnas import LnasConfig
+    from lib.pipeline.results import config_key
+
+    builds = {"darts": lambda: darts_cifar10.DartsCifarConfig.for_profile("small"),
+              "lnas": lambda: LnasConfig.for_profile("small", variant="variant2", sparsity=0.5),
+              "lamanas": lambda: lamanas_config.LamanasConfig.for_profile("small"),
+              "curve": lambda: LamanasCurveConfig(profile="small", curve_at=(0, 1), test_tasks=1, test_steps=1)}
+    before = {name: config_key(build()) for name, build in builds.items()}
+    cifar = {**darts_cifar10.PROFILES["small"], "training": {**darts_cifar10.PROFILES["small"]["training"], "epochs": 7}}
+    monkeypatch.setitem(darts_cifar10.PROFILES, "small", cifar)
+    monkeypatch.setitem(lamanas_config.PROFILES, "small", {**lamanas_config.PROFILES["small"], "task.steps": 4})
+    after = {name: config_key(build()) for name, build in builds.items()}
+    assert all(after[name] != before[name] for name in builds), (before, after)
+
+
 def test_every_experiment_of_lib_has_an_entry_with_a_run_function():
     tree = fingerprint.working_tree()
     shared_base = "lib/experiments/cifar_config.py"  # the CIFAR experiments' common base, never run itself

@@ -14,9 +14,14 @@ no schedule over ``reptile.meta_epochs``). Evaluating a point does not change th
 task adapts a copy). The point ``e = 0`` is the no-meta-training control of the same seed.
 
 The run resumes from its checkpoint: Algorithm 2's state plus the points done so far.
+
+The config names its row by profile and changes; ``resolved`` holds the row's settings as that profile gives
+them today (every result-relevant setting by dotted name), so the cache key changes whenever the profile
+does (profile tables are data to the code fingerprint, :mod:`lib.pipeline.fingerprint`).
 """
 
-from dataclasses import asdict, dataclass
+import json
+from dataclasses import asdict, dataclass, field
 from statistics import fmean, pstdev
 from typing import Any, ClassVar
 
@@ -25,11 +30,11 @@ import torch
 from lib.experiments import lamanas
 from lib.experiments.checks import ConfigError, Rule, at_least, check, one_of
 from lib.experiments.lamanas import MetaState
-from lib.experiments.lamanas_config import PROFILES, LamanasConfig
+from lib.experiments.lamanas_config import PROFILES, LamanasConfig, flat_settings
 from lib.experiments.lamanas_sweep import CONTROL, ROWS
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
-from lib.pipeline.results import RunOutput
+from lib.pipeline.results import EXECUTION_FIELDS, RunOutput
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class LamanasCurveConfig:
     curve_at: tuple[int, ...] = (0, 4, 8, 16, 32)  # meta-epochs after which the meta-parameters are meta-tested
     test_tasks: int = 20
     test_steps: int = 50
+    resolved: dict[str, Any] | None = field(default=None, compare=False)  # set from the above (module docstring)
 
     RULES: ClassVar[dict[str, Rule]] = {
         "experiment": one_of("lamanas_curve"), "profile": one_of(*PROFILES), "seed": at_least(0),
@@ -57,7 +63,13 @@ class LamanasCurveConfig:
         check(self, self.RULES)
         if not self.curve_at or list(self.curve_at) != sorted(set(self.curve_at)) or self.curve_at[0] < 0:
             raise ConfigError(f"LamanasCurveConfig.curve_at = {self.curve_at}: give increasing meta-epochs >= 0")
-        self.lamanas()  # the row's own checks, before any work
+        row = {k: v for k, v in flat_settings(self.lamanas()).items() if k not in EXECUTION_FIELDS}
+        row = json.loads(json.dumps(row))  # tuples as lists, as a stored record holds them
+        if self.resolved is not None and self.resolved != row:
+            changed = sorted(k for k in row.keys() | self.resolved.keys() if row.get(k) != self.resolved.get(k))
+            raise ConfigError(f"LamanasCurveConfig.resolved differs from profile {self.profile!r} in {changed}: "
+                              "the profile changed since; build the config without 'resolved'")
+        object.__setattr__(self, "resolved", row)
 
     def lamanas(self, meta_epochs: int | None = None) -> LamanasConfig:
         """The Algorithm-2 config of the row, meta-trained for ``meta_epochs`` (default: the last point)."""

@@ -79,15 +79,15 @@ class Sweep:
                     authors_code: bool = True, authors_seeds: Sequence[int] | None = None, processes: int = 0,
                     **changes: Any) -> "Sweep":
         """The profile's sweep: every row and the control (at smoke: baseline, fnn-res-ip and the control),
-        seeds [0] / [0, 1] / [0, 1, 2] at smoke / cpu / paper, the authors' twins for the first seed, one
+        seeds [0] at smoke and [0, 1, 2] elsewhere (paired, issue 14), the authors' twins for every seed, one
         process per core (one at smoke). Each argument given replaces the profile's choice."""
         LamanasConfig.for_profile(profile, **changes)  # unknown profiles, names and bad values fail before any run
         rows = tuple(rows or (("baseline", "fnn-res-ip", CONTROL) if profile == "smoke" else ROWS))
         unknown = sorted(set(rows) - set(ROWS))
         if unknown:
             raise ValueError(f"unknown row(s) {unknown}; choose from {list(ROWS)}")
-        seeds = tuple(seeds or {"smoke": (0,), "cpu": (0, 1), "paper": (0, 1, 2)}[profile])
-        twins = tuple(authors_seeds or seeds[:1]) if authors_code else ()
+        seeds = tuple(seeds or ((0,) if profile == "smoke" else (0, 1, 2)))
+        twins = tuple(authors_seeds or seeds) if authors_code else ()
         processes = processes or (1 if profile == "smoke" else default_processes())
         return cls(profile, rows, seeds, twins, processes, dict(changes))
 

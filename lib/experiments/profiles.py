@@ -1,4 +1,4 @@
-"""Named profiles (``smoke`` / ``cpu`` / ``paper``): a config built from its defaults, one profile's changes
+"""Named profiles (``smoke`` / ``small`` / ``cpu`` / ``paper``): a config built from its defaults, one profile's changes
 and checked overrides.
 
 A config is a frozen dataclass whose fields are plain values or *groups* (nested frozen dataclasses, e.g.
@@ -11,7 +11,7 @@ import dataclasses
 import typing
 from typing import Any, Mapping, TypeVar
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "small", "cpu", "paper")
 NOT_RESULTS = frozenset({"experiment", "profile", "seed", "device", "threads", "channels_last"})
 C = TypeVar("C")
 

@@ -16,6 +16,11 @@ cannot, never do):
   ``__init__`` holding only a docstring) are skipped. So re-wording a docstring or re-wrapping a
   line changes nothing, while any change of code, of a default value, or of where a name is imported
   from changes the fingerprint.
+* **Profile tables are data.** A module-level ``PROFILES = ...`` (the named profiles' changes, e.g.
+  ``lib.experiments.darts_cifar10.PROFILES``) is left out: every config's cache key holds its resolved
+  settings (a profile only chooses them), so a changed profile asks for new records instead of making the
+  stored ones wrong. Resizing the ``cpu`` profile therefore leaves the ``small`` profile's records and the
+  measurement runs current. A config whose key does not hold its resolved settings must not read a table.
 * **Under which name.** Each file under its logical (current) path. Files moved by the re-grouping of
   commit 54114c7 (``lib/results.py`` -> ``lib/pipeline/results.py``, ...) are listed in :data:`MOVES`;
   in a tree that still has an old file, the old path and the old module name are read as the new ones.
@@ -37,6 +42,7 @@ from pathlib import Path
 from lib.pipeline.provenance import REPO_ROOT
 
 UNKNOWN = "unknown"
+PROFILE_TABLE = "PROFILES"  # module-level assignments of this name are data, not code (module docstring)
 EXCLUDED = ("lib/pipeline/", "lib/report/", "lib/plots/")
 ENTRY = {
     "darts_cifar10": "lib.experiments.darts_cifar10",
@@ -134,6 +140,10 @@ class _Normalise(ast.NodeTransformer):
     def _statement(self, target: str, bound: str) -> ast.stmt:
         return ast.Expr(ast.Constant(f"import {self._rename(target)} as {bound}"))
 
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        node.body = [s for s in node.body if PROFILE_TABLE not in _assigned_names(s)]
+        return self.generic_visit(node)
+
     def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
         return [self._statement(a.name, a.asname or a.name.split(".")[0]) for a in node.names]
 
@@ -147,6 +157,13 @@ class _Normalise(ast.NodeTransformer):
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
             node.body = body[1:]  # type: ignore[attr-defined]
         return super().generic_visit(node)
+
+
+def _assigned_names(statement: ast.stmt) -> set[str]:
+    """The plain names a module-level ``x = ...`` / ``x: T = ...`` statement binds (empty for other statements)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else \
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
 def _absolute(node: ast.ImportFrom, package: str) -> str:
