@@ -1,6 +1,6 @@
 """Work through the evidence queue of a profile, or say where it stands (``make evidence``, ``make evidence-status``).
 
-    python tools/evidence.py start  --profile cpu [--processes 2] [--limit-hours 3] [--device auto]
+    python tools/evidence.py start  --profile cpu [--processes 2] [--limit-hours 3] [--device auto] [--only TEXT ...]
     python tools/evidence.py status --profile cpu
 
 ``start`` runs the queue of :mod:`lib.experiments.evidence` in ``--processes`` worker processes (default:
@@ -9,7 +9,8 @@ one per core, one thread each; one process on a GPU machine), each claiming the 
 moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fresh clone, skips what is
 committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
 estimate says would end after the limit. ``status`` prints done / running / left per group and the
-estimated core-hours left. Run it in the background, e.g. ``nohup make evidence > evidence.log 2>&1 &``.
+estimated core-hours left. ``--only lnas_ "LNAS "`` keeps the runs whose name contains one of the texts (e.g.
+to run one report's share while the other's code is still changing). Run it in the background, e.g. ``nohup make evidence > evidence.log 2>&1 &``.
 """
 
 import argparse
@@ -30,8 +31,9 @@ from lib.pipeline import worklist  # noqa: E402
 STATES = (worklist.DONE, worklist.STALE, worklist.RUNNING_STATE, worklist.DEAD, worklist.FAILED, worklist.LEFT)
 
 
-def items(profile: str, seeds: list[int], measure: bool, device: str) -> list[worklist.Item]:
-    return evidence.with_settings(evidence.queue(profile, seeds, measure), device=device)
+def items(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None = None) -> list[worklist.Item]:
+    chosen = [i for i in evidence.queue(profile, seeds, measure) if not only or any(text in i.name for text in only)]
+    return evidence.with_settings(chosen, device=device)
 
 
 def arrangement(processes: int | None, device: str) -> tuple[int, int]:
@@ -42,8 +44,9 @@ def arrangement(processes: int | None, device: str) -> tuple[int, int]:
     return processes, max(1, cores // processes)
 
 
-def _worker(profile: str, seeds: list[int], measure: bool, device: str, threads: int, deadline: float | None) -> int:
-    return worklist.work(items(profile, seeds, measure, device), costs.model_seconds, threads, deadline)
+def _worker(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None, threads: int,
+            deadline: float | None) -> int:
+    return worklist.work(items(profile, seeds, measure, device, only), costs.model_seconds, threads, deadline)
 
 
 def start(args: argparse.Namespace) -> None:
@@ -52,7 +55,7 @@ def start(args: argparse.Namespace) -> None:
     worklist.clear_failed()
     print(f"evidence {args.profile}: {processes} process(es) x {threads} thread(s)"
           + (f", no run started that would end after {args.limit_hours} h" if deadline else ""), flush=True)
-    spec = (args.profile, args.seeds, not args.no_measure, args.device, threads, deadline)
+    spec = (args.profile, args.seeds, not args.no_measure, args.device, args.only, threads, deadline)
     if processes == 1:
         _worker(*spec)
     else:
@@ -71,7 +74,7 @@ def _minutes(seconds: float) -> str:
 
 
 def status(args: argparse.Namespace) -> None:
-    rows = worklist.state(items(args.profile, args.seeds, not args.no_measure, args.device), costs.model_seconds)
+    rows = worklist.state(items(args.profile, args.seeds, not args.no_measure, args.device, args.only), costs.model_seconds)
     now = time.time()
 
     def left_s(row: worklist.Row) -> float:
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit-hours", type=float, default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")
+    parser.add_argument("--only", nargs="+", help="keep the runs whose name contains one of these texts")
     parser.add_argument("--next", type=int, default=8, help="how many upcoming runs status lists")
     args = parser.parse_args(argv)
     {"start": start, "status": status}[args.command](args)

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 from lib.experiments import costs, lamanas_sweep, lnas_sweep, scaling, search_cost
 from lib.experiments.lamanas_sweep import CONTROL, ROWS as LAMANAS_ROWS
 from lib.experiments.lnas import LnasConfig
+from lib.experiments.random_architecture import RandomArchitectureConfig
 from lib.experiments.search_cost import SearchCostConfig
 from lib.pipeline import results
 from lib.pipeline.worklist import Item
@@ -63,6 +64,9 @@ def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     sweep = lnas_sweep.Sweep.for_profile(profile, lnas_sweep.ROWS, seeds=seeds)
     out = []
     for config, run in sweep.jobs(lnas_sweep.ROWS, seeds):
+        if isinstance(config, RandomArchitectureConfig):
+            out.append(_item(f"LNAS random architecture {config.sample} seed {config.seed}", "baselines", config, run))
+            continue
         if not isinstance(config, LnasConfig):
             out.append(_item(f"LNAS baseline seed {config.seed}", "baselines", config, run))
             continue
