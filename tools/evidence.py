@@ -36,12 +36,13 @@ def items(profile: str, seeds: list[int], measure: bool, device: str, only: list
     return evidence.with_settings(chosen, device=device)
 
 
-def arrangement(processes: int | None, device: str) -> tuple[int, int]:
-    """(processes, threads each): one one-thread process per core on a CPU (STYLE pitfall 11), one on a GPU."""
+def arrangement(processes: int | None, device: str, threads: int | None = None) -> tuple[int, int]:
+    """(processes, threads each): one one-thread process per core on a CPU (STYLE pitfall 11), one on a GPU;
+    ``threads`` given: that many each (e.g. 1 when other work shares the cores)."""
     cores = os.cpu_count() or 1
     if processes is None:
         processes = 1 if device != "cpu" and torch.cuda.is_available() else cores
-    return processes, max(1, cores // processes)
+    return processes, threads or max(1, cores // processes)
 
 
 def _worker(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None, threads: int,
@@ -50,7 +51,7 @@ def _worker(profile: str, seeds: list[int], measure: bool, device: str, only: li
 
 
 def start(args: argparse.Namespace) -> None:
-    processes, threads = arrangement(args.processes, args.device)
+    processes, threads = arrangement(args.processes, args.device, args.threads)
     deadline = time.time() + 3600 * args.limit_hours if args.limit_hours else None
     worklist.clear_failed()
     print(f"evidence {args.profile}: {processes} process(es) x {threads} thread(s)"
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(evidence.SEEDS))
     parser.add_argument("--processes", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="threads per process (default: cores / processes)")
     parser.add_argument("--limit-hours", type=float, default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")
