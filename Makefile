@@ -6,7 +6,7 @@
 #                    the tensor caches in place against their recorded checksums and rebuilds damaged ones
 #   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task)
 #                    against a reference-equivalent baseline
-# Variables: PROFILE=smoke|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
+# Variables: PROFILE=smoke|small|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
 #            STRICT=1 makes a stale, altered or unsealed cached record an error instead of a marked result,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
 #            PARAMS="-p name value ..." (to each notebook that declares the name; a name none declares, or a
