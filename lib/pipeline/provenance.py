@@ -22,11 +22,14 @@ def _git(*args: str) -> str | None:
 def git_state() -> dict[str, object]:
     """The commit of this checkout and whether the code that computes results (lib/) has local edits.
 
-    Without git metadata the commit comes from ``COMPANION_GIT_COMMIT`` (else "unknown").
+    A copy of the tree run elsewhere (a lent GPU machine, a Ray worker) has no or stale git metadata: there
+    the launcher names the commit in ``COMPANION_GIT_COMMIT``, which then wins (edits unknown: ``None``).
+    Without either the commit is "unknown".
     """
-    commit = _git("rev-parse", "HEAD")
-    if commit is None:  # a copy of the tree without .git (e.g. a GPU machine): the launcher names the commit
-        return {"commit": os.environ.get("COMPANION_GIT_COMMIT", "unknown"), "lib_dirty": None}
+    named = os.environ.get("COMPANION_GIT_COMMIT")
+    commit = named or _git("rev-parse", "HEAD")
+    if named or commit is None:
+        return {"commit": commit or "unknown", "lib_dirty": None}
     dirty = _git("status", "--porcelain", "--", "lib")
     return {"commit": commit, "lib_dirty": bool(dirty) if dirty is not None else None}
 

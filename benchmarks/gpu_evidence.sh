@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Evidence runs on a lent GPU, as one command (device time is scarce): the LAMANAS runs of the evidence
+# queue (tools/evidence.py), as many at once as the card serves, until the time is up; the finished records
+# come back in $OUT/records.tgz (unpack into data/results and commit them). LNAS needs CIFAR-10, which is too
+# large to send, so only LAMANAS runs here.
+#   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
+# Needs the Omniglot tensor cache at .carry/omniglot-py/omniglot28.pt (carried: it is gitignored).
+# Variables: PROFILE (cpu), ONLY (LAMANAS), SECONDS_LEFT (seconds the runs may take), PROCESSES (16 with
+# CUDA MPS, else 3), DEVICE (cuda).
+set -u
+: "${COMMIT:?name the commit the tree is at: records carry it}"
+export PYTHONUNBUFFERED=1 TQDM_DISABLE=1 PYTHONPATH=$PWD COMPANION_GIT_COMMIT=$COMMIT
+export DATA_DIR=/tmp/evidence-data COMPANION_RESULTS_DIR=/tmp/evidence-results
+OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT" "$COMPANION_RESULTS_DIR"
+mkdir -p "$DATA_DIR"/omniglot-py/images_background "$DATA_DIR"/omniglot-py/images_evaluation
+cp .carry/omniglot-py/omniglot28.pt "$DATA_DIR"/omniglot-py/
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])"
+} > "$OUT/device.txt" 2>&1
+# CUDA MPS lets the launch-bound processes' kernels share the card at once instead of time-slicing it
+export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
+mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt"; then
+  echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-16}
+else
+  echo "CUDA MPS: off" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-3}
+fi
+timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
+  --processes "$PROCESSES" --threads 1 --no-measure --only "${ONLY:-LAMANAS}" > "$OUT/evidence.log" 2>&1
+pkill -f "tools/evidence.py start" ; sleep 2
+python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --no-measure --only "${ONLY:-LAMANAS}" \
+  > "$OUT/status.txt" 2>&1
+tar czf "$OUT/records.tgz" -C "$COMPANION_RESULTS_DIR" --exclude=.running --exclude='*.pt' .
+echo quit | nvidia-cuda-mps-control 2>/dev/null
+cat "$OUT/device.txt"; tail -5 "$OUT/evidence.log"; head -9 "$OUT/status.txt"; tar tzf "$OUT/records.tgz" | grep -c json
