@@ -17,14 +17,13 @@ needs its seed's baseline record and an Algorithm-3 row its Variant-2 record (``
 never starts one before the record it reads is there.
 """
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any, Sequence
 
 from lib.experiments import costs, lamanas_sweep, lnas_sweep, scaling, search_cost
 from lib.experiments.lamanas_sweep import CONTROL, ROWS as LAMANAS_ROWS
 from lib.experiments.lnas import LnasConfig
 from lib.experiments.random_architecture import RandomArchitectureConfig
-from lib.experiments.search_cost import SearchCostConfig
 from lib.pipeline import results
 from lib.pipeline.worklist import Item
 
@@ -79,11 +78,8 @@ def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
 
 def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
     """LNAS Sec. 5.3: the step-cost measurement of the unpruned supernet and of each sparsity (as ``Sweep.step_costs``)."""
-    names = {f.name for f in fields(SearchCostConfig)}
-    settings = {k: v for k, v in sweep.settings.items() if k in names}
-    configs = [SearchCostConfig.for_profile(sweep.profile, **settings, steps=STEP_COST_STEPS, sparsity=p)
-               for p in (0.0, *sweep.sparsities)]
-    return [_item(f"LNAS step cost sparsity {c.sparsity}", "rows", c, search_cost.run) for c in configs]
+    return [_item(f"LNAS step cost sparsity {c.sparsity}", "rows", c, search_cost.run)
+            for c in sweep.step_cost_configs(STEP_COST_STEPS)]
 
 
 def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:

@@ -131,10 +131,16 @@ class Sweep:
         """The configs of ``rows`` x ``seeds`` requested but not in the cache (shown as "pending", never run here)."""
         return [cfg for cfg, _ in self.jobs(self.rows, self.seeds) if results.stored(cfg) is None]
 
-    def step_costs(self, steps: int, force: bool = False) -> list[Record]:
-        """LNAS Sec. 5.3: one search-step measurement per sparsity and one of the unpruned supernet, in turn."""
+    def step_cost_configs(self, steps: int) -> list[SearchCostConfig]:
+        """LNAS Sec. 5.3: one search-step measurement of the unpruned supernet and one per sparsity."""
         names = {f.name for f in fields(SearchCostConfig)}
         settings = {k: v for k, v in self.settings.items() if k in names}
-        configs = [SearchCostConfig.for_profile(self.profile, **settings, steps=steps, sparsity=p)
-                   for p in (0.0, *self.sparsities)]
+        return [SearchCostConfig.for_profile(self.profile, **settings, steps=steps, sparsity=p)
+                for p in (0.0, *self.sparsities)]
+
+    def step_costs(self, steps: int, force: bool = False, only_stored: bool = False) -> list[Record]:
+        """The step-cost records, measured in turn (one process: timings); ``only_stored``: the cached ones only."""
+        configs = self.step_cost_configs(steps)
+        if only_stored:
+            return [r for r in map(results.stored, configs) if r is not None]
         return [results.cached(cfg, search_cost.run, force=force) for cfg in configs]
