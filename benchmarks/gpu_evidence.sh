@@ -27,7 +27,7 @@ else
 fi
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
   --processes "$PROCESSES" --threads 1 --no-measure --only "${ONLY:-LAMANAS}" > "$OUT/evidence.log" 2>&1
-pkill -f "tools/evidence.py start" ; sleep 2
+sleep 2  # timeout signals the whole process group, the spawned workers included
 python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --no-measure --only "${ONLY:-LAMANAS}" \
   > "$OUT/status.txt" 2>&1
 tar czf "$OUT/records.tgz" -C "$COMPANION_RESULTS_DIR" --exclude=.running --exclude='*.pt' .
