@@ -20,9 +20,11 @@ cp .carry/omniglot-py/omniglot28.pt "$DATA_DIR"/omniglot-py/
 # CUDA MPS lets the launch-bound processes' kernels share the card at once instead of time-slicing it
 export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
-if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt"; then
+probe() { timeout 90 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()" 2>>"$OUT/device.txt"; }
+if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt" && probe; then
   echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-16}
 else
+  echo quit | nvidia-cuda-mps-control 2>/dev/null
   echo "CUDA MPS: off" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-3}
 fi
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
