@@ -67,7 +67,8 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
 def judged(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`side_by_side` with a verdict (held, did not hold, inconclusive) at one profile at least."""
     verdicts = [s for s in STATUSES if s != NOT_TESTABLE]
-    return table[table[[c for c in table.columns if str(c).startswith("status at ")]].isin(verdicts).any(axis=1)]
+    chosen = table[[c for c in table.columns if str(c).startswith("status at ")]].isin(verdicts).any(axis=1)
+    return table[chosen].reset_index(drop=True)
 
 
 def flips(table: pd.DataFrame) -> pd.DataFrame:
