@@ -8,7 +8,6 @@ import torch
 
 from conftest import without_timing
 from lib.experiments import lamanas
-from lib.experiments.checks import ConfigError
 from lib.experiments.lamanas_config import LamanasConfig, flat_settings, reductions
 from lib.experiments.lamanas_sweep import CONTROL, ROWS, Sweep
 from lib.pipeline import results

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pandas as pd
 import pytest
 import torch
 
@@ -163,10 +164,8 @@ def test_the_page_opens_with_the_scope_and_the_rules(empty_cache):
     assert "no run" in build.scope(card) and build.rules_text().count("- **") == len(rules.RULES)
 
 
-def _card(profile: str, rows: list[tuple[str, str, str]]) -> "pd.DataFrame":
+def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     """A hand-built scorecard table of ``profile``: rows of (id, status, basis), columns ``build.COLUMNS``."""
-    import pandas as pd
-
     return pd.DataFrame([{"report": "LNAS", "id": i, "where": "Table 1", "claim": f"claim {i}", "reported": 1.0,
                           "ours": "pending" if basis.startswith("not yet run") else "50.0 [49.0, 51.0] (n=3)",
                           "status": status, "basis": basis, "authors' code": "", "profile": profile}
