@@ -53,7 +53,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
     Shown in: book/lamanas_table1 ("Our runs").
     """
-    numeric = rows.drop(columns=["record", "seed"])
+    numeric = rows.drop(columns=["record", "seed"]).astype({m: float for m in [*RUN_METRICS, "minutes"]})
     grouped = numeric.groupby(KEYS + ["code"], sort=False)
     out = grouped.mean(numeric_only=True)
     out.insert(0, "seeds", grouped.size())
