@@ -17,6 +17,7 @@ cp .carry/omniglot-py/omniglot28.pt "$DATA_DIR"/omniglot-py/
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])"
 } > "$OUT/device.txt" 2>&1
+timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py > "$OUT/cuda_tests.txt" 2>&1
 # CUDA MPS lets the launch-bound processes' kernels share the card at once instead of time-slicing it
 export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
