@@ -2,7 +2,6 @@
 mask-and-compute mode, and the reused task workspace."""
 
 import copy
-import sys
 from dataclasses import replace
 
 import pytest
@@ -18,8 +17,6 @@ from lib.data.synthetic import SyntheticFewShotTasks
 from lib.meta.losses import FNNLoss
 from lib.experiments.search_cost import MODES, SearchCostConfig, _measure
 from lib.meta.task_learner import META_TRAIN, TaskWorkspace, adapt
-from lib.pipeline import device as device_module
-from lib.pipeline.device import keep_freed_memory
 from lib.pipeline.divergence import Diverged
 from lib.pipeline.results import Record
 from lib.report.lnas import step_costs
@@ -172,30 +169,6 @@ def test_a_reused_workspace_gives_the_numbers_of_a_fresh_one() -> None:
         fresh.query_accuracy, fresh.query_ce, fresh.learned_loss, fresh.sparse_params)
     with pytest.raises(ValueError, match="another meta model"):
         workspace.reset(copy.deepcopy(model), loss)
-
-
-def test_keeping_freed_memory_changes_no_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CPU allocator setting (issue 9) only changes where memory comes from: a task adapted before and
-    after it gives bit-identical parameters and metrics; ``resolve_device`` applies it on the CPU only."""
-    model, loss = SearchNetwork(FEWSHOT), FNNLoss(5, residual=True)
-    task = SyntheticFewShotTasks(5, 3, 2, image_shape=(1, 14, 14), seed=0).sample(1)
-    settings = replace(META_TRAIN, steps=2, batch_size=10)
-
-    def adapted() -> object:
-        torch.manual_seed(5)
-        return adapt(model, loss, task, settings, train_phi=True, proxy="mse", generator=torch.Generator().manual_seed(2))
-
-    before = adapted()
-    assert keep_freed_memory() == sys.platform.startswith("linux")
-    after = adapted()
-    for field in ("theta", "alpha", "phi"):
-        a, b = getattr(before, field), getattr(after, field)
-        assert all(torch.equal(a[k], b[k]) for k in a), field
-    assert (before.query_accuracy, before.query_ce, before.learned_loss) == (
-        after.query_accuracy, after.query_ce, after.learned_loss)
-    calls = []
-    monkeypatch.setattr(device_module, "keep_freed_memory", lambda: calls.append(1) or True)
-    assert device_module.resolve_device("cpu") == CPU and calls == [1]
 
 
 def test_search_cost_times_the_search_step_both_ways() -> None:
