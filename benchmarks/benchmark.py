@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -161,8 +161,9 @@ def eval_case(C: int, cells: int, images: int) -> Callable[[torch.device], tuple
     return build
 
 
-def task_case(cfg: LamanasConfig) -> Callable[[torch.device], tuple[Step, Step]]:
-    """One LAMANAS meta-test task at ``cfg``'s size: ``meta_test.steps`` adaptation steps and the query pass.
+def task_case(cfg: LamanasConfig, steps: int | None = None) -> Callable[[torch.device], tuple[Step, Step]]:
+    """One LAMANAS meta-test task at ``cfg``'s size: ``steps`` (default ``meta_test.steps``) adaptation steps
+    and the query pass.
 
     ours: a reused workspace (in-place copies, optimizers reset) in the default layout; baseline: a deep
     copy of a compute-every-op model and new optimizers per task, NCHW."""
@@ -173,7 +174,7 @@ def task_case(cfg: LamanasConfig) -> Callable[[torch.device], tuple[Step, Step]]
         loss = CrossEntropyLoss()
         data = cfg.data
         task = SyntheticFewShotTasks(data.ways, data.shots_test, data.queries, (1, 28, 28), seed=0).sample(0)
-        settings = cfg.test_task_learner()
+        settings = replace(cfg.test_task_learner(), steps=steps or cfg.meta_test.steps)
         fmt = memory_format("auto", meta, [cfg.task.batch_size, cfg.meta_test.batch_size], device)
         workspace = TaskWorkspace(meta, loss, fmt)
 
@@ -201,6 +202,8 @@ def cases() -> list[Case]:
         Case("train_step", "train", True, train_case(16, 8, 64)),
         Case("eval_pass", "eval", True, eval_case(16, 8, 1024)),
         Case("lamanas_task_cpu", "task", False, task_case(CPU_LAMANAS), repeats=3),
+        # the paper's task (C=28) with 10 of its 50 steps: every step costs the same, so the ratio is the task's
+        Case("lamanas_task_paper", "task", True, task_case(PAPER_LAMANAS, steps=10), repeats=3),
     ]
 
 

@@ -5,8 +5,8 @@
 # large to send, so only LAMANAS runs here.
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Needs the Omniglot tensor cache at .carry/omniglot-py/omniglot28.pt (carried: it is gitignored).
-# Variables: PROFILE (cpu), ONLY (LAMANAS), SECONDS_LEFT (seconds the runs may take), PROCESSES (16 with
-# CUDA MPS, else 3), DEVICE (cuda).
+# Variables: PROFILE (cpu), ONLY (LAMANAS), SECONDS_LEFT (seconds the runs may take), PROCESSES (6 with
+# CUDA MPS: each launch-bound run leaves the card mostly idle; else 3), DEVICE (cuda), CUDA_TESTS (-k of test_cuda).
 set -u
 : "${COMMIT:?name the commit the tree is at: records carry it}"
 export PYTHONUNBUFFERED=1 TQDM_DISABLE=1 PYTHONPATH=$PWD COMPANION_GIT_COMMIT=$COMMIT
@@ -17,19 +17,26 @@ cp .carry/omniglot-py/omniglot28.pt "$DATA_DIR"/omniglot-py/
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])"
 } > "$OUT/device.txt" 2>&1
+timeout 60 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py -k "${CUDA_TESTS:-tf32}" > "$OUT/cuda_tests.txt" 2>&1
 # CUDA MPS lets the launch-bound processes' kernels share the card at once instead of time-slicing it
 export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
-if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt"; then
-  echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-16}
+probe() { timeout 90 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()" 2>>"$OUT/device.txt"; }
+if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt" && probe; then
+  echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-6}
 else
+  echo quit | nvidia-cuda-mps-control 2>/dev/null
   echo "CUDA MPS: off" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-3}
 fi
+pack() { tar czf "$OUT/records.tgz.part" -C "$COMPANION_RESULTS_DIR" --exclude=.running --exclude='*.pt' . \
+         && mv "$OUT/records.tgz.part" "$OUT/records.tgz"; }
+( while sleep 20; do pack; done ) &  # what has landed comes back even if the call is cut short
+PACKER=$!
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
   --processes "$PROCESSES" --threads 1 --no-measure --only "${ONLY:-LAMANAS}" > "$OUT/evidence.log" 2>&1
 sleep 2  # timeout signals the whole process group, the spawned workers included
 python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --no-measure --only "${ONLY:-LAMANAS}" \
   > "$OUT/status.txt" 2>&1
-tar czf "$OUT/records.tgz" -C "$COMPANION_RESULTS_DIR" --exclude=.running --exclude='*.pt' .
+kill $PACKER; pack
 echo quit | nvidia-cuda-mps-control 2>/dev/null
 cat "$OUT/device.txt"; tail -5 "$OUT/evidence.log"; head -9 "$OUT/status.txt"; tar tzf "$OUT/records.tgz" | grep -c json

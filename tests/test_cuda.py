@@ -60,3 +60,10 @@ def test_smoke_experiment_runs_on_cuda(tmp_path):
     assert record.provenance["hardware"]["device"].startswith("cuda")
     assert "accelerator" in record.provenance["hardware"]
     assert 0.0 <= record.metrics["test_acc_at_best_val"] <= 100.0
+
+
+def test_resolving_cuda_turns_tf32_convolutions_off():
+    from lib.pipeline.device import resolve_device
+
+    torch.backends.cudnn.allow_tf32 = True  # PyTorch's default
+    assert resolve_device("cuda").type == "cuda" and torch.backends.cudnn.allow_tf32 is False

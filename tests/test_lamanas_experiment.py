@@ -2,13 +2,13 @@
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from conftest import without_timing
 from lib.experiments import lamanas
-from lib.experiments.checks import ConfigError
 from lib.experiments.lamanas_config import LamanasConfig, flat_settings, reductions
 from lib.experiments.lamanas_sweep import CONTROL, ROWS, Sweep
 from lib.pipeline import results
@@ -181,3 +181,20 @@ def test_missing_diagnostics_show_as_not_recorded_and_missing_control_as_pending
     assert movement.loc[0, "alpha from init (L2)"] == report.NOT_RECORDED
     contribution = report.meta_learning_contribution(report.run_rows([record]))
     assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == 9.0
+    assert contribution.iloc[-1]["baseline (meta-trained)"] == "9.00 (n=1, no interval)"
+    assert contribution.iloc[-1]["difference"] == "pending"
+
+
+def test_the_control_table_ends_with_the_mean_paired_difference_and_its_t_interval():
+    from scipy import stats as scipy_stats
+
+    def run(loss_network: str, seed: int, acc: float) -> dict:
+        return {"loss_network": loss_network, "residual": "No", "loss_proxy": "N/A", "code": "ours", "seed": seed,
+                "test_acc": acc}
+    base, control = {0: 30.0, 1: 34.0, 2: 29.0}, {0: 25.0, 1: 26.0, 2: 27.5}
+    rows = pd.DataFrame([run("Baseline", s, a) for s, a in base.items()]
+                        + [run("No meta-training", s, a) for s, a in control.items()])
+    last = report.meta_learning_contribution(rows).iloc[-1]
+    diffs = [base[s] - control[s] for s in base]
+    low, high = scipy_stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=scipy_stats.sem(diffs))
+    assert last["difference"] == f"{np.mean(diffs):.2f} [{low:.2f}, {high:.2f}] (n=3)"

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pandas as pd
 import pytest
 import torch
 
@@ -11,7 +12,7 @@ from lib.experiments import lnas
 from lib.experiments.lamanas_sweep import Sweep
 from lib.report.compare import REPORTED_DIR
 from lib.pipeline.results import RunOutput
-from lib.report.scorecard import build, verdict
+from lib.report.scorecard import build, scales, verdict
 from lib.experiments import lnas_sweep
 from lib.experiments.random_architecture import SAMPLES
 from lib.report import rules
@@ -161,3 +162,49 @@ def test_authors_code_claims_compare_the_same_seeds(empty_cache):
 def test_the_page_opens_with_the_scope_and_the_rules(empty_cache):
     card = build.scorecard("smoke")
     assert "no run" in build.scope(card) and build.rules_text().count("- **") == len(rules.RULES)
+
+
+def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """A hand-built scorecard table of ``profile``: rows of (id, status, basis), columns ``build.COLUMNS``."""
+    return pd.DataFrame([{"report": "LNAS", "id": i, "where": "Table 1", "claim": f"claim {i}", "reported": 1.0,
+                          "ours": "pending" if basis.startswith("not yet run") else "50.0 [49.0, 51.0] (n=3)",
+                          "status": status, "basis": basis, "authors' code": "", "profile": profile}
+                         for i, status, basis in rows], columns=build.COLUMNS)
+
+
+def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
+    cpu = _card("cpu", [("T1.1", HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.3", HELD, "rule"),
+                        ("L1", NOT_TESTABLE, "describes the setup")])
+    small = _card("small", [("T1.1", NOT_HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"),
+                            ("T1.3", NOT_TESTABLE, "not yet run: no record of this row is cached at the small profile"),
+                            ("L1", NOT_TESTABLE, "describes the setup")])
+    table = scales.side_by_side(cpu, small).set_index("id")
+    assert list(table.columns[:7]) == ["report", "where", "claim", "status at cpu", "ours at cpu", "status at small",
+                                       "ours at small"]
+    assert table.loc["T1.1", "with scale"] == scales.FLIPS
+    assert table.loc["T1.2", "with scale"] == scales.SAME
+    assert table.loc["T1.3", "with scale"] == "not compared: pending at small"
+    assert table.loc["L1", "with scale"] == "not compared: not testable at cpu, not testable at small"
+    assert list(scales.flips(table.reset_index())["id"]) == ["T1.1"]
+    assert list(scales.judged(table.reset_index())["id"]) == ["T1.1", "T1.2", "T1.3"]
+    assert "1 of the 2 claims judged at both profiles flips" in scales.summary(table.reset_index(), "cpu")
+    moves = scales.transitions(table.reset_index(), "cpu", "small").set_index("at small \\ at cpu")
+    assert moves.loc[NOT_HELD, HELD] == 1 and moves.loc[INCONCLUSIVE, INCONCLUSIVE] == 1
+    assert int(moves[list(verdict.STATUSES)].to_numpy().sum()) == 4
+
+
+def test_two_scales_same_report_ids_are_kept_apart_and_a_missing_claim_is_pending():
+    cpu = _card("cpu", [("T1.1", HELD, "rule")])
+    small = _card("small", [("T1.1", HELD, "rule"), ("T1.9", HELD, "rule")]).assign(report=["LAMANAS", "LNAS"])
+    table = scales.side_by_side(cpu, small)
+    assert len(table) == 3  # LNAS T1.1, LAMANAS T1.1 and LNAS T1.9 (only at small)
+    only_small = table[table["id"] == "T1.9"].iloc[0]
+    assert only_small["ours at cpu"] == "pending" and only_small["with scale"] == "not compared: pending at cpu"
+    with pytest.raises(ValueError, match="two profiles"):
+        scales.side_by_side(cpu, cpu)
+
+
+def test_only_cpu_and_paper_have_a_second_scale():
+    assert scales.smaller("cpu") == "small" and scales.smaller("paper") == "cpu"
+    assert scales.smaller("smoke") is None and scales.smaller("small") is None
+    assert "no second scale" in scales.summary(None, "smoke")

@@ -1,5 +1,6 @@
 """Issue 10: a cached record is used only when it can be trusted; otherwise it is marked, or refused."""
 
+import ast
 import json
 import subprocess
 from dataclasses import dataclass, replace
@@ -253,3 +254,31 @@ def test_seal_records_uses_the_code_at_the_records_commit_and_is_idempotent(tmp_
     vouched = results.Record.load(root / "lamanas/k2.json")
     assert vouched.provenance["code"] == {"fingerprint": now, "computed_with": "unknown", "vouched": "checks only"}
     assert "code unknown vouched equal to" in footer.trust_marks([vouched])
+
+
+def test_the_fingerprint_text_ignores_empty_fields_a_newer_python_adds():
+    """Python 3.12 gives every function and class ``type_params=[]``; 3.13 leaves empty fields out of ast.dump."""
+    tree = ast.parse("def f(x):\n    return x + 1\n")
+    plain = fingerprint.dump(tree)
+    tree.body[0].type_params = []  # what 3.12 parses
+    tree.body[0]._fields = (*tree.body[0]._fields, "type_params")
+    assert fingerprint.dump(tree) == plain
+    assert fingerprint.dump(ast.parse("def f(x):\n    return x + 2\n")) != plain
+
+
+def test_refingerprint_keeps_a_record_only_when_its_commits_source_is_todays(tmp_path):
+    repo, root = tmp_path / "repo", tmp_path / "results"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    same = _commit(repo, LIB, "the code of today")
+    now = fingerprint.fingerprint(fingerprint.working_tree(repo), "lamanas")
+    (root / "lamanas").mkdir(parents=True)
+    for key, commit, dirty in (("k1", same, None), ("k2", same, True), ("k3", "f" * 40, False)):
+        record = results.Record("lamanas", key, {"experiment": "lamanas"}, {"acc": 1.0},
+                                {"git": {"commit": commit, "lib_dirty": dirty}, "code": {"fingerprint": "oldfunction"}})
+        record = replace(record, checksum=results.content_checksum(record.stored_fields()))
+        (root / f"lamanas/{key}.json").write_text(json.dumps(record.stored_fields()))
+    assert seal_records.main(["--root", str(root), "--repo", str(repo), "--refingerprint"]) == 0
+    code = {k: results.Record.load(root / f"lamanas/{k}.json").provenance["code"] for k in ("k1", "k2", "k3")}
+    assert code["k1"]["fingerprint"] == now and code["k1"]["computed_with"] == "oldfunction"
+    assert code["k2"] == code["k3"] == {"fingerprint": "oldfunction"}  # edited lib, unknown commit: still stale

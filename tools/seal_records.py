@@ -1,6 +1,6 @@
 """Seal run records written before records had checksums and code fingerprints.
 
-    python tools/seal_records.py [--root DIR] [--dry-run] [--vouch "REASON"]
+    python tools/seal_records.py [--root DIR] [--dry-run] [--vouch "REASON" | --refingerprint]
 
 For each ``<root>/<experiment>/<key>.json`` without a ``checksum``: the code fingerprint is that of the
 record's commit, read from git (:func:`lib.pipeline.fingerprint.commit_fingerprint`), or ``"unknown"``
@@ -14,6 +14,11 @@ records whose fingerprint differs from the current code's, it records the curren
 ``computed_with`` (the old one) and ``vouched`` (the reason, e.g. "config validation added, no
 computation changed"), which the source line under each table shows. Use it only for a change that
 cannot alter results, and say so in the reason.
+
+``--refingerprint`` is its checked form for a change of the fingerprint *function* (e.g. when it was made the
+same on every Python version): a stale record is re-fingerprinted only when its commit is in this clone, its
+lib was not edited (``lib_dirty`` not true), and the current function gives that commit's source the current
+fingerprint, i.e. the record was computed by the code there is now; every other record stays stale.
 """
 
 import argparse
@@ -53,7 +58,17 @@ def vouch(record: Record, reason: str, repo: Path = REPO_ROOT) -> Record:
     return _sealed(record, code)
 
 
-def process(path: Path, repo: Path, reason: str | None) -> tuple[str, Record | None]:
+def refingerprint(record: Record, repo: Path = REPO_ROOT) -> Record | None:
+    """``record`` with the current fingerprint if the source at its commit is the current source (else None)."""
+    git = record.provenance.get("git") or {}
+    commit, now = str(git.get("commit")), fingerprint.current_fingerprint(record.experiment, repo)
+    if git.get("lib_dirty") is True or fingerprint.commit_fingerprint(commit, record.experiment, repo) != now:
+        return None
+    return vouch(record, f"the source at its commit {commit[:10]} is the current source (fingerprint recomputed "
+                         "from git with the current fingerprint function)", repo)
+
+
+def process(path: Path, repo: Path, reason: str | None, recompute: bool = False) -> tuple[str, Record | None]:
     """What to do with one record file: (a word for the log, the record to write or None)."""
     record = Record.load(path)
     if record.checksum is None:
@@ -62,8 +77,11 @@ def process(path: Path, repo: Path, reason: str | None) -> tuple[str, Record | N
             return f"sealed (code {record.provenance['code']['fingerprint']})", record
     elif content_checksum(record.stored_fields()) != record.checksum:
         return "ALTERED: content does not match its checksum; left as it is", None
+    old = record.provenance["code"]["fingerprint"]
+    if recompute and old != fingerprint.current_fingerprint(record.experiment, repo):
+        again = refingerprint(record, repo)
+        return ("re-fingerprinted (same source as now)", again) if again else ("stale: its source differs", None)
     if reason is not None:
-        old = record.provenance["code"]["fingerprint"]
         if old != fingerprint.current_fingerprint(record.experiment, repo):
             return f"vouched (code {old} declared equal to the current)", vouch(record, reason, repo)
     return "sealed already", None
@@ -75,13 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
     parser.add_argument("--vouch", metavar="REASON", help="declare stale records computed by the current code")
+    parser.add_argument("--refingerprint", action="store_true",
+                        help="re-fingerprint stale records whose commit's source is the current source")
     args = parser.parse_args(argv)
+    if args.vouch is not None and args.refingerprint:
+        parser.error("--vouch and --refingerprint exclude each other")
     if args.vouch is not None and not args.vouch.strip():
         parser.error("--vouch needs a reason")
     root = args.root or results_dir()
     altered = 0
     for path in sorted(root.glob("*/*.json")):
-        done, record = process(path, args.repo, args.vouch)
+        done, record = process(path, args.repo, args.vouch, args.refingerprint)
         altered += done.startswith("ALTERED")
         if record is not None and not args.dry_run:
             write_json(path, record.stored_fields())

@@ -11,7 +11,8 @@ cannot, never do):
   moved: what the experiment imports is what it is fingerprinted over. The pipeline, report and plots
   layers (:data:`EXCLUDED`) are never part of it (a new cache format or table layout does not change
   what a run computed); their imports are not followed. An unknown experiment gets every science file.
-* **What of each file.** Its syntax tree without docstrings and comments (``ast.dump``), with import
+* **What of each file.** Its syntax tree without docstrings and comments (:func:`dump`: ``ast.dump``'s text
+  without empty fields, the same on every Python version), with import
   statements written as the full module names they bind; files with no code left (a package
   ``__init__`` holding only a docstring) are skipped. So re-wording a docstring or re-wrapping a
   line changes nothing, while any change of code, of a default value, or of where a name is imported
@@ -222,12 +223,25 @@ def sources(tree: Tree, experiment: str) -> list[str]:
     return sorted(p for p in seen if not _excluded(tree, p))
 
 
+def dump(node: object) -> str:
+    """``ast.dump`` without empty fields (``None``, ``[]``): the same text on every Python version (3.12 adds
+    ``type_params=[]`` to every function and class, 3.13 leaves empty fields out), so a record computed on a
+    machine with another interpreter (a lent GPU's 3.12) carries the fingerprint this one computes."""
+    if isinstance(node, ast.AST):
+        fields = ", ".join(f"{name}={dump(value)}" for name, value in ast.iter_fields(node)
+                           if value is not None and value != [])
+        return f"{type(node).__name__}({fields})"
+    if isinstance(node, list):
+        return "[" + ", ".join(dump(item) for item in node) + "]"
+    return repr(node)
+
+
 def normalised(tree: Tree, path: str) -> str:
     """The file's syntax tree without docstrings and with canonical imports (see the module docstring)."""
-    return ast.dump(_Normalise(tree, _package(path)).visit(ast.parse(tree.files[path])))
+    return dump(_Normalise(tree, _package(path)).visit(ast.parse(tree.files[path])))
 
 
-_EMPTY = ast.dump(ast.parse(""))
+_EMPTY = dump(ast.parse(""))
 
 
 def fingerprint(tree: Tree, experiment: str) -> str:

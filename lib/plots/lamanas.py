@@ -5,47 +5,78 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from lib.plots.bands import SEED_BAND, SEED_BARS, band, error_bars
 from lib.plots.style import MAX_WIDTH_IN, legend_above
 from lib.report.lamanas import row_name
 
 
-def plot_training(rows: pd.DataFrame, seed: int) -> Figure:
-    """Per meta-epoch query accuracy after the task steps, and its running mean (the report's "Train").
+def _histories(rows: pd.DataFrame, columns: list[str]) -> dict[str, pd.DataFrame]:
+    """{row name: one line per (seed, meta-epoch) with ``columns``} of our runs (``code == "ours"``)."""
+    out: dict[str, list[pd.DataFrame]] = {}
+    for _, row in rows[rows["code"] == "ours"].iterrows():
+        history = pd.DataFrame(row["record"].metrics.get("history", []))
+        present = [c for c in columns if c in history]
+        if "epoch" in history and present:
+            out.setdefault(row_name(row), []).append(history[["epoch", *present]].assign(seed=row["seed"]))
+    return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
+
+
+def plot_training(rows: pd.DataFrame) -> Figure:
+    """Per meta-epoch query accuracy after the task steps, and its running mean (the report's "Train"): per row,
+    the mean over seeds with its 95% t-band over seeds (no band for a row with one seed; n in the legend).
 
     ``rows``: :func:`lib.report.lamanas.run_rows`. Shown in: book/lamanas_table1.
     """
-    rows = rows[(rows["seed"] == seed) & (rows["code"] == "ours")]
-    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 6.4), sharex=True, sharey=True)
-    for _, row in rows.iterrows():
-        history = pd.DataFrame(row["record"].metrics.get("history", []), columns=["epoch", "query_acc",
-                                                                                  "train_acc_running"])
-        label = row_name(row)
-        axes[0].plot(history["epoch"], history["query_acc"], marker="o", ms=3, label=label)
-        axes[1].plot(history["epoch"], history["train_acc_running"], marker="o", ms=3, label=label)
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 6.8), sharex=True, sharey=True)
+    for (name, history), colour in zip(_histories(rows, ["query_acc", "train_acc_running"]).items(), _colours()):
+        for ax, column in zip(axes, ("query_acc", "train_acc_running")):
+            band(ax, history, "epoch", column, name, color=colour)
     axes[0].set(title="per meta-epoch (de-averaged)", ylabel="query acc. after K steps (%)")
     axes[1].set(title="running mean since epoch 1 (the report's 'Train')", xlabel="meta-epoch", ylabel="running mean (%)")
-    axes[1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncol=2)
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
+    _finish(fig, axes)
     return fig
 
 
-def plot_test_accuracy(table: pd.DataFrame, ways: int) -> Figure:
-    """Meta-test accuracy per row: the report, ours, ours with the authors' code behaviour; chance = 1 / ways.
+def _colours() -> list:
+    """One colour per row, the same row the same colour in every panel (the style's cycle, repeated)."""
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4
 
-    ``table``: :func:`lib.report.lamanas.compare_with_report`. Shown in: book/lamanas_table1.
+
+def _finish(fig: Figure, axes) -> None:
+    """Integer epochs, the legend under the last panel, and which interval the bands are."""
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if any(ax.lines for ax in axes):
+        axes[-1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.25), ncol=2)
+    fig.suptitle(SEED_BAND, fontsize=8.5)
+    fig.tight_layout()
+
+
+def plot_test_accuracy(data: pd.DataFrame, ways: int) -> Figure:
+    """Meta-test accuracy per row: the report (one run), ours and ours with the authors' code behaviour (means
+    over seeds with 95% t-interval bars; each row's n seeds in its label); chance = 1 / ways.
+
+    ``data``: the numeric table of :func:`lib.report.lamanas.table1`. Shown in: book/lamanas_table1.
     """
-    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 1.2 + 0.55 * len(table)))
-    names = [row_name(row) for _, row in table.iterrows()]
-    y = range(len(table))
-    for shift, column, color in ((-0.27, "test acc (report)", "0.6"), (0.0, "test acc (ours)", "tab:blue"),
-                                 (0.27, "test acc (authors' code)", "tab:orange")):
-        ax.barh([i + shift for i in y], table[column], height=0.27, color=color, label=column)
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 1.5 + 0.55 * len(data)))
+    data = data.copy()
+    baseline = data["loss_network"] == "Baseline"  # no loss network: the authors'-code column is the same run
+    for suffix in ("", "_low", "_high"):
+        data.loc[baseline, f"test_acc_authors_code{suffix}"] = data.loc[baseline, f"test_acc{suffix}"]
+    names = [row_name(row) + (f" (n={int(row['test_acc_n'])})" if row["test_acc_n"] else "") for _, row in data.iterrows()]
+    y = range(len(data))
+    ax.barh([i - 0.27 for i in y], data["test_acc (report)"].astype(float), height=0.27, color="0.6",
+            label="report (one run)")
+    for shift, column, color, label in ((0.0, "test_acc", "tab:blue", "ours"),
+                                        (0.27, "test_acc_authors_code", "tab:orange", "ours, authors' code")):
+        mean = data[column].astype(float)
+        ax.barh([i + shift for i in y], mean, height=0.27, color=color, label=f"{label} (mean over seeds)",
+                xerr=error_bars(mean, data[f"{column}_low"], data[f"{column}_high"]), capsize=2,
+                error_kw={"elinewidth": 1, "ecolor": "0.2"})
     ax.axvline(100 / ways, color="black", ls=":", lw=1, label=f"chance ({ways}-way)")
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
-    ax.set(xlabel="meta-test accuracy (%)", xlim=(0, 100))
+    ax.set(xlabel=f"meta-test accuracy (%); {SEED_BARS}", xlim=(0, 100))
     legend_above(ax, ncol=2)
     fig.tight_layout()
     return fig
@@ -55,24 +86,20 @@ MOVEMENT_PANELS = {"phi_distance_from_init": "|phi - phi_0| (L2)", "alpha_distan
                    "alpha_top_op_ratio": "top-op weight / uniform"}
 
 
-def plot_movement(rows: pd.DataFrame, seed: int) -> Figure:
-    """Per meta-epoch movement of phi and alpha from their initialisation and alpha's top-op ratio (1 = uniform).
+def plot_movement(rows: pd.DataFrame) -> Figure:
+    """Per meta-epoch movement of phi and alpha from their initialisation and alpha's top-op ratio (1 = uniform):
+    per row, the mean over seeds with its 95% t-band over seeds (no band for a row with one seed).
 
     Runs recorded before these diagnostics existed have no line ("not recorded" in the table).
     ``rows``: :func:`lib.report.lamanas.run_rows`. Shown in: book/lamanas_table1.
     """
-    rows = rows[(rows["seed"] == seed) & (rows["code"] == "ours")]
-    fig, axes = plt.subplots(len(MOVEMENT_PANELS), 1, figsize=(MAX_WIDTH_IN, 7.5), sharex=True)
-    for _, row in rows.iterrows():
-        history = pd.DataFrame(row["record"].metrics.get("history", []))
+    fig, axes = plt.subplots(len(MOVEMENT_PANELS), 1, figsize=(MAX_WIDTH_IN, 7.9), sharex=True)
+    for (name, history), colour in zip(_histories(rows, list(MOVEMENT_PANELS)).items(), _colours()):
         for ax, key in zip(axes, MOVEMENT_PANELS):
             if key in history:
-                ax.plot(history["epoch"], history[key], marker="o", ms=3, label=row_name(row))
+                band(ax, history, "epoch", key, name, color=colour)
     for ax, label in zip(axes, MOVEMENT_PANELS.values()):
         ax.set(title=label)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlabel("meta-epoch")
-    if any(ax.lines for ax in axes):
-        axes[-1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), ncol=2)
-    fig.tight_layout()
+    _finish(fig, axes)
     return fig

@@ -15,6 +15,7 @@ from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
+from lib.plots.bands import SEED_BAND, SEED_BARS, band, error_bars
 from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_above, legend_outside, sequential_colours
 from lib.report.lnas import LABELS, Table1, reported_table1
 
@@ -33,9 +34,9 @@ def plot_sparsity(table: Table1) -> Figure:
     for variant in ("Variant 1", "Variant 2"):
         mine = ours[ours["variant"] == variant].sort_values("sparsity")
         mean = mine["val_acc_final"].astype(float)
-        errors = [(mean - mine["val_acc_final_low"].astype(float)).fillna(0), (mine["val_acc_final_high"].astype(float) - mean).fillna(0)]
+        errors = error_bars(mean, mine["val_acc_final_low"], mine["val_acc_final_high"])
         ax.errorbar(mine["sparsity"].astype(float), mean, yerr=errors, marker="o", color=COLOURS[variant], capsize=3,
-                    label=f"{variant} (ours, 95% interval)")
+                    label=f"{variant} (ours, mean over seeds)")
         rep = theirs[theirs["variant"] == variant]
         ax.plot(rep["sparsity"].astype(float), rep["val_acc_final"], ls="--", marker="x", color=COLOURS[variant],
                 alpha=0.6, label=f"{variant} (report)")
@@ -47,40 +48,49 @@ def plot_sparsity(table: Table1) -> Figure:
     ax.axhline(float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]), color="0.3", ls="--", lw=1,
                label="baseline (report)")
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
+    ax.set_title(f"{SEED_BARS}; shaded: the baseline's", fontsize=8.5)
     legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
-def plot_curves(per_run: pd.DataFrame, seed: int) -> Figure:
-    """Figure 1: validation accuracy per training epoch, one panel per variant, one line per sparsity.
+def _epochs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One line per (seed, training epoch) of ``runs`` (rows of :func:`lib.report.lnas.rows`): ``val_acc``."""
+    parts = [pd.DataFrame(run["record"].metrics["train_history"])[["epoch", "val_acc"]].assign(seed=run["seed"])
+             for _, run in runs.iterrows()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["epoch", "val_acc", "seed"])
+
+
+def plot_curves(per_run: pd.DataFrame) -> Figure:
+    """Figure 1: validation accuracy per training epoch, one panel per variant, one line per sparsity: the mean
+    over seeds with its 95% t-band over seeds (no band where a row has one seed; the title gives n).
 
     Lines are coloured by sparsity on one sequential scale (the colour bar), a point per epoch; the
     baseline is the dashed black line in every panel. ``per_run``: :func:`lib.report.lnas.rows`.
     Shown in: book/lnas_curves.
     """
-    chosen_seed = per_run[per_run["seed"] == seed]
-    variants = [v for v in COLOURS if (chosen_seed["variant"] == v).any()]
-    sparsities = sorted(float(p) for p in chosen_seed.loc[chosen_seed["variant"].isin(variants), "sparsity"])
+    variants = [v for v in COLOURS if (per_run["variant"] == v).any()]
+    sparsities = sorted({float(p) for p in per_run.loc[per_run["variant"].isin(variants), "sparsity"]})
     colours, norm, cmap = sequential_colours(sparsities or [0.0])
     colour_of = dict(zip(sparsities, colours))
-    fig, axes = plt.subplots(len(variants), 1, figsize=(MAX_WIDTH_IN, 0.8 + 2.4 * len(variants)), sharex=True,
+    fig, axes = plt.subplots(len(variants), 1, figsize=(MAX_WIDTH_IN, 1.0 + 2.4 * len(variants)), sharex=True,
                              sharey=True, squeeze=False)
-    baseline = chosen_seed[chosen_seed["variant"] == "Baseline"]
+    baseline = per_run[per_run["variant"] == "Baseline"]
     for ax, variant in zip(axes[:, 0], variants):
-        chosen = chosen_seed[chosen_seed["variant"] == variant].sort_values("sparsity")
-        for _, run in chosen.iterrows():
-            curve = pd.DataFrame(run["record"].metrics["train_history"])
-            ax.plot(curve["epoch"], curve["val_acc"], color=colour_of[float(run["sparsity"])], marker="o", ms=3,
-                    lw=1.2)
+        chosen = per_run[per_run["variant"] == variant]
+        seeds = chosen.groupby("sparsity")["seed"].nunique()
+        for sparsity, runs in chosen.groupby("sparsity", sort=True):
+            band(ax, _epochs(runs), "epoch", "val_acc", f"p={sparsity}", color=colour_of[float(sparsity)], lw=1.2)
         if len(baseline):
-            curve = pd.DataFrame(baseline.iloc[0]["record"].metrics["train_history"])
-            ax.plot(curve["epoch"], curve["val_acc"], color="black", ls="--", marker=".", label="baseline (unpruned)")
-        ax.set(title=variant, ylabel="val. accuracy (%)")
+            band(ax, _epochs(baseline), "epoch", "val_acc", "baseline (unpruned)", color="black", ls="--", marker=".")
+        n = f"n={seeds.min()}" if seeds.min() == seeds.max() else f"n={seeds.min()}-{seeds.max()}"
+        ax.set(title=f"{variant} ({n} seed(s) per sparsity)", ylabel="val. accuracy (%)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1, 0].set_xlabel("training epoch")
     if len(baseline):
-        axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.02), borderaxespad=0.0)
+        handle = [line for line in axes[0, 0].lines if line.get_label().startswith("baseline")]
+        axes[0, 0].legend(handles=handle, loc="lower right", bbox_to_anchor=(1.0, 1.12), borderaxespad=0.0)
+    fig.suptitle(SEED_BAND, fontsize=8.5, x=0.02, ha="left")
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 0], label="sparsity p", fraction=0.05,
                  pad=0.02)
     return fig
@@ -116,7 +126,7 @@ def plot_generalized(data: pd.DataFrame) -> Figure:
     for variant in [v for v in COLOURS if (data["variant"] == v).any()]:
         rows = data[data["variant"] == variant].sort_values("sparsity")
         mean = rows["val_acc_final"].astype(float)
-        errors = [(mean - rows["val_acc_final_low"].astype(float)).fillna(0), (rows["val_acc_final_high"].astype(float) - mean).fillna(0)]
+        errors = error_bars(mean, rows["val_acc_final_low"], rows["val_acc_final_high"])
         ax.errorbar(rows["sparsity"].astype(float), mean, yerr=errors, marker="o", capsize=3, color=COLOURS[variant], label=variant)
     base = data[data["variant"] == "Baseline"]
     if len(base):
@@ -124,6 +134,7 @@ def plot_generalized(data: pd.DataFrame) -> Figure:
         if pd.notna(base["val_acc_final_low"].iloc[0]):
             ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
+    ax.set_title(f"{SEED_BARS}; shaded: the baseline's", fontsize=8.5)
     legend_outside(ax)
     fig.tight_layout()
     return fig
@@ -190,8 +201,10 @@ def search_diagnostics(records: Sequence[Record]) -> Figure:
     ax.axhline(NEAR_UNIFORM, color="tab:red", ls="--", lw=1, label=f"near-uniform threshold ({NEAR_UNIFORM:g}x)")
     ax.set(xlabel="search epoch", ylabel="top-op weight / uniform (1 = uniform)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    title = "line: mean over the cell's edges; band: their range (min to max), one run each"
     if missing:
-        ax.set_title(f"per-epoch diagnostics not recorded for {len(missing)} run(s) made before they existed")
+        title += f"\nper-epoch diagnostics not recorded for {len(missing)} run(s) made before they existed"
+    ax.set_title(title, fontsize=8.5)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), ncol=2)
     fig.tight_layout()
     return fig

@@ -15,13 +15,21 @@ from lib.plots.style import MAX_WIDTH_IN
 from lib.report.stats import task_interval
 
 
+NO_INTERVAL = "one run (one seed): no interval"
+TASK_BARS = "bars: 95% interval over the point's meta-test tasks"
+ONE_RUN = "one run per point (one seed): no interval"
+
+
 def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS), status, cost."""
+    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS, and which
+    interval it is), status, cost."""
     rows = []
     for p in points:
-        interval = task_interval(p["accuracies"]).text(1) if p.get("accuracies") else None
+        interval = task_interval(p["accuracies"]) if p.get("accuracies") else None
+        accuracy = interval.text(1) if interval else None if p["y"] is None else round(p["y"], 1)
         rows.append({"curve": p["curve"], "series": p["series"], "x": p["x"], "status": p["status"],
-                     "accuracy (%)": interval or (None if p["y"] is None else round(p["y"], 1)),
+                     "accuracy (%)": accuracy,
+                     "interval": interval.method if interval else NO_INTERVAL if p["y"] is not None else "",
                      "top op / uniform": p.get("top_over_uniform"), "phi moved (L2)": p.get("phi_distance"),
                      "cost (core-min)": round(p["cost_s"] / 60, 1), "cost is": p["cost"]})
     return pd.DataFrame(rows)
@@ -62,17 +70,18 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = 
 
 def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
     """Four panels: LAMANAS accuracy and phi movement against tasks seen, LNAS accuracy and distance from
-    uniform against search steps, LNAS accuracy against training image-epochs."""
+    uniform against search steps, LNAS accuracy against training image-epochs. A LAMANAS accuracy has its 95%
+    interval over the point's meta-test tasks (bars); the LNAS points are single runs (one seed), without one."""
     frame = pd.DataFrame(list(points))
     for column in ("y", "phi_distance", "top_over_uniform", "accuracies"):
         if column not in frame:
             frame[column] = None
     frame["y"] = frame["y"].astype(float)
     fig, axes = plt.subplots(2, 2, figsize=(MAX_WIDTH_IN, 6.4))
-    panels = [("lamanas", "y", "LAMANAS: meta-test accuracy (%)", "meta-training tasks seen", TARGETS["lamanas"]),
-              ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)", "meta-training tasks seen", None),
-              ("lnas_search", "y", "LNAS: derived network test accuracy (%)", "alpha steps of the search", TARGETS["lnas"]),
-              ("lnas_training", "y", "LNAS: derived network test accuracy (%)", "training images x epochs", TARGETS["lnas"])]
+    panels = [("lamanas", "y", f"LAMANAS: meta-test accuracy (%)\n{TASK_BARS}", "meta-training tasks seen", TARGETS["lamanas"]),
+              ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)\none run per point", "meta-training tasks seen", None),
+              ("lnas_search", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", "alpha steps of the search", TARGETS["lnas"]),
+              ("lnas_training", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", "training images x epochs", TARGETS["lnas"])]
     for ax, (curve, value, title, xlabel, target) in zip(axes.flat, panels):
         part = frame[frame["curve"] == curve].copy()
         part[value] = part[value].astype(float)
@@ -85,9 +94,10 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             _uniform_axis(ax, part)
         if curve == "lnas_training":
             ax.set_xscale("log")
-        ax.set_title(title, fontsize=9.5)
+        ax.set_title(title, fontsize=8.5)
         ax.set_xlabel(xlabel)
-        ax.legend(fontsize=8.5, loc="upper left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8.5, loc="upper left")
     fig.suptitle("How large must a run be? Numbers above the points: one-core minutes (~: estimated, not yet run)",
                  fontsize=9.5)
     fig.tight_layout()

@@ -102,7 +102,8 @@ def download_markdown(link: str, what: str = "this table") -> str:
 def profile_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None) -> list[Record]:
     """Every stored run record of ``profile`` (of ``experiments``, default all), ordered by experiment and key."""
     base = Path(source or results_dir())
-    names = sorted(experiments) if experiments is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
+    found = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
+    names = sorted(experiments) if experiments is not None else found
     records = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
     return sorted(records, key=lambda r: (r.experiment, r.key))
 

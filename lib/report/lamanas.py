@@ -53,7 +53,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
     Shown in: book/lamanas_table1 ("Our runs").
     """
-    numeric = rows.drop(columns=["record", "seed"])
+    numeric = rows.drop(columns=["record", "seed"]).astype({m: float for m in [*RUN_METRICS, "minutes"]})
     grouped = numeric.groupby(KEYS + ["code"], sort=False)
     out = grouped.mean(numeric_only=True)
     out.insert(0, "seeds", grouped.size())
@@ -200,7 +200,8 @@ def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:
 
 def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     """Per seed: the baseline's meta-test accuracy, the same adaptation from the initial weights and alphas
-    (the control), and the paired difference; a seed without both runs shows as pending.
+    (the control), and the paired difference; a seed without both runs shows as pending. A last line gives
+    each column's mean with its 95% t-interval over seeds (the difference's over the seeds both ran).
 
     Shown in: book/lamanas_table1 ("Does meta-training contribute?").
     """
@@ -208,7 +209,10 @@ def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"]
     table = pd.DataFrame({"baseline (meta-trained)": pick("Baseline"), "no meta-training": pick("No meta-training")})
     table["difference"] = table["baseline (meta-trained)"] - table["no meta-training"]
-    return table.round(2).astype(object).where(table.notna(), "pending").rename_axis("seed").reset_index()
+    shown = table.round(2).astype(object).where(table.notna(), "pending").rename_axis("seed").reset_index()
+    summary = {"seed": "mean [95% t-interval] (n seeds)",
+               **{c: by_seed.text(by_seed.interval_or_none(table[c].dropna().to_dict())) for c in table}}
+    return pd.concat([shown, pd.DataFrame([summary])], ignore_index=True)
 
 
 MOVEMENT = {"phi from init (L2)": "phi_change_total", "alpha from init (L2)": "alpha_change_total",

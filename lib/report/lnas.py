@@ -25,6 +25,7 @@ from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, rules, seeds as by_seed, stats
+from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
 KEYS = ["variant", "sparsity"]
@@ -258,24 +259,43 @@ def search_diagnostics(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["variant", "sparsity", "seed", "top op / uniform", "near uniform", "per-epoch record"])
 
 
-def curve_claims(per_run: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Per curve: the drop across the pruning epoch, the best accuracy after it, the largest fall between epochs.
+CURVE_MEASURES = {"drop at pruning": "drop_at_pruning", "best after pruning": "best_after_pruning",
+                  "best overall": "best_overall", "last": "last", "largest epoch-to-epoch drop": "largest_drop"}
 
+
+def curve_measures(record: Record) -> dict[str, float | None]:
+    """One run's validation curve measured (keys: the values of ``CURVE_MEASURES``): the change across the
+    pruning epoch and the best accuracy after it (None without pruning during training), the best, the last,
+    and the largest fall between consecutive epochs."""
+    metrics = record.metrics
+    curve = [h["val_acc"] for h in metrics["train_history"]]
+    pruned_at = metrics["weight_pruning_log"][0]["epoch"] if metrics.get("weight_pruning_log") else None
+    return {"drop_at_pruning": curve[pruned_at] - curve[pruned_at - 1] if pruned_at and pruned_at < len(curve) else None,
+            "best_after_pruning": max(curve[pruned_at:]) if pruned_at else None,
+            "best_overall": max(curve), "last": curve[-1],
+            "largest_drop": max([a - b for a, b in zip(curve, curve[1:])] + [0.0])}
+
+
+def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per curve (variant and sparsity): each measure of :func:`curve_measures` as mean [low, high] (n) with the
+    95% t-interval over seeds; "n/a" where it does not apply (no pruning during training).
+
+    Returns (shown, numeric for the CSV: ``seeds`` and per measure its interval columns).
     Shown in: book/lnas_curves.
     """
-    out = []
-    for _, r in per_run[per_run["seed"] == seed].iterrows():
-        metrics = r["record"].metrics
-        curve = [h["val_acc"] for h in metrics["train_history"]]
-        pruned_at = metrics["weight_pruning_log"][0]["epoch"] if metrics.get("weight_pruning_log") else None
-        out.append({
-            "variant": r["variant"], "sparsity": r["sparsity"],
-            "drop at pruning": curve[pruned_at] - curve[pruned_at - 1] if pruned_at and pruned_at < len(curve) else None,
-            "best after pruning": max(curve[pruned_at:]) if pruned_at else None,
-            "best overall": max(curve), "last": curve[-1],
-            "largest epoch-to-epoch drop": max([a - b for a, b in zip(curve, curve[1:])] + [0.0]),
-        })
-    return pd.DataFrame(out)
+    runs = pd.DataFrame([{"variant": r["variant"], "sparsity": r["sparsity"], "seed": r["seed"],
+                          **curve_measures(r["record"])} for _, r in per_run.iterrows()],
+                        columns=KEYS + ["seed", *CURVE_MEASURES.values()])
+    values = {m: by_seed.per_seed(runs.astype({m: float}), KEYS, m) for m in CURVE_MEASURES.values()}
+    shown, data = [], []
+    for key, group in runs.groupby(KEYS, sort=False):
+        ivs = {m: by_seed.interval_or_none(values[m].get(key, {})) for m in CURVE_MEASURES.values()}
+        shown.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
+                      **{name: by_seed.text(ivs[m], missing="n/a") for name, m in CURVE_MEASURES.items()}})
+        data.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
+                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()}})
+    columns = KEYS + ["seeds", *CURVE_MEASURES]
+    return pd.DataFrame(shown, columns=columns), pd.DataFrame(data)
 
 
 def search_times(per_run: pd.DataFrame) -> pd.DataFrame:

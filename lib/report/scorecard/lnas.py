@@ -151,12 +151,12 @@ def _l11(ev: LnasEvidence) -> Verdict:
 
 
 def _l12(ev: LnasEvidence) -> Verdict:
-    seeds = sorted(set(ev.rows["seed"])) if len(ev.rows) else []
-    claims = pd.concat([report.curve_claims(ev.rows, seed=s) for s in seeds]) if seeds else pd.DataFrame()
-    rows = claims[(claims["variant"] == "Variant 1") & claims["sparsity"].isin([0.875, 0.95])] if len(claims) else claims
+    runs = ev.rows
+    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin([0.875, 0.95])] if len(runs) else runs
     if len(rows) < 2:
         return missing(ev.profile, "Variant 1 at p=0.875 and 0.95")
-    never = [r["best after pruning"] < r["best overall"] for _, r in rows.iterrows()]
+    measures = [report.curve_measures(record) for record in rows["record"]]
+    never = [m["best_after_pruning"] < m["best_overall"] for m in measures]
     status = rules.HELD if all(never) else rules.NOT_HELD if not any(never) else rules.INCONCLUSIVE
     return Verdict(status, f"{sum(never)} of {len(never)} curves never regain their pre-pruning best",
                    "a property of every curve: held when every cached run of V1 at 0.875 and 0.95 shows it, did not "

@@ -15,7 +15,10 @@ from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSE
 from lib.report.stats import paired_difference, t_interval
 
 ACCURACY, SIZE = "accuracy", "size"
-__all__ = ["ACCURACY", "SIZE", "HELD", "NOT_HELD", "INCONCLUSIVE", "NOT_TESTABLE", "STATUSES", "Verdict"]
+PENDING_BASIS = "not yet run"
+"""How the basis of a verdict without a cached run begins (:func:`missing`): such a claim is pending, not untestable."""
+__all__ = ["ACCURACY", "SIZE", "HELD", "NOT_HELD", "INCONCLUSIVE", "NOT_TESTABLE", "STATUSES", "PENDING_BASIS",
+           "Verdict", "is_pending"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,12 @@ class Verdict:
 
 def missing(profile: str, what: str = "this row") -> Verdict:
     """No cached run to judge from: not yet run."""
-    return Verdict(NOT_TESTABLE, "pending", f"not yet run: no record of {what} is cached at the {profile} profile")
+    return Verdict(NOT_TESTABLE, "pending", f"{PENDING_BASIS}: no record of {what} is cached at the {profile} profile")
+
+
+def is_pending(status: str, basis: str) -> bool:
+    """Whether a scorecard row is not testable only because its runs are not cached yet."""
+    return status == NOT_TESTABLE and basis.startswith(PENDING_BASIS)
 
 
 def _absent(value: float | None) -> bool:
@@ -67,7 +75,7 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         return Verdict.of(rules.matches_reported(mine, reported, 0, profile), text)
     shared = sorted(set(ours) & set(baseline))
     if not shared:
-        return Verdict(NOT_TESTABLE, text, f"not yet run: no baseline run at this row's seeds at the {profile} profile")
+        return Verdict(NOT_TESTABLE, text, f"{PENDING_BASIS}: no baseline run at this row's seeds at the {profile} profile")
     if kind == SIZE:
         ratio = t_interval([ours[s] / baseline[s] for s in shared])
         return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",

@@ -5,6 +5,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
+from lib.report.scorecard.scales import FLIPS
 from lib.report.scorecard.verdict import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES
 
 COLOURS = {HELD: "#2e7d32", NOT_HELD: "#c62828", INCONCLUSIVE: "#ef6c00", NOT_TESTABLE: "#9e9e9e"}
@@ -25,10 +26,14 @@ def plot_counts(counts: pd.DataFrame) -> Figure:
 
 
 def styled(table: pd.DataFrame) -> Styler:
-    """The claim table with each status cell coloured (and the index hidden). Shown in: book/scorecard."""
+    """The claim table with each status cell coloured (``status``, ``status at <profile>``, ``authors' code``) and
+    a verdict that flips with scale in bold (the index hidden). Shown in: book/scorecard."""
     colour = lambda value: f"color: {COLOURS[value]}; font-weight: bold" if value in COLOURS else ""
-    status_columns = [c for c in ("status", "authors' code") if c in table.columns]
-    return table.style.map(colour, subset=status_columns).hide(axis="index")
+    status_columns = [c for c in table.columns if c in ("status", "authors' code") or str(c).startswith("status at ")]
+    styler = table.style.map(colour, subset=status_columns)
+    if "with scale" in table.columns:
+        styler = styler.map(lambda value: "font-weight: bold" if value == FLIPS else "", subset=["with scale"])
+    return styler.hide(axis="index")
 
 
 def greyed(table: pd.DataFrame) -> Styler:
