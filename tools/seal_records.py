@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--vouch needs a reason")
     root = args.root or results_dir()
     altered = 0
-    for path in sorted(root.glob("*/*.json")):
+    for path in sorted(p for p in root.glob("*/*.json") if not p.parent.name.startswith(".")):  # not .running/
         done, record = process(path, args.repo, args.vouch, args.refingerprint)
         altered += done.startswith("ALTERED")
         if record is not None and not args.dry_run:
