@@ -87,6 +87,7 @@ endif
 book: run book-html
 
 test-lib: $(STAMP)
+	$(PY) -m pyflakes lib tests tools benchmarks
 	$(PY) -m pytest tests -q --ignore=tests/browser
 
 # The tables' CSVs go to a temporary folder (COMPANION_STATIC_DIR), not into book/_static/downloads.
