@@ -65,7 +65,10 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     assert per_run["search_top_over_uniform"].tolist() == pytest.approx([1.0, 1.0, 2.8])
     table = lnas.table1([base, v1, v2]).comparison.set_index(["variant", "sparsity"])
     assert table.loc[("Variant 1", 0.5), "search"] == "near uniform" and table.loc[("Variant 2", 0.5), "search"] == ""
-    assert lnas.search_times(per_run)["V2 / baseline"].tolist() == [0.5]
+    times = lnas.search_times(per_run)
+    assert times["V2 / baseline"].tolist() == [0.5] and times.index.tolist() == [0]
+    without_baseline = lnas.search_times(per_run[per_run["variant"] != "Baseline"])
+    assert without_baseline["V2 search_min"].tolist() == [1.0] and without_baseline["V2 / baseline"].isna().all()
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
 
 
