@@ -160,3 +160,22 @@ def test_uncommitted_record_of_a_killed_worker_is_committed_at_the_next_start(re
     worklist.run_item(item, threads=1)  # stored, then "killed" before the commit
     assert worklist.work([item], model, threads=1) == 0
     assert "1 record(s) left uncommitted" in _git(repo, "log", "--format=%s")
+
+
+def test_estimates_come_from_runs_on_the_same_kind_of_device():
+    from lib.pipeline.results import Record
+    from lib.pipeline.worklist import Estimator
+
+    @dataclasses.dataclass(frozen=True)
+    class Row:
+        experiment: str = "toy"
+        seed: int = 0
+        size: int = 1
+
+    def record(seed: int, wall_s: float, device: str) -> Record:
+        return Record("toy", str(seed), dataclasses.asdict(Row(seed=seed)), {},
+                      {"wall_time_s": wall_s, "hardware": {"device": device, "torch_threads": 1}})
+    runs = [record(0, 600.0, "cpu"), record(1, 800.0, "cpu"), record(2, 60.0, "cuda:0")]
+    on_cpu = Estimator.from_records(lambda config: 100.0, runs)
+    assert on_cpu.seconds(Row(seed=5)) == (700.0, "measured")  # the median of the two CPU runs, not the GPU's
+    assert Estimator.from_records(lambda config: 100.0, runs, "cuda").seconds(Row(seed=5)) == (60.0, "measured")

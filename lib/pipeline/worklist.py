@@ -119,9 +119,13 @@ class Estimator:
         return json.dumps(fields, sort_keys=True)
 
     @classmethod
-    def from_records(cls, model: Callable[[dict[str, Any]], float], records: Iterable[Record]) -> "Estimator":
+    def from_records(cls, model: Callable[[dict[str, Any]], float], records: Iterable[Record],
+                     device: str = "cpu") -> "Estimator":
+        """From the records that ran on ``device`` ("cpu" or "cuda"): a GPU's wall time says nothing of a core's."""
         est = cls(model)
         for r in records:
+            if str(r.provenance.get("hardware", {}).get("device", "cpu")).split(":")[0] != device:
+                continue
             core_s = float(r.provenance["wall_time_s"]) * int(r.provenance.get("hardware", {}).get("torch_threads") or 1)
             est.measured.setdefault(cls.kind(r.config), []).append(core_s)
             with contextlib.suppress(KeyError, TypeError, ValueError, ZeroDivisionError):
@@ -164,7 +168,9 @@ class Row:
 
 def state(items: Sequence[Item], model: Callable[[dict[str, Any]], float], root: Path | None = None) -> list[Row]:
     """The status of every item: done / stale / running / dead / failed / left (a stale record counts as left)."""
-    estimator = Estimator.from_records(model, records_of((i.config.experiment for i in items), root))
+    devices = {"cuda" if getattr(i.config, "device", "cpu") == "cuda" else "cpu" for i in items}
+    device = devices.pop() if len(devices) == 1 else "cpu"
+    estimator = Estimator.from_records(model, records_of((i.config.experiment for i in items), root), device)
     markers = read_markers(root)
     rows = []
     for item in items:
