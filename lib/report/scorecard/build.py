@@ -163,9 +163,17 @@ def counts(card: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+PENDING_TEXT = "(pending: no such run is cached at this profile yet)"
+
+
 def _range(values: list[float], digits: int = 3) -> str:
-    return "none cached" if not values else f"{min(values):.{digits}g}" if min(values) == max(values) else \
+    return f"{min(values):.{digits}g}" if min(values) == max(values) else \
         f"{min(values):.{digits}g} to {max(values):.{digits}g}"
+
+
+def _measured(values: list[float], template: str, digits: int = 3) -> str:
+    """``template`` with the values' range in ``{}``, or the pending text when there are none."""
+    return template.format(_range(values, digits)) if values else PENDING_TEXT
 
 
 def scale(card: Scorecard) -> str:
@@ -194,13 +202,15 @@ def findings(card: Scorecard) -> list[str]:
                              and r.metrics.get("phi_change_total") is not None]
     costs = card.lnas_evidence.step_costs
     pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
+    step_costs = (f"a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step here (pruned paths "
+                  "are not computed)." if pruned else f"the step costs {PENDING_TEXT}.")
     return [
         f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
-        f"runs phi moved by {_range(moved(True))} (L2) from its initialisation; with the update, by {_range(moved(False))}.",
+        f"runs phi moved {_measured(moved(True), 'by {} (L2)')} from its initialisation; with the update, "
+        f"{_measured(moved(False), 'by {}')}.",
         "**The inner-product proxy gives phi no gradient in the authors' code (#21):** the proxy's logits are detached, "
         "so the proxy column of Table 1 cannot reflect a learned loss there.",
         "**The authors' log holds no LSTM run and no baseline run (#28):** the report's best rows and its reference "
         "row have no run behind them in what the authors published.",
-        f"**Variant 2's search is cheaper, not 2.6x slower (L11):** a pruned search step costs {_range(pruned, 2)} times an "
-        f"unpruned DARTS step here (pruned paths are not computed).",
+        "**Variant 2's search is cheaper, not 2.6x slower (L11):** " + step_costs,
     ]
