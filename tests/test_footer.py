@@ -62,3 +62,16 @@ def test_show_writes_a_table_from_runs_as_csv_and_links_it(tmp_path, monkeypatch
     html = [o["text/html"] for o in shown if isinstance(o, dict)]
     assert len(html) == 2 and all('class="table-scroll"' in h for h in html)
     assert sum("Download this table as CSV" in getattr(o, "data", "") for o in shown) == 1
+
+
+def test_an_empty_table_says_its_rows_are_pending_and_keeps_later_csv_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_STATIC_DIR", str(tmp_path))
+    shown = []
+    monkeypatch.setattr(footer, "display", lambda *objs, **kw: shown.extend(objs))
+    source = footer.Source("scorecard", {"profile": "cpu"})
+    record = _record("f" * 40, False, 6.0)
+    source.show(pd.DataFrame({"variant": [], "acc": []}), [record])
+    source.show(pd.DataFrame({"variant": ["Baseline"], "acc": [74.04]}), [record])
+    assert not any(isinstance(o, dict) and "<td></td>" in o.get("text/html", "") for o in shown)
+    assert sum(getattr(o, "data", "") == footer.EMPTY_TABLE for o in shown) == 1
+    assert [p.name for p in tmp_path.rglob("*.csv")] == ["table-2.csv"]  # the second table keeps its name

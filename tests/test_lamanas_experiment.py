@@ -180,8 +180,8 @@ def test_missing_diagnostics_show_as_not_recorded_and_missing_control_as_pending
     movement = report.movement_table([record])
     assert movement.loc[0, "alpha from init (L2)"] == report.NOT_RECORDED
     contribution = report.meta_learning_contribution(report.run_rows([record]))
-    assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == 9.0
-    assert contribution.iloc[-1]["baseline (meta-trained)"] == "9.00 (n=1, no interval)"
+    assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == "9.0"
+    assert contribution.iloc[-1]["baseline (meta-trained)"] == "9.0 (n=1, no interval)"
     assert contribution.iloc[-1]["difference"] == "pending"
 
 
@@ -197,4 +197,4 @@ def test_the_control_table_ends_with_the_mean_paired_difference_and_its_t_interv
     last = report.meta_learning_contribution(rows).iloc[-1]
     diffs = [base[s] - control[s] for s in base]
     low, high = scipy_stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=scipy_stats.sem(diffs))
-    assert last["difference"] == f"{np.mean(diffs):.2f} [{low:.2f}, {high:.2f}] (n=3)"
+    assert last["difference"] == f"{np.mean(diffs):.1f} [{low:.1f}, {high:.1f}] (n=3)"

@@ -26,6 +26,8 @@ from lib.pipeline.results import Record
 from lib.plots.style import figure_png, graph_png
 from lib.report import display as tables, export
 
+EMPTY_TABLE = "*No rows yet: the runs this table reads are pending at this profile (the evidence sweep fills them).*"
+
 
 def current_cell() -> int | None:
     """The execution count of the running notebook cell (IPython has already counted it), else None."""
@@ -124,13 +126,16 @@ class Source:
              data: pd.DataFrame | None = None) -> None:
         """Display a table or figure with its source line under it (a figure is closed, so it shows once).
 
-        A table (DataFrame or Styler) computed from runs (``records`` given) or named by ``csv`` is also written
+        A table with no rows shows :data:`EMPTY_TABLE` instead (no CSV). A table (DataFrame or Styler) computed from runs (``records`` given) or named by ``csv`` is also written
         as CSV, named ``csv`` or ``table-<k>`` (the k-th table this notebook shows), with a download link under
         it; ``results=True`` makes it a results table, which :func:`lib.report.export.write_table` refuses
         without seeds and interval columns. ``data``, when given, is what the CSV holds (the numeric table behind
         a shown text table). A settings table (no records, no name) gets no CSV.
         """
-        if isinstance(obj, (pd.DataFrame, Styler)):
+        if isinstance(obj, (pd.DataFrame, Styler)) and tables.visible(obj.data if isinstance(obj, Styler) else obj).empty:
+            self.tables_shown += bool(records or csv)  # later tables keep their CSV names
+            display(Markdown(EMPTY_TABLE), self.caption(records))
+        elif isinstance(obj, (pd.DataFrame, Styler)):
             table = tables.visible(obj.data if isinstance(obj, Styler) else obj)
             display({"text/plain": repr(table), "text/html": tables.to_html(obj)}, raw=True)
             if records or csv:

@@ -209,9 +209,9 @@ def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"]
     table = pd.DataFrame({"baseline (meta-trained)": pick("Baseline"), "no meta-training": pick("No meta-training")})
     table["difference"] = table["baseline (meta-trained)"] - table["no meta-training"]
-    shown = table.round(2).astype(object).where(table.notna(), "pending").rename_axis("seed").reset_index()
+    shown = table.map(lambda v: f"{v:.1f}").where(table.notna(), "pending").rename_axis("seed").reset_index()
     summary = {"seed": "mean [95% t-interval] (n seeds)",
-               **{c: by_seed.text(by_seed.interval_or_none(table[c].dropna().to_dict())) for c in table}}
+               **{c: by_seed.text(by_seed.interval_or_none(table[c].dropna().to_dict()), 1) for c in table}}
     return pd.concat([shown, pd.DataFrame([summary])], ignore_index=True)
 
 
