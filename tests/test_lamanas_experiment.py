@@ -198,3 +198,15 @@ def test_the_control_table_ends_with_the_mean_paired_difference_and_its_t_interv
     diffs = [base[s] - control[s] for s in base]
     low, high = scipy_stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=scipy_stats.sem(diffs))
     assert last["difference"] == f"{np.mean(diffs):.1f} [{low:.1f}, {high:.1f}] (n=3)"
+
+
+def test_a_run_below_chance_is_counted_where_its_row_is_shown():
+    def record(seed: int, acc: float) -> results.Record:
+        config = dataclasses.asdict(smoke(seed=seed, loss="lstm", residual=True, proxy="inner_product"))
+        return results.Record("lamanas", f"k{seed}", config, {"test_acc": acc, "history": []}, {}, status="ok")
+    ways = smoke().data.ways
+    runs = [record(0, 100.0 / ways - 0.1), record(1, 100.0 / ways + 30.0)]
+    assert report.below_chance(runs) == 1
+    shown, _ = report.table1(runs)
+    assert shown.loc[shown["row"] == report.row_name(pd.Series(ROWS["lstm-res-ip"].labels())), "runs"].item().endswith(
+        "(1 below chance)")

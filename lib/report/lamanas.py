@@ -145,6 +145,8 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
                       if diff is None else (rules.better_than if rep["test_acc"] >= report_base else rules.worse_than)(diff))
         n_requested = requested.get((*labels, "ours"), 0)
         state = by_seed.runs_state(mine, n_requested) if n_requested else "not requested"
+        collapsed = below_chance(mine)
+        state += f" ({collapsed} below chance)" if collapsed else ""
         missing = by_seed.PENDING if n_requested else "not run"
         name = row_name(pd.Series(dict(zip(KEYS, labels))))
         shown.append({"row": name, "runs": state, "test acc (report)": None if rep is None else rep["test_acc"],
@@ -168,6 +170,12 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
                      **by_seed.columns("test_acc_authors_code", authors),
                      "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
     return pd.DataFrame(shown), pd.DataFrame(data)
+
+
+def below_chance(records: Iterable[Record]) -> int:
+    """How many of ``records`` meta-test below chance (100 / ways %): a collapsed run, e.g. a learned loss that
+    adaptation drives towards minus infinity instead of classifying (its numbers still count in the means)."""
+    return sum(1 for r in records if r.status == "ok" and r.metrics.get("test_acc", 100.0) < 100.0 / r.config["data"]["ways"])
 
 
 def task_intervals(records: Iterable[Record]) -> pd.DataFrame:
