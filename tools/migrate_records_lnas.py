@@ -13,19 +13,21 @@ Nothing is recomputed and nothing is added: diagnostics these runs never recorde
 already in the new structure are left alone, so running it twice changes nothing.
 """
 
-import argparse
 import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from lib.experiments.darts_cifar10 import DartsCifarConfig
-from lib.experiments.lnas import LnasConfig
-from lib.experiments.profiles import build, flat
-from lib.experiments.search_cost import SearchCostConfig
-from lib.pipeline.atomic import write_json
-from lib.pipeline.results import config_key, results_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lib.experiments.darts_cifar10 import DartsCifarConfig  # noqa: E402
+from lib.experiments.lnas import LnasConfig  # noqa: E402
+from lib.experiments.profiles import build, flat  # noqa: E402
+from lib.experiments.search_cost import SearchCostConfig  # noqa: E402
+from lib.pipeline.atomic import write_json  # noqa: E402
+from lib.pipeline.results import config_key  # noqa: E402
+from tools import migration_cli  # noqa: E402
 
 CLASSES = {"darts_cifar10": DartsCifarConfig, "lnas": LnasConfig, "lnas_search_cost": SearchCostConfig}
 FIELDS = {  # old flat name -> new dotted name
@@ -96,13 +98,7 @@ def migrate(root: Path, dry_run: bool = False) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=None, help="results folder (default: data/results)")
-    parser.add_argument("--dry-run", action="store_true")
-    args = parser.parse_args(argv)
-    for experiment, old, new in migrate(args.root or results_dir(), args.dry_run):
-        print(f"{experiment}: {old} -> {new}")
-    return 0
+    return migration_cli.run(__doc__, migrate, argv)
 
 
 if __name__ == "__main__":

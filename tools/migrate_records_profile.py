@@ -11,7 +11,6 @@ recomputed; ``searched_by`` references follow their records. Stale, altered and 
 (their runs are recomputed). Running it twice changes nothing.
 """
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -23,7 +22,8 @@ from lib.experiments import evidence  # noqa: E402
 from lib.experiments.checks import ConfigError  # noqa: E402
 from lib.pipeline import results  # noqa: E402
 from lib.pipeline.atomic import write_json  # noqa: E402
-from lib.pipeline.results import Record, config_key, content_checksum, record_path, results_dir  # noqa: E402
+from lib.pipeline.results import Record, config_key, content_checksum, record_path  # noqa: E402
+from tools import migration_cli  # noqa: E402
 
 WHY = "profile 'cpu' renamed 'small' (issue 15): the same settings under the new name"
 
@@ -66,13 +66,7 @@ def migrate(root: Path, dry_run: bool = False) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=None, help="results folder (default: data/results)")
-    parser.add_argument("--dry-run", action="store_true")
-    args = parser.parse_args(argv)
-    for experiment, old, new in migrate(args.root or results_dir(), args.dry_run):
-        print(f"{experiment}: {old} -> {new}")
-    return 0
+    return migration_cli.run(__doc__, migrate, argv)
 
 
 if __name__ == "__main__":
