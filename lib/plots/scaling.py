@@ -5,6 +5,7 @@ points not yet run are drawn as pending (hollow, on the axis) with their estimat
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -13,6 +14,7 @@ from lib.experiments.scaling import TARGETS
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.plots.style import MAX_WIDTH_IN
 from lib.report.stats import task_interval
+from lib.report.targets import power_law, steps_to_reach
 
 
 NO_INTERVAL = "one run (one seed): no interval"
@@ -113,3 +115,21 @@ def _uniform_axis(ax: Axes, part: pd.DataFrame) -> None:
     twin.set_ylim(1.0, max(2.0, float(done["top_over_uniform"].max()) * 1.1) if len(done) else 2.0)
     twin.set_ylabel("top op weight / uniform", color="tab:red")
     twin.grid(False)
+
+
+def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> Figure:
+    """One search's mean top-op weight over uniform after every epoch (``targets.search_trajectory``), with
+    :func:`lib.report.targets.power_law` (fitted to the second half) extended to where it reaches ``bar``."""
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN * 0.6, 3.0))
+    ax.plot(trajectory["alpha steps"], trajectory["top / uniform"], "o-", ms=4, label="measured (one run, one seed)")
+    reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory)
+    if reach is not None and fit is not None and reach > trajectory["alpha steps"].max():
+        steps = np.linspace(trajectory["alpha steps"].iloc[len(trajectory) // 2], reach, 50)
+        ax.plot(steps, 1 + fit[0] * steps ** fit[1], "--", color="0.4", label=f"power law, extrapolated: {reach:,.0f} steps")
+    ax.axhline(bar, color="tab:red", lw=0.8, alpha=0.6, label=f"the {bar:g}x bar")
+    ax.set_ylim(top=bar + 0.05 * (bar - 1))
+    ax.set_xlabel("alpha steps of the search")
+    ax.set_ylabel("mean top-op weight / uniform")
+    ax.legend(fontsize=8.5, loc="upper left")
+    fig.tight_layout()
+    return fig

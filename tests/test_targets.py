@@ -1,0 +1,96 @@
+"""The evidence targets (lib/report/targets.py) against hand-computed cases."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from lib.experiments.lamanas import phi_vector
+from lib.meta.losses import build_loss
+from lib.pipeline.results import Record
+from lib.report import targets
+from lib.report.stats import Interval
+
+
+@pytest.mark.parametrize("interval, expected", [
+    (Interval(65.0, 61.0, 69.0, 3, "t"), "met"),
+    (Interval(55.0, 50.0, 59.9, 3, "t"), "not met"),
+    (Interval(59.9, 50.6, 69.3, 3, "t"), "inconclusive: the interval contains the bar"),
+    (Interval(60.0, 60.0, 70.0, 3, "t"), "met"),  # a bound on the bar counts as on its side
+    (Interval(61.0, None, None, 1, "one seed"), "met on one run (no interval)"),
+    (Interval(59.0, None, None, 1, "one seed"), "not met on one run (no interval)"),
+    (None, "pending"),
+])
+def test_status_applies_one_rule(interval, expected):
+    assert targets.status(interval, 60.0) == expected
+
+
+def _trajectory(steps, ratios):
+    return pd.DataFrame({"alpha steps": steps, "top / uniform": ratios})
+
+
+def test_steps_to_reach_inverts_an_exact_power_law():
+    a, b = 1e-4, 1.2  # top/uniform - 1 = a * steps^b reaches 0.5 at (0.5 / a)^(1 / b)
+    steps = [100 * (i + 1) for i in range(8)]
+    found = targets.steps_to_reach(_trajectory(steps, [1 + a * s ** b for s in steps]), bar=1.5)
+    assert found == pytest.approx((0.5 / a) ** (1 / b), rel=1e-9)
+
+
+def test_steps_to_reach_returns_the_first_measured_epoch_past_the_bar():
+    assert targets.steps_to_reach(_trajectory([10, 20, 30, 40], [1.1, 1.6, 1.4, 1.8]), bar=1.5) == 20
+
+
+def test_steps_to_reach_needs_four_epochs_and_a_rising_curve():
+    assert targets.steps_to_reach(_trajectory([10, 20, 30], [1.01, 1.02, 1.03])) is None
+    assert targets.steps_to_reach(_trajectory([10, 20, 30, 40], [1.04, 1.03, 1.02, 1.01])) is None
+
+
+def _search(epochs_top: list[float], n_search: int = 640, batch: int = 64, seconds: float = 50.0) -> Record:
+    config = {"data": {"n_search": n_search}, "search": {"batch": batch, "epochs": len(epochs_top)}}
+    diagnostics = [{"top_over_uniform": {"normal": [v, v], "reduce": [v]}} for v in epochs_top]
+    return Record("darts_cifar10", "k", config, {"search_diagnostics": diagnostics, "search_seconds": seconds}, {})
+
+
+def test_search_trajectory_counts_alpha_steps_per_epoch():
+    frame = targets.search_trajectory(_search([1.01, 1.02, 1.05]))
+    assert list(frame["alpha steps"]) == [10, 20, 30]  # 640 // 64 = 10 steps per epoch
+    assert list(frame["top / uniform"]) == pytest.approx([1.01, 1.02, 1.05])
+
+
+def test_seconds_per_alpha_step_gives_fastest_and_median():
+    records = [_search([1.0] * 2, seconds=s) for s in (40.0, 100.0, 60.0)]  # 20 steps each
+    assert targets.seconds_per_alpha_step(records) == pytest.approx((2.0, 3.0))
+
+
+def _lamanas(loss: str, moved: float, authors: bool = False, meta_epochs: int = 4) -> Record:
+    config = {"loss": loss, "authors_code": authors, "residual": True, "data": {"ways": 5},
+              "reptile": {"meta_epochs": meta_epochs}}
+    return Record("lamanas", "k", config, {"phi_change_total": moved}, {})
+
+
+def test_phi_movement_is_relative_to_a_fresh_networks_norm_and_skips_other_runs():
+    torch.manual_seed(0)
+    norm = float(phi_vector(build_loss("lstm", 5, True)).norm())
+    runs = [_lamanas("lstm", 0.5), _lamanas("ce", 0.0), _lamanas("lstm", 0.0, authors=True), _lamanas("lstm", 0.0, meta_epochs=0)]
+    assert targets.phi_relative_movement(runs) == pytest.approx([0.5 / norm])
+    assert not math.isclose(norm, 0.0)
+
+
+def test_over_seeds_is_a_t_interval_and_drops_failed_runs():
+    runs = [Record("x", "k", {}, {"acc": v}, {}) for v in (50.0, 60.0, 70.0)]
+    runs.append(Record("x", "k", {}, {"acc": 0.0}, {}, status="diverged"))
+    found = targets.over_seeds(runs, "acc")
+    assert (found.estimate, found.n) == (60.0, 3)
+    assert found.high - found.estimate == pytest.approx(4.302652729911275 * 10.0 / math.sqrt(3))  # t_{0.975, 2}
+    assert targets.over_seeds([], "acc") is None
+
+
+def test_trajectory_plot_extends_the_fit_to_the_bar():
+    from lib.plots.scaling import plot_search_trajectory
+    steps = [100 * (i + 1) for i in range(8)]
+    fig = plot_search_trajectory(_trajectory(steps, [1 + 1e-4 * s ** 1.2 for s in steps]), bar=1.5)
+    measured, fitted = fig.axes[0].lines[:2]
+    assert list(measured.get_xdata()) == steps
+    assert fitted.get_ydata()[-1] == pytest.approx(1.5)
+    assert fitted.get_xdata()[-1] == pytest.approx((0.5 / 1e-4) ** (1 / 1.2))
