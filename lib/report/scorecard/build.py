@@ -14,7 +14,7 @@ import pandas as pd
 
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.report import lnas as lnas_report, rules
+from lib.report import collapse, lnas as lnas_report, rules
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
 from lib.report.scorecard.verdict import STATUSES  # noqa: F401 (the notebook reads build.STATUSES)
@@ -205,6 +205,7 @@ def findings(card: Scorecard) -> list[str]:
     step_costs = (f"a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step here (pruned paths "
                   "are not computed)." if pruned else f"the step costs {PENDING_TEXT}.")
     return [
+        _collapse_finding(la),
         f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
         f"runs phi moved {_measured(moved(True), 'by {} (L2)')} from its initialisation; with the update, "
         f"{_measured(moved(False), 'by {}')}.",
@@ -214,3 +215,21 @@ def findings(card: Scorecard) -> list[str]:
         "row have no run behind them in what the authors published.",
         "**Variant 2's search is cheaper, not 2.6x slower (L11):** " + step_costs,
     ]
+
+
+def _collapse_finding(records: list[Record]) -> str:
+    """The finding of :mod:`lib.report.collapse`, with its counts over the cached runs."""
+    ways = {r.config["data"]["ways"] for r in records}
+    frame = collapse.table(records, [], chance=100 / ways.pop()) if len(ways) == 1 else None
+    if frame is None or frame.empty:
+        counts = PENDING_TEXT + "."
+    else:
+        below = frame["outcome"] == "below chance"
+        counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
+                  f"{int((frame['predicted'] == frame['outcome']).sum())} of the {len(frame)} outcomes.")
+    return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
+            "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
+            "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "
+            "learned-loss runs fall below chance\"). "
+            + counts)
+

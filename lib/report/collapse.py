@@ -1,0 +1,87 @@
+"""Why some learned-loss runs meta-test below chance: a residual learned loss that rewards wrong answers.
+
+With the cross-entropy residual, both loss networks end in ``fc2(ELU(h + CE))`` (:mod:`lib.meta.losses`). Where
+``h + CE`` is large (ELU linear), the learned loss grows with the cross-entropy at the rate ``sum(fc2.weight)``.
+If that sum is negative, a task learner that raises its cross-entropy lowers its loss without bound: it is
+rewarded for answering wrong. ``fc2`` is an orthogonal (unit-norm) row at initialisation, so the sign is a coin
+flip per seed. phi moves little (``phi_change_total``), and ``|Δ sum(fc2.weight)| <= sqrt(width) ||Δphi||``
+(Cauchy-Schwarz), so when that bound is below ``|sum|`` the sign at the end of meta-training is the initial one.
+
+phi_0 is not stored in a record; it is rebuilt here exactly as the run built it (``initial_meta_parameters``:
+the seed, then the supernet, then the loss network, all from the same generator). Shown in: book/lamanas_table1.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from lib.darts.search import SearchNetwork
+from lib.experiments.lamanas_config import SupernetSettings
+from lib.meta.losses import build_loss
+from lib.pipeline.results import Record
+
+
+def initial_loss_network(config: Mapping[str, Any]) -> nn.Module:
+    """phi_0 of a stored LAMANAS run's config, on the CPU: seed, supernet, then loss network, as the run did."""
+    supernet = SupernetSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in config["supernet"].items()})
+    torch.manual_seed(config["seed"])
+    SearchNetwork(supernet.spec(config["data"]["ways"]))  # draws theta_0 and alpha_0 first, as the run does
+    return build_loss(config["loss"], config["data"]["ways"], config["residual"], config["label_encoding"])
+
+
+def far_slope(loss_net: nn.Module) -> float:
+    """d(learned loss) / d(cross-entropy) where ELU is linear: ``sum(fc2.weight)``."""
+    return float(loss_net.fc2.weight.detach().sum())
+
+
+def slope_change_bound(loss_net: nn.Module, phi_moved: float) -> float:
+    """The most ``sum(fc2.weight)`` can change when phi moves ``phi_moved`` in L2: ``sqrt(fc2 width) * phi_moved``."""
+    return math.sqrt(loss_net.fc2.weight.numel()) * phi_moved
+
+
+def _residual(config: Mapping[str, Any]) -> bool:
+    return config["loss"] != "ce" and bool(config["residual"])
+
+
+def _labels(c: Mapping[str, Any], slope: float) -> dict[str, Any]:
+    return {"loss": c["loss"].upper(), "proxy": c["proxy"], "code": "authors'" if c["authors_code"] else "ours",
+            "seed": c["seed"], "sum fc2 at init": round(slope, 3),
+            "predicted": "below chance" if slope < 0 else "above chance"}
+
+
+def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chance: float) -> pd.DataFrame:
+    """Per residual learned-loss run: its initial far slope and the outcome that slope predicts; for a finished
+    run (``records``) also the bound on how much meta-training can have changed the slope and its meta-test
+    accuracy against ``chance`` (%); a ``pending`` run (its stored config fields) shows the prediction alone."""
+    rows = []
+    for r in records:
+        if r.status != "ok" or not _residual(r.config):
+            continue
+        net = initial_loss_network(r.config)
+        slope, bound = far_slope(net), slope_change_bound(net, float(r.metrics["phi_change_total"]))
+        accuracy = float(r.metrics["test_acc"])
+        rows.append({**_labels(r.config, slope), "outcome": "below chance" if accuracy < chance else "above chance",
+                     "test acc (%)": round(accuracy, 1), "its largest possible change": round(bound, 3),
+                     "sign kept": abs(slope) > bound,
+                     "learned loss (test)": round(float(r.metrics["test_learned_loss"]), 1),
+                     "query CE (test)": round(float(r.metrics["test_query_ce"]), 2)})
+    for c in pending:
+        if _residual(c):
+            rows.append({**_labels(c, far_slope(initial_loss_network(c))), "outcome": "pending"})
+    return pd.DataFrame(rows)
+
+
+def summary(frame: pd.DataFrame) -> str:
+    """How often the initial sign predicted the outcome of the finished runs, in one sentence."""
+    done = frame[frame["outcome"] != "pending"] if len(frame) else frame
+    if done.empty:
+        return "No finished residual learned-loss run in the cache yet."
+    agree = int((done["predicted"] == done["outcome"]).sum())
+    return (f"In {agree} of {len(done)} finished residual learned-loss runs the sign of sum(fc2) at initialisation "
+            f"predicted the outcome ({int((done['outcome'] == 'below chance').sum())} below chance), and in "
+            f"{int(done['sign kept'].sum())} of {len(done)} phi moved too little for meta-training to have changed "
+            f"that sign. {len(frame) - len(done)} pending run(s) show the outcome their sign predicts.")

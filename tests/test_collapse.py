@@ -1,0 +1,76 @@
+"""The collapse diagnostic (lib/report/collapse.py): phi_0 rebuilt as the run builds it, the far slope against
+the loss itself, the Cauchy-Schwarz bound at its worst case, and the table's prediction and outcome."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lib.experiments import lamanas
+from lib.experiments.lamanas_config import LamanasConfig
+from lib.meta.losses import FNNLoss, LSTMLoss
+from lib.pipeline.checkpoint import Checkpoint
+from lib.pipeline.results import Record, result_fields
+from lib.report import collapse
+
+
+def _config(loss: str = "fnn", seed: int = 3, residual: bool = True) -> LamanasConfig:
+    return LamanasConfig.for_profile("smoke", loss=loss, residual=residual, proxy="mse", seed=seed)
+
+
+@pytest.mark.parametrize("loss", ["fnn", "lstm"])
+def test_initial_loss_network_is_the_runs_phi_0(loss, tmp_path):
+    cfg = _config(loss)
+    run = lamanas.initial_meta_parameters(cfg, torch.device("cpu"), Checkpoint(tmp_path / "run.ckpt.pt"))
+    rebuilt = collapse.initial_loss_network(result_fields(cfg))
+    assert torch.equal(lamanas.phi_vector(rebuilt), run.phi_0)
+
+
+@pytest.mark.parametrize("make", [lambda: FNNLoss(5, residual=True), lambda: LSTMLoss(5, residual=True)])
+def test_far_slope_is_the_loss_rate_in_the_cross_entropy(make):
+    torch.manual_seed(0)
+    net = make()
+    with torch.no_grad():  # fc1 constant and large: ELU is linear, and h + CE moves only with the CE
+        net.fc1.weight.zero_()
+        net.fc1.bias.fill_(10.0)
+    labels = torch.tensor([0, 1, 2])
+    wrong = F.one_hot((labels + 1) % 5, 5).float()
+    low, high = wrong * 2.0, wrong * 6.0
+    rate = (net(high, labels) - net(low, labels)) / (F.cross_entropy(high, labels) - F.cross_entropy(low, labels))
+    assert float(rate.detach()) == pytest.approx(collapse.far_slope(net), rel=1e-5)
+
+
+def test_slope_change_bound_is_reached_by_a_move_along_ones():
+    torch.manual_seed(0)
+    net = FNNLoss(5, residual=True)
+    before, moved = collapse.far_slope(net), 0.3
+    with torch.no_grad():  # the move of L2 norm `moved` that changes sum(fc2) the most
+        net.fc2.weight.add_(moved / math.sqrt(net.fc2.weight.numel()))
+    assert collapse.far_slope(net) - before == pytest.approx(collapse.slope_change_bound(net, moved))
+
+
+def _record(cfg: LamanasConfig, accuracy: float, moved: float) -> Record:
+    metrics = {"test_acc": accuracy, "phi_change_total": moved, "test_learned_loss": -5.0, "test_query_ce": 9.0}
+    return Record("lamanas", "k", result_fields(cfg), metrics, {})
+
+
+def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
+    seeds = {s: collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) for s in range(8)}
+    negative = next(s for s, v in seeds.items() if v < 0)
+    positive = next(s for s, v in seeds.items() if v > 0)
+    records = [_record(_config(seed=negative), 2.0, 0.0), _record(_config(seed=positive), 2.0, 100.0),
+               _record(_config(residual=False), 2.0, 0.0)]
+    frame = collapse.table(records, [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
+    assert list(frame["predicted"]) == ["below chance", "above chance", "below chance"]
+    assert list(frame["outcome"]) == ["below chance", "below chance", "pending"]
+    assert list(frame["sign kept"][:2]) == [True, False]  # phi moved 100: the bound exceeds any |sum|
+    assert collapse.summary(frame).startswith("In 1 of 2 finished")
+
+
+def test_scorecard_finding_counts_the_cached_runs():
+    from lib.report.scorecard.build import _collapse_finding
+    assert "pending" in _collapse_finding([])
+    negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
+    text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0)])
+    assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes.")
