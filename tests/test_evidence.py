@@ -55,13 +55,21 @@ def _seal(path: Path, **provenance) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_queue_order_groups_seeds_and_dependencies():
+def test_queue_order_groups_rows_seeds_and_dependencies():
     items = evidence.queue("smoke")
     groups = [evidence.GROUPS.index(i.group) for i in items]
     assert groups == sorted(groups) and len({i.ident for i in items}) == len(items)
-    for group in evidence.GROUPS[1:]:
-        seeds = [i.config.seed for i in items if i.group == group]
+    rows = [i.name.rsplit(" seed ", 1)[0] for i in items]
+    blocks = [row for n, row in enumerate(rows) if n == 0 or rows[n - 1] != row]
+    assert len(blocks) == len(set(blocks))  # row-major: every seed of a row together
+    for row in set(rows):
+        seeds = [i.config.seed for i, r in zip(items, rows) if r == row]
         assert seeds == sorted(seeds)
+    for group in evidence.GROUPS:  # LAMANAS rows before LNAS rows within a group
+        names = [i.name.split()[0] for i in items if i.group == group and i.name.split()[0] in ("LAMANAS", "LNAS")]
+        assert names == sorted(names)
+    assert {i.name for i in items if i.group == "baselines" and "LAMANAS" in i.name} == {
+        f"LAMANAS {row} seed {s}" for row in ("baseline", "no-meta-training") for s in evidence.SEEDS}
     position = {i.ident: n for n, i in enumerate(items)}
     needing = [i for i in items if i.needs]
     assert needing and all(position[dataclasses.replace(i, config=n).ident] < position[i.ident] for i in needing for n in i.needs)

@@ -1,13 +1,14 @@
 """The evidence queue of issue 15: every run a profile's book needs, in priority order, for ``make evidence``.
 
-Order (each group seed-major, so paired comparisons become possible as early as they can):
+Order (each group row-major: every seed of a row before the next row, so each finished row can be judged;
+LAMANAS rows before LNAS rows, whose searches barely leave uniform at an affordable size):
 
-1. ``measure``: the measurement runs of :mod:`lib.experiments.scaling` (how large must a run be?),
-   cheapest first; they decide the sizes of the evidence profile, so they come before it;
-2. ``baselines``: the LAMANAS baseline and the LNAS (DARTS) baseline;
-3. ``headline``: what the headline claims rest on: the no-meta-training control, the report's best
-   LAMANAS row (LSTM + residual + inner product), and LNAS Variant 2 (the search-time claim) and
-   Variant 1 at every sparsity;
+1. ``baselines``: the baselines every comparison needs and their controls: the LAMANAS baseline and its
+   no-meta-training control, the LNAS (DARTS) baseline and the random-architecture control;
+2. ``measure``: the measurement runs of :mod:`lib.experiments.scaling` (how large must a run be?),
+   cheapest first; the evidence profile was read off the first of them, the rest complete the curves;
+3. ``headline``: what the headline claims rest on: the report's best LAMANAS row (LSTM + residual +
+   inner product), and LNAS Variant 2 (the search-time claim) and Variant 1 at every sparsity;
 4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, and the Sec. 5.3 step costs;
 5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22).
 
@@ -28,8 +29,9 @@ from lib.pipeline import results
 from lib.pipeline.worklist import Item
 
 SEEDS = (0, 1, 2)
-GROUPS = ("measure", "baselines", "headline", "rows", "authors")
-LAMANAS_HEADLINE = (CONTROL, "lstm-res-ip")
+GROUPS = ("baselines", "measure", "headline", "rows", "authors")
+LAMANAS_CONTROLS = ("baseline", CONTROL)
+LAMANAS_HEADLINE = ("lstm-res-ip",)
 LNAS_HEADLINE = ("variant2", "variant1")
 STEP_COST_STEPS = 5  # the lnas_search_cost chapter's default
 
@@ -51,7 +53,7 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     out = []
     for config, run in sweep.jobs():
         row = names[lamanas_sweep.row_of(results.result_fields(config))]
-        group = ("authors" if config.authors_code else "baselines" if row == "baseline"
+        group = ("authors" if config.authors_code else "baselines" if row in LAMANAS_CONTROLS
                  else "headline" if row in LAMANAS_HEADLINE else "rows")
         code = " (authors' code)" if config.authors_code else ""
         out.append(_item(f"LAMANAS {row}{code} seed {config.seed}", group, config, run))
@@ -84,14 +86,27 @@ def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
 
 def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:
     """Every run of ``profile``'s evidence in priority order (module docstring); each run once."""
-    items = measurement_items(profile) if measure else []
-    pool = lamanas_items(profile, seeds) + lnas_items(profile, seeds)
-    for group in GROUPS[1:]:
-        items += sorted((i for i in pool if i.group == group), key=lambda i: i.config.seed)  # stable: seed-major
+    pool = lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
+    items: list[Item] = []
+    for group in GROUPS:
+        items += _row_major([i for i in pool if i.group == group])
     unique: dict[str, Item] = {}
     for item in items:
         unique.setdefault(item.ident, item)
     return list(unique.values())
+
+
+def _row_major(items: Sequence[Item]) -> list[Item]:
+    """``items`` with every seed of a row together (seed order), rows in the order they first appear."""
+    first: dict[str, int] = {}
+    for item in items:
+        first.setdefault(_row(item), len(first))
+    return sorted(items, key=lambda i: (first[_row(i)], i.config.seed))
+
+
+def _row(item: Item) -> str:
+    """The run's name without its seed: the row it belongs to."""
+    return item.name.rsplit(" seed ", 1)[0]
 
 
 def with_settings(items: Sequence[Item], **settings: Any) -> list[Item]:
