@@ -74,3 +74,10 @@ def test_scorecard_finding_counts_the_cached_runs():
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
     text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0)])
     assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes.")
+
+
+def test_prediction_states_the_side_of_the_slope():
+    for s in range(4):
+        fields = result_fields(_config(seed=s))
+        slope = collapse.far_slope(collapse.initial_loss_network(fields))
+        assert collapse.prediction(fields) == f"{'below' if slope < 0 else 'above'} chance (sum fc2 at initialisation {slope:+.2f})"

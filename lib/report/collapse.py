@@ -38,6 +38,12 @@ def far_slope(loss_net: nn.Module) -> float:
     return float(loss_net.fc2.weight.detach().sum())
 
 
+def prediction(config: Mapping[str, Any]) -> str:
+    """The outcome the initial far slope of a residual learned-loss run predicts, with the slope, in words."""
+    slope = far_slope(initial_loss_network(config))
+    return f"{_side(slope)} (sum fc2 at initialisation {slope:+.2f})"
+
+
 def slope_change_bound(loss_net: nn.Module, phi_moved: float) -> float:
     """The most ``sum(fc2.weight)`` can change when phi moves ``phi_moved`` in L2: ``sqrt(fc2 width) * phi_moved``."""
     return math.sqrt(loss_net.fc2.weight.numel()) * phi_moved
@@ -49,8 +55,11 @@ def _residual(config: Mapping[str, Any]) -> bool:
 
 def _labels(c: Mapping[str, Any], slope: float) -> dict[str, Any]:
     return {"loss": c["loss"].upper(), "proxy": c["proxy"], "code": "authors'" if c["authors_code"] else "ours",
-            "seed": c["seed"], "sum fc2 at init": round(slope, 3),
-            "predicted": "below chance" if slope < 0 else "above chance"}
+            "seed": c["seed"], "sum fc2 at init": round(slope, 3), "predicted": _side(slope)}
+
+
+def _side(slope: float) -> str:
+    return "below chance" if slope < 0 else "above chance"
 
 
 def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chance: float) -> pd.DataFrame:
