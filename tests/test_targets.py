@@ -94,3 +94,22 @@ def test_trajectory_plot_extends_the_fit_to_the_bar():
     assert list(measured.get_xdata()) == steps
     assert fitted.get_ydata()[-1] == pytest.approx(1.5)
     assert fitted.get_xdata()[-1] == pytest.approx((0.5 / 1e-4) ** (1 / 1.2))
+
+
+def _curve(moved: list[float], loss: str = "lstm") -> Record:
+    row = {"loss": loss, "data": {"ways": 5}, "residual": True, "supernet": {"C": 8}}
+    points = [{"meta_epoch": e, "tasks_seen": 4 * e, "phi_distance_from_init": m, "meta_train_seconds": 30.0 * e}
+              for e, m in zip((0, 1, 2, 4, 8), [0.0, *moved])]
+    return Record("lamanas_curve", "k", {}, {"row_config": row, "curve": points}, {})
+
+
+def test_phi_reach_extrapolates_the_relative_movement_and_its_cost():
+    torch.manual_seed(0)
+    norm = float(phi_vector(build_loss("lstm", 5, True)).norm())
+    a, b = 1e-4, 0.5  # phi moved / |phi_0| = a * tasks^b reaches 1% at (0.01 / a)^(1 / b) tasks
+    tasks = [4, 8, 16, 32]
+    text = targets.phi_reach([_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")])
+    needed = (targets.PHI_BAR / a) ** (1 / b)
+    hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
+    assert text == f"C=8, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours"
+    assert targets.phi_reach([]) == "pending: the learned-loss learning curves"

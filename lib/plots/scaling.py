@@ -122,7 +122,7 @@ def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) 
     :func:`lib.report.targets.power_law` (fitted to the second half) extended to where it reaches ``bar``."""
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN * 0.6, 3.0))
     ax.plot(trajectory["alpha steps"], trajectory["top / uniform"], "o-", ms=4, label="measured (one run, one seed)")
-    reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory)
+    reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory["alpha steps"], trajectory["top / uniform"] - 1)
     if reach is not None and fit is not None and reach > trajectory["alpha steps"].max():
         steps = np.linspace(trajectory["alpha steps"].iloc[len(trajectory) // 2], reach, 50)
         ax.plot(steps, 1 + fit[0] * steps ** fit[1], "--", color="0.4", label=f"power law, extrapolated: {reach:,.0f} steps")

@@ -68,24 +68,32 @@ def search_trajectory(record: Record) -> pd.DataFrame:
     return pd.DataFrame({"alpha steps": [per_epoch * (i + 1) for i in range(len(ratios))], "top / uniform": ratios})
 
 
-def power_law(trajectory: pd.DataFrame) -> tuple[float, float] | None:
-    """``(a, b)`` of ``top/uniform - 1 = a * steps^b`` fitted (least squares in log-log) to the second half of
-    the epochs; None with fewer than 4 epochs (too short to extrapolate) or a curve that does not rise."""
-    if len(trajectory) < 4:
+def power_law(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
+    """``(a, b)`` of ``y = a * x^b`` fitted (least squares in log-log) to the second half of the points; None
+    with fewer than 4 points (too short to extrapolate), a non-positive value, or a curve that does not rise."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 4:
         return None
-    late = trajectory.iloc[len(trajectory) // 2:]
-    b, log_a = np.polyfit(np.log(late["alpha steps"]), np.log(late["top / uniform"] - 1), 1)
+    late = slice(len(x) // 2, None)
+    if (x[late] <= 0).any() or (y[late] <= 0).any():
+        return None
+    b, log_a = np.polyfit(np.log(x[late]), np.log(y[late]), 1)
     return (float(math.exp(log_a)), float(b)) if b > 0 else None
 
 
-def steps_to_reach(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> float | None:
-    """Alpha steps at which ``top / uniform`` reaches ``bar``: the first epoch that did, else the :func:`power_law`
+def reach(x: Sequence[float], y: Sequence[float], target: float) -> float | None:
+    """The ``x`` at which ``y`` reaches ``target``: the first measured point that did, else the :func:`power_law`
     extrapolated (None when there is none)."""
-    reached = trajectory[trajectory["top / uniform"] >= bar]
-    if len(reached):
-        return float(reached["alpha steps"].iloc[0])
-    fit = power_law(trajectory)
-    return None if fit is None else float(((bar - 1) / fit[0]) ** (1 / fit[1]))
+    for xi, yi in zip(x, y):
+        if yi >= target:
+            return float(xi)
+    fit = power_law(x, y)
+    return None if fit is None else float((target / fit[0]) ** (1 / fit[1]))
+
+
+def steps_to_reach(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> float | None:
+    """Alpha steps at which a :func:`search_trajectory` reaches ``bar`` (fitted to ``top/uniform - 1``)."""
+    return reach(trajectory["alpha steps"], trajectory["top / uniform"] - 1, bar - 1)
 
 
 def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | None:
@@ -96,13 +104,43 @@ def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | N
     return (float(min(rates)), float(np.median(rates))) if rates else None
 
 
+def phi_curve(record: Record) -> pd.DataFrame:
+    """A learning curve's (lamanas_curve record) phi movement: columns ``tasks seen``, ``phi moved / |phi_0|``
+    and ``meta-train seconds`` (cumulative), from the first meta-trained point on."""
+    row = record.metrics["row_config"]
+    norm = initial_phi_norm(row["loss"], row["data"]["ways"], row["residual"])
+    points = [p for p in record.metrics["curve"] if p["meta_epoch"] > 0]
+    return pd.DataFrame({"tasks seen": [p["tasks_seen"] for p in points],
+                         "phi moved / |phi_0|": [p["phi_distance_from_init"] / norm for p in points],
+                         "meta-train seconds": [p["meta_train_seconds"] for p in points]})
+
+
+def phi_reach(curves: Sequence[Record]) -> str:
+    """Per learned-loss curve: the meta-training tasks (and one-core hours) at which phi reaches :data:`PHI_BAR`."""
+    parts = []
+    for record in curves:
+        row = record.metrics.get("row_config", {})
+        if row.get("loss", "ce") == "ce" or record.status != "ok":
+            continue
+        curve = phi_curve(record)
+        tasks = reach(curve["tasks seen"], curve["phi moved / |phi_0|"], PHI_BAR)
+        last = curve.iloc[-1]
+        seen = f"C={row['supernet']['C']}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
+        if tasks is None:
+            parts.append(f"{seen}: no rising power law to extrapolate")
+        else:
+            hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
+            parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours")
+    return "; ".join(parts) or "pending: the learned-loss learning curves"
+
+
 def _interval_text(interval: Interval | None, digits: int = 1) -> str:
     return "pending" if interval is None else interval.text(digits)
 
 
-def lamanas_rows(stored: Sequence[Record]) -> list[dict[str, str]]:
+def lamanas_rows(stored: Sequence[Record], curves: Sequence[Record]) -> list[dict[str, str]]:
     """The LAMANAS targets from a profile's stored runs: the baseline's meta-test accuracy over seeds, and
-    phi's relative movement."""
+    phi's relative movement, with what the learning ``curves`` say reaching the phi bar would take."""
     baseline = [r for r in stored if lamanas_sweep.row_of(r.config) == lamanas_sweep.ROWS["baseline"]]
     accuracy = over_seeds(baseline, "test_acc")
     moved = phi_relative_movement(stored)
@@ -116,7 +154,7 @@ def lamanas_rows(stored: Sequence[Record]) -> list[dict[str, str]]:
          "what reaching it would take": "the meta-training curves at C=28 (above) say what more tasks buy"},
         {"target": "phi moved, ||phi - phi_0|| / ||phi_0||", "bar": f">= {PHI_BAR:.0%} (ours; the issue sets none)",
          "measured": phi_measured, "status": phi_status,
-         "what reaching it would take": "the phi panel above: movement against meta-training tasks"},
+         "what reaching it would take": phi_reach(curves) + " (power law fitted to the second half of the curve)"},
     ]
 
 
@@ -149,10 +187,14 @@ def lnas_rows(profile: str, baseline: Sequence[Record], measured_searches: Seque
     ]
 
 
-def table(profile: str, measured_searches: Sequence[Record]) -> tuple[pd.DataFrame, list[Record]]:
-    """Every target of ``profile`` with its bar, the cached measurement, its status and the way to reach it;
-    and the profile's records it was read from (nothing runs)."""
+def table(profile: str, measurements: Sequence[Record]) -> tuple[pd.DataFrame, list[Record]]:
+    """Every target of ``profile`` with its bar, the cached measurement, its status and the way to reach it
+    (from the trusted ``measurements``: the scaling chapter's records); and the profile's records it was read
+    from (nothing runs)."""
+    trusted = [r for r in measurements if r.mark is None]
+    curves = [r for r in trusted if r.experiment == "lamanas_curve"]
+    searches = [r for r in trusted if r.experiment == "darts_cifar10"]
     lamanas = lamanas_sweep.Sweep.for_profile(profile).stored()
     lnas = lnas_sweep.Sweep.for_profile(profile, ["baseline"], seeds=SEEDS).stored()
-    rows = lamanas_rows(lamanas) + lnas_rows(profile, lnas, measured_searches)
+    rows = lamanas_rows(lamanas, curves) + lnas_rows(profile, lnas, searches)
     return pd.DataFrame(rows, columns=COLUMNS), [*lamanas, *lnas]
