@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from lib.experiments.scaling import TARGETS
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
@@ -96,6 +97,7 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             _uniform_axis(ax, part)
         if curve == "lnas_training":
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels (2x10^4, 4x10^4, ...) overlap
         ax.set_title(title, fontsize=8.5)
         ax.set_xlabel(xlabel)
         if ax.get_legend_handles_labels()[0]:
