@@ -81,3 +81,19 @@ def test_prediction_states_the_side_of_the_slope():
         fields = result_fields(_config(seed=s))
         slope = collapse.far_slope(collapse.initial_loss_network(fields))
         assert collapse.prediction(fields) == f"{'below' if slope < 0 else 'above'} chance (sum fc2 at initialisation {slope:+.2f})"
+
+
+def test_scorecard_comparison_counts_the_runs_below_chance():
+    from lib.report import lamanas as report
+    from lib.report.scorecard import lamanas as card
+
+    def run(loss: str, seed: int, accuracy: float) -> Record:
+        cfg = LamanasConfig.for_profile("smoke", seed=seed, **({} if loss == "ce" else
+                                                               {"loss": loss, "residual": True, "proxy": "inner_product"}))
+        return Record("lamanas", "k", result_fields(cfg), {"test_acc": accuracy, "train_acc": accuracy}, {})
+
+    chance = 100 / LamanasConfig.for_profile("smoke").data.ways
+    runs = report.run_rows([run("lstm", 0, chance / 2), run("lstm", 1, 60.0), run("ce", 0, 50.0), run("ce", 1, 55.0)])
+    verdict = card.CLAIMS["A11"](runs, "smoke")
+    assert verdict.ours.endswith("LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)")
+    assert "Baseline" not in verdict.ours.split("; ")[-1]
