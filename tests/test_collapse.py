@@ -62,8 +62,8 @@ def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
     records = [_record(_config(seed=negative), 2.0, 0.0), _record(_config(seed=positive), 2.0, 100.0),
                _record(_config(residual=False), 2.0, 0.0)]
     frame = collapse.table(records, [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
-    assert list(frame["predicted"]) == ["below chance", "above chance", "below chance"]
-    assert list(frame["outcome"]) == ["below chance", "below chance", "pending"]
+    assert list(frame["predicted vs chance"]) == ["below", "above", "below"]
+    assert list(frame["outcome vs chance"]) == ["below", "below", "pending"]
     assert list(frame["sign kept"][:2]) == [True, False]  # phi moved 100: the bound exceeds any |sum|
     assert collapse.summary(frame).startswith("In 1 of 2 finished")
 

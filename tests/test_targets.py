@@ -111,5 +111,5 @@ def test_phi_reach_extrapolates_the_relative_movement_and_its_cost():
     text = targets.phi_reach([_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")])
     needed = (targets.PHI_BAR / a) ** (1 / b)
     hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
-    assert text == f"C=8, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours"
+    assert text == f"C=8, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the second half of the curve)"
     assert targets.phi_reach([]) == "pending: the learned-loss learning curves"
