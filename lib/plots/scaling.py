@@ -61,7 +61,7 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = 
                     if i.has_interval:
                         ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
                 if label_cost:
-                    _cost(ax, p["x"], p[value], p["cost_s"], False, stale=p["status"] == "stale")
+                    _cost(ax, p["x"], p[value], p["cost_s"], False, row, stale=p["status"] == "stale")
         pending = group[group["status"] == "pending"]
         if len(pending):
             ax.plot(pending["x"], [bottom] * len(pending), "o", mfc="none", color=colour, ms=5,
