@@ -223,6 +223,21 @@ def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([shown, pd.DataFrame([summary])], ignore_index=True)
 
 
+def meta_learning_verdict(rows: pd.DataFrame) -> str:
+    """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
+    the paired difference baseline - control (markdown). Shown in: book/lamanas_table1."""
+    ours = rows[rows["code"] == "ours"]
+    pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"].to_dict()
+    baseline, control = pick("Baseline"), pick("No meta-training")
+    diff = by_seed.paired_or_none(baseline, control)
+    if diff is None:
+        return "Pending: no seed has both the baseline and the control."
+    ruling = rules.better_than(diff)
+    positive = sum(baseline[s] > control[s] for s in set(baseline) & set(control))
+    return (f"**Does meta-training add accuracy beyond test-time adaptation? {ruling.status.capitalize()}** by the "
+            f"scorecard's better-than rule: {ruling.reason}; {positive} of {diff.n} seeds are positive.")
+
+
 MOVEMENT = {"phi from init (L2)": "phi_change_total", "alpha from init (L2)": "alpha_change_total",
             "alpha top-op / uniform": "alpha_top_op_ratio"}
 
