@@ -223,3 +223,15 @@ def test_a_run_below_chance_is_counted_where_its_row_is_shown():
     shown, _ = report.table1(runs)
     assert shown.loc[shown["row"] == report.row_name(pd.Series(ROWS["lstm-res-ip"].labels())), "runs"].item().endswith(
         "(1 below chance)")
+
+
+def test_authors_code_twins_of_the_two_proxies_agree_in_every_table_1_number(tmp_path):
+    """Under the authors' code behaviour phi is never meta-updated (#22) and each task adapts under its own seeded
+    random stream, so the proxy (MSE or inner product) cannot change theta, alpha or any accuracy: the two
+    twins of a row are the same run (the sweep could run one of them)."""
+    twins = [results.cached(smoke(loss="fnn", residual=True, proxy=proxy, authors_code=True), lamanas.algorithm2,
+                            root=tmp_path / proxy).metrics for proxy in ("mse", "inner_product")]
+    for name in ("test_acc", "test_accuracies", "train_acc", "genotype", "alpha_change_total", "phi_change_total",
+                 "mean_params", "test_query_ce", "test_learned_loss"):
+        assert twins[0][name] == twins[1][name], name
+    assert [h["query_acc"] for h in twins[0]["history"]] == [h["query_acc"] for h in twins[1]["history"]]
