@@ -7,19 +7,19 @@ bar; a single run (no interval) is compared by its value and says so. Shown in: 
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lib.experiments import lamanas_sweep, lnas_sweep
 from lib.experiments.lamanas import phi_vector
 from lib.experiments.lamanas_config import LamanasConfig
 from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
-from lib.meta.losses import build_loss
 from lib.pipeline.results import Record, result_fields
+from lib.report.collapse import initial_loss_network
 from lib.report.stats import Interval, t_interval
 
 SEEDS = (0, 1, 2)  # the evidence profiles' paired seeds
@@ -44,11 +44,10 @@ def over_seeds(records: Sequence[Record], metric: str) -> Interval | None:
     return t_interval(values) if values else None
 
 
-def initial_phi_norm(kind: str, ways: int, residual: bool) -> float:
-    """||phi_0|| of a freshly initialised loss network (seed 0). A run stores how far phi moved, not where it
-    started; the norm of a fresh network varies by under 0.2% between seeds (seeds 0-4, FNN and LSTM)."""
-    torch.manual_seed(0)
-    return float(phi_vector(build_loss(kind, ways, residual)).norm())
+def initial_phi_norm(config: Mapping[str, Any]) -> float:
+    """||phi_0|| of a stored LAMANAS run's config: its loss network as the run drew it (a run stores how far
+    phi moved, not where it started)."""
+    return float(phi_vector(initial_loss_network(config)).norm())
 
 
 def phi_relative_movement(records: Sequence[Record]) -> list[float]:
@@ -57,7 +56,7 @@ def phi_relative_movement(records: Sequence[Record]) -> list[float]:
     for r in records:
         c = r.config
         if r.status == "ok" and c["loss"] != "ce" and not c["authors_code"] and c["reptile"]["meta_epochs"] > 0:
-            out.append(float(r.metrics["phi_change_total"]) / initial_phi_norm(c["loss"], c["data"]["ways"], c["residual"]))
+            out.append(float(r.metrics["phi_change_total"]) / initial_phi_norm(c))
     return out
 
 
@@ -109,7 +108,7 @@ def phi_curve(record: Record) -> pd.DataFrame:
     """A learning curve's (lamanas_curve record) phi movement: columns ``tasks seen``, ``phi moved / |phi_0|``
     and ``meta-train seconds`` (cumulative), from the first meta-trained point on."""
     row = record.metrics["row_config"]
-    norm = initial_phi_norm(row["loss"], row["data"]["ways"], row["residual"])
+    norm = initial_phi_norm(row)
     points = [p for p in record.metrics["curve"] if p["meta_epoch"] > 0]
     return pd.DataFrame({"tasks seen": [p["tasks_seen"] for p in points],
                          "phi moved / |phi_0|": [p["phi_distance_from_init"] / norm for p in points],
