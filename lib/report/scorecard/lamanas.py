@@ -82,8 +82,7 @@ def _collapsed(runs: pd.DataFrame, keys: list[Key]) -> list[str]:
     cross-entropy is negative rewards wrong answers; lib/report/collapse.py), so a reader sees what drives a mean."""
     out = []
     for key in dict.fromkeys(keys):
-        mask = (runs[KEYS] == pd.Series(key, index=KEYS)).all(axis=1) if len(runs) else []
-        records = list(runs.loc[mask, "record"]) if len(runs) else []
+        records = list(runs.loc[(runs[KEYS] == list(key)).all(axis=1), "record"]) if len(runs) else []
         below = report.below_chance(records)
         if below:
             out.append(f"{' / '.join(key)}: {below} of {len(records)} runs below chance (its initial loss slope)")
