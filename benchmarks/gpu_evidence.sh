@@ -5,13 +5,16 @@
 # large to send, so only LAMANAS runs here.
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Needs the Omniglot tensor cache at .carry/omniglot-py/omniglot28.pt (carried: it is gitignored).
-# Variables: PROFILE (cpu), ONLY (LAMANAS), SECONDS_LEFT (seconds the runs may take), PROCESSES (6 with
+# The committed records are copied in first, so only runs not yet cached are made.
+# Variables: PROFILE (cpu), ONLY ("LAMANAS curve": the LAMANAS rows and learning curves), SECONDS_LEFT (seconds the runs may take), PROCESSES (6 with
 # CUDA MPS: each launch-bound run leaves the card mostly idle; else 3), DEVICE (cuda), CUDA_TESTS (-k of test_cuda).
 set -u
 : "${COMMIT:?name the commit the tree is at: records carry it}"
 export PYTHONUNBUFFERED=1 TQDM_DISABLE=1 PYTHONPATH=$PWD COMPANION_GIT_COMMIT=$COMMIT
 export DATA_DIR=/tmp/evidence-data COMPANION_RESULTS_DIR=/tmp/evidence-results
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT" "$COMPANION_RESULTS_DIR"
+cp -r data/results/. "$COMPANION_RESULTS_DIR"/ && rm -rf "$COMPANION_RESULTS_DIR"/.running  # skip what is cached
+touch /tmp/evidence-start  # records newer than this are the ones made here
 mkdir -p "$DATA_DIR"/omniglot-py/images_background "$DATA_DIR"/omniglot-py/images_evaluation
 cp .carry/omniglot-py/omniglot28.pt "$DATA_DIR"/omniglot-py/
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
@@ -28,14 +31,14 @@ else
   echo quit | nvidia-cuda-mps-control 2>/dev/null
   echo "CUDA MPS: off" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-3}
 fi
-pack() { tar czf "$OUT/records.tgz.part" -C "$COMPANION_RESULTS_DIR" --exclude=.running --exclude='*.pt' . \
-         && mv "$OUT/records.tgz.part" "$OUT/records.tgz"; }
+pack() { (cd "$COMPANION_RESULTS_DIR" && find . -name '*.json' -newer /tmp/evidence-start -not -path './.running/*' \
+           | tar czf "$OUT/records.tgz.part" -T -) && mv "$OUT/records.tgz.part" "$OUT/records.tgz"; }
 ( while sleep 20; do pack; done ) &  # what has landed comes back even if the call is cut short
 PACKER=$!
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
-  --processes "$PROCESSES" --threads 1 --no-measure --only "${ONLY:-LAMANAS}" > "$OUT/evidence.log" 2>&1
+  --processes "$PROCESSES" --threads 1 --only ${ONLY:-LAMANAS curve} > "$OUT/evidence.log" 2>&1
 sleep 2  # timeout signals the whole process group, the spawned workers included
-python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --no-measure --only "${ONLY:-LAMANAS}" \
+python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-LAMANAS curve} \
   > "$OUT/status.txt" 2>&1
 kill $PACKER; pack
 echo quit | nvidia-cuda-mps-control 2>/dev/null

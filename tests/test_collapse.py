@@ -62,8 +62,8 @@ def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
     records = [_record(_config(seed=negative), 2.0, 0.0), _record(_config(seed=positive), 2.0, 100.0),
                _record(_config(residual=False), 2.0, 0.0)]
     frame = collapse.table(records, [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
-    assert list(frame["predicted"]) == ["below chance", "above chance", "below chance"]
-    assert list(frame["outcome"]) == ["below chance", "below chance", "pending"]
+    assert list(frame["predicted vs chance"]) == ["below", "above", "below"]
+    assert list(frame["outcome vs chance"]) == ["below", "below", "pending"]
     assert list(frame["sign kept"][:2]) == [True, False]  # phi moved 100: the bound exceeds any |sum|
     assert collapse.summary(frame).startswith("In 1 of 2 finished")
 
@@ -74,3 +74,26 @@ def test_scorecard_finding_counts_the_cached_runs():
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
     text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0)])
     assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes.")
+
+
+def test_prediction_states_the_side_of_the_slope():
+    for s in range(4):
+        fields = result_fields(_config(seed=s))
+        slope = collapse.far_slope(collapse.initial_loss_network(fields))
+        assert collapse.prediction(fields) == f"{'below' if slope < 0 else 'above'} chance (sum fc2 at initialisation {slope:+.2f})"
+
+
+def test_scorecard_comparison_counts_the_runs_below_chance():
+    from lib.report import lamanas as report
+    from lib.report.scorecard import lamanas as card
+
+    def run(loss: str, seed: int, accuracy: float) -> Record:
+        cfg = LamanasConfig.for_profile("smoke", seed=seed, **({} if loss == "ce" else
+                                                               {"loss": loss, "residual": True, "proxy": "inner_product"}))
+        return Record("lamanas", "k", result_fields(cfg), {"test_acc": accuracy, "train_acc": accuracy}, {})
+
+    chance = 100 / LamanasConfig.for_profile("smoke").data.ways
+    runs = report.run_rows([run("lstm", 0, chance / 2), run("lstm", 1, 60.0), run("ce", 0, 50.0), run("ce", 1, 55.0)])
+    verdict = card.CLAIMS["A11"](runs, "smoke")
+    assert verdict.ours.endswith("LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)")
+    assert "Baseline" not in verdict.ours.split("; ")[-1]

@@ -200,6 +200,19 @@ def test_the_control_table_ends_with_the_mean_paired_difference_and_its_t_interv
     assert last["difference"] == f"{np.mean(diffs):.1f} [{low:.1f}, {high:.1f}] (n=3)"
 
 
+def test_the_control_verdict_applies_the_better_than_rule_to_the_paired_difference():
+    def rows(base: dict, control: dict) -> pd.DataFrame:
+        run = lambda name, seed, acc: {"loss_network": name, "residual": "No", "loss_proxy": "N/A", "code": "ours",
+                                       "seed": seed, "test_acc": acc}
+        return pd.DataFrame([run("Baseline", s, a) for s, a in base.items()]
+                            + [run("No meta-training", s, a) for s, a in control.items()])
+    # differences 5, 8, 2.5: mean 5.17, t-interval [-1.7, 12.0] contains 0; 10, 11, 12: [7.5, 13.5] above it
+    assert "? Inconclusive** " in report.meta_learning_verdict(rows({0: 30.0, 1: 34.0, 2: 30.0}, {0: 25.0, 1: 26.0, 2: 27.5}))
+    held = report.meta_learning_verdict(rows({0: 40.0, 1: 41.0, 2: 42.0}, {0: 30.0, 1: 30.0, 2: 30.0}))
+    assert "? Held** " in held and held.endswith("3 of 3 seeds are positive.")
+    assert report.meta_learning_verdict(rows({0: 40.0}, {1: 30.0})).startswith("Pending")
+
+
 def test_a_run_below_chance_is_counted_where_its_row_is_shown():
     def record(seed: int, acc: float) -> results.Record:
         config = dataclasses.asdict(smoke(seed=seed, loss="lstm", residual=True, proxy="inner_product"))
@@ -210,3 +223,15 @@ def test_a_run_below_chance_is_counted_where_its_row_is_shown():
     shown, _ = report.table1(runs)
     assert shown.loc[shown["row"] == report.row_name(pd.Series(ROWS["lstm-res-ip"].labels())), "runs"].item().endswith(
         "(1 below chance)")
+
+
+def test_authors_code_twins_of_the_two_proxies_agree_in_every_table_1_number(tmp_path):
+    """Under the authors' code behaviour phi is never meta-updated (#22) and each task adapts under its own seeded
+    random stream, so the proxy (MSE or inner product) cannot change theta, alpha or any accuracy: the two
+    twins of a row are the same run (the sweep could run one of them)."""
+    twins = [results.cached(smoke(loss="fnn", residual=True, proxy=proxy, authors_code=True), lamanas.algorithm2,
+                            root=tmp_path / proxy).metrics for proxy in ("mse", "inner_product")]
+    for name in ("test_acc", "test_accuracies", "train_acc", "genotype", "alpha_change_total", "phi_change_total",
+                 "mean_params", "test_query_ce", "test_learned_loss"):
+        assert twins[0][name] == twins[1][name], name
+    assert [h["query_acc"] for h in twins[0]["history"]] == [h["query_acc"] for h in twins[1]["history"]]

@@ -74,6 +74,14 @@ def test_lnas_curves_band_over_seeds_and_curve_claims_with_intervals():
     assert data.loc[0, "seeds"] == "0;1;2" and data.loc[0, "drop_at_pruning_low"] == pytest.approx(low)
 
 
+def test_lnas_curves_with_the_baseline_alone_draw_one_panel():
+    fig = lnas_plots.plot_curves(pd.DataFrame([_lnas_run("Baseline", "N/A", 0, [31.0, 33.0, 35.0])]))
+    (ax,) = [a for a in fig.axes if a.get_title()]
+    assert ax.get_title() == lnas_plots.NO_PRUNED_ROW
+    assert [line.get_label() for line in ax.lines] == ["baseline (unpruned) (n=1)"]
+    plt.close(fig)
+
+
 def _lamanas_rows() -> pd.DataFrame:
     rows = []
     for seed in range(3):

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from lib.experiments.lamanas import phi_vector
-from lib.meta.losses import build_loss
-from lib.pipeline.results import Record
+from lib.experiments import lamanas
+from lib.experiments.lamanas_config import LamanasConfig
+from lib.pipeline.checkpoint import Checkpoint
+from lib.pipeline.results import Record, result_fields
 from lib.report import targets
 from lib.report.stats import Interval
 
@@ -63,15 +64,25 @@ def test_seconds_per_alpha_step_gives_fastest_and_median():
     assert targets.seconds_per_alpha_step(records) == pytest.approx((2.0, 3.0))
 
 
-def _lamanas(loss: str, moved: float, authors: bool = False, meta_epochs: int = 4) -> Record:
-    config = {"loss": loss, "authors_code": authors, "residual": True, "data": {"ways": 5},
-              "reptile": {"meta_epochs": meta_epochs}}
+def _row(loss: str = "lstm", authors: bool = False) -> LamanasConfig:
+    learned = {} if loss == "ce" else {"loss": loss, "residual": True, "proxy": "mse", "authors_code": authors}
+    return LamanasConfig.for_profile("smoke", seed=2, device="cpu", **learned)
+
+
+def _initial_norm(cfg: LamanasConfig, tmp_path) -> float:
+    """||phi_0|| as the run itself draws it (the oracle)."""
+    return float(lamanas.initial_meta_parameters(cfg, torch.device("cpu"), Checkpoint(tmp_path / "x.pt")).phi_0.norm())
+
+
+def _lamanas(loss: str, moved: float, authors: bool = False, meta_epochs: int | None = None) -> Record:
+    config = result_fields(_row(loss, authors))
+    if meta_epochs is not None:
+        config["reptile"]["meta_epochs"] = meta_epochs
     return Record("lamanas", "k", config, {"phi_change_total": moved}, {})
 
 
-def test_phi_movement_is_relative_to_a_fresh_networks_norm_and_skips_other_runs():
-    torch.manual_seed(0)
-    norm = float(phi_vector(build_loss("lstm", 5, True)).norm())
+def test_phi_movement_is_relative_to_the_runs_initial_norm_and_skips_other_runs(tmp_path):
+    norm = _initial_norm(_row(), tmp_path)
     runs = [_lamanas("lstm", 0.5), _lamanas("ce", 0.0), _lamanas("lstm", 0.0, authors=True), _lamanas("lstm", 0.0, meta_epochs=0)]
     assert targets.phi_relative_movement(runs) == pytest.approx([0.5 / norm])
     assert not math.isclose(norm, 0.0)
@@ -94,3 +105,21 @@ def test_trajectory_plot_extends_the_fit_to_the_bar():
     assert list(measured.get_xdata()) == steps
     assert fitted.get_ydata()[-1] == pytest.approx(1.5)
     assert fitted.get_xdata()[-1] == pytest.approx((0.5 / 1e-4) ** (1 / 1.2))
+
+
+def _curve(moved: list[float], loss: str = "lstm") -> Record:
+    row = result_fields(_row(loss))
+    points = [{"meta_epoch": e, "tasks_seen": 4 * e, "phi_distance_from_init": m, "meta_train_seconds": 30.0 * e}
+              for e, m in zip((0, 1, 2, 4, 8), [0.0, *moved])]
+    return Record("lamanas_curve", "k", {}, {"row_config": row, "curve": points}, {})
+
+
+def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path):
+    norm = _initial_norm(_row(), tmp_path)
+    a, b = 1e-4, 0.5  # phi moved / |phi_0| = a * tasks^b reaches 1% at (0.01 / a)^(1 / b) tasks
+    tasks = [4, 8, 16, 32]
+    text = targets.phi_reach([_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")], paper_tasks=400)
+    needed = (targets.PHI_BAR / a) ** (1 / b)
+    hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
+    assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the second half of the curve); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"
+    assert targets.phi_reach([]) == "pending: the learned-loss learning curves"

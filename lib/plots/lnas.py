@@ -20,6 +20,7 @@ from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_above, legend_ou
 from lib.report.lnas import LABELS, Table1, reported_table1
 
 COLOURS = {"Variant 1": "tab:blue", "Variant 2": "tab:orange", "Algorithm 3": "tab:green"}
+NO_PRUNED_ROW = "no pruned row is cached yet: the baseline alone"
 FINAL_LABEL = "best validation accuracy up to the last epoch (%)"
 
 
@@ -73,10 +74,11 @@ def plot_curves(per_run: pd.DataFrame) -> Figure:
     sparsities = sorted({float(p) for p in per_run.loc[per_run["variant"].isin(variants), "sparsity"]})
     colours, norm, cmap = sequential_colours(sparsities or [0.0])
     colour_of = dict(zip(sparsities, colours))
-    fig, axes = plt.subplots(len(variants), 1, figsize=(MAX_WIDTH_IN, 1.0 + 2.4 * len(variants)), sharex=True,
+    panels = variants or [NO_PRUNED_ROW]  # the baseline alone until a pruned row is cached
+    fig, axes = plt.subplots(len(panels), 1, figsize=(MAX_WIDTH_IN, 1.0 + 2.4 * len(panels)), sharex=True,
                              sharey=True, squeeze=False)
     baseline = per_run[per_run["variant"] == "Baseline"]
-    for ax, variant in zip(axes[:, 0], variants):
+    for ax, variant in zip(axes[:, 0], panels):
         chosen = per_run[per_run["variant"] == variant]
         seeds = chosen.groupby("sparsity")["seed"].nunique()
         for sparsity, runs in chosen.groupby("sparsity", sort=True):
@@ -84,7 +86,7 @@ def plot_curves(per_run: pd.DataFrame) -> Figure:
         if len(baseline):
             band(ax, _epochs(baseline), "epoch", "val_acc", "baseline (unpruned)", color="black", ls="--", marker=".")
         n = f"n={seeds.min()}" if seeds.min() == seeds.max() else f"n={seeds.min()}-{seeds.max()}"
-        ax.set(title=f"{variant} ({n} seed(s) per sparsity)", ylabel="val. accuracy (%)")
+        ax.set(title=f"{variant} ({n} seed(s) per sparsity)" if len(chosen) else variant, ylabel="val. accuracy (%)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1, 0].set_xlabel("training epoch")
     if len(baseline):

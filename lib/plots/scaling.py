@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from lib.experiments.scaling import TARGETS
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
@@ -60,7 +61,7 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = 
                     if i.has_interval:
                         ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
                 if label_cost:
-                    _cost(ax, p["x"], p[value], p["cost_s"], False, stale=p["status"] == "stale")
+                    _cost(ax, p["x"], p[value], p["cost_s"], False, row, stale=p["status"] == "stale")
         pending = group[group["status"] == "pending"]
         if len(pending):
             ax.plot(pending["x"], [bottom] * len(pending), "o", mfc="none", color=colour, ms=5,
@@ -96,6 +97,7 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             _uniform_axis(ax, part)
         if curve == "lnas_training":
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels (2x10^4, 4x10^4, ...) overlap
         ax.set_title(title, fontsize=8.5)
         ax.set_xlabel(xlabel)
         if ax.get_legend_handles_labels()[0]:
@@ -122,7 +124,7 @@ def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) 
     :func:`lib.report.targets.power_law` (fitted to the second half) extended to where it reaches ``bar``."""
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN * 0.6, 3.0))
     ax.plot(trajectory["alpha steps"], trajectory["top / uniform"], "o-", ms=4, label="measured (one run, one seed)")
-    reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory)
+    reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory["alpha steps"], trajectory["top / uniform"] - 1)
     if reach is not None and fit is not None and reach > trajectory["alpha steps"].max():
         steps = np.linspace(trajectory["alpha steps"].iloc[len(trajectory) // 2], reach, 50)
         ax.plot(steps, 1 + fit[0] * steps ** fit[1], "--", color="0.4", label=f"power law, extrapolated: {reach:,.0f} steps")

@@ -38,6 +38,12 @@ def far_slope(loss_net: nn.Module) -> float:
     return float(loss_net.fc2.weight.detach().sum())
 
 
+def prediction(config: Mapping[str, Any]) -> str:
+    """The outcome the initial far slope of a residual learned-loss run predicts, with the slope, in words."""
+    slope = far_slope(initial_loss_network(config))
+    return f"{_side(slope)} chance (sum fc2 at initialisation {slope:+.2f})"
+
+
 def slope_change_bound(loss_net: nn.Module, phi_moved: float) -> float:
     """The most ``sum(fc2.weight)`` can change when phi moves ``phi_moved`` in L2: ``sqrt(fc2 width) * phi_moved``."""
     return math.sqrt(loss_net.fc2.weight.numel()) * phi_moved
@@ -47,10 +53,16 @@ def _residual(config: Mapping[str, Any]) -> bool:
     return config["loss"] != "ce" and bool(config["residual"])
 
 
+PROXY = {"mse": "MSE", "inner_product": "IP"}
+
+
 def _labels(c: Mapping[str, Any], slope: float) -> dict[str, Any]:
-    return {"loss": c["loss"].upper(), "proxy": c["proxy"], "code": "authors'" if c["authors_code"] else "ours",
-            "seed": c["seed"], "sum fc2 at init": round(slope, 3),
-            "predicted": "below chance" if slope < 0 else "above chance"}
+    row = f"{c['loss'].upper()}, {PROXY.get(c['proxy'], c['proxy'])}{' (authors)' if c['authors_code'] else ''}"
+    return {"row": row, "seed": c["seed"], "sum fc2 at init": round(slope, 3), "predicted vs chance": _side(slope)}
+
+
+def _side(slope: float) -> str:
+    return "below" if slope < 0 else "above"
 
 
 def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chance: float) -> pd.DataFrame:
@@ -64,24 +76,24 @@ def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chanc
         net = initial_loss_network(r.config)
         slope, bound = far_slope(net), slope_change_bound(net, float(r.metrics["phi_change_total"]))
         accuracy = float(r.metrics["test_acc"])
-        rows.append({**_labels(r.config, slope), "outcome": "below chance" if accuracy < chance else "above chance",
-                     "test acc (%)": round(accuracy, 1), "its largest possible change": round(bound, 3),
+        rows.append({**_labels(r.config, slope), "outcome vs chance": _side(accuracy - chance),
+                     "test acc (%)": round(accuracy, 1), "largest change of the sum": round(bound, 3),
                      "sign kept": abs(slope) > bound,
                      "learned loss (test)": round(float(r.metrics["test_learned_loss"]), 1),
                      "query CE (test)": round(float(r.metrics["test_query_ce"]), 2)})
     for c in pending:
         if _residual(c):
-            rows.append({**_labels(c, far_slope(initial_loss_network(c))), "outcome": "pending"})
+            rows.append({**_labels(c, far_slope(initial_loss_network(c))), "outcome vs chance": "pending"})
     return pd.DataFrame(rows)
 
 
 def summary(frame: pd.DataFrame) -> str:
     """How often the initial sign predicted the outcome of the finished runs, in one sentence."""
-    done = frame[frame["outcome"] != "pending"] if len(frame) else frame
+    done = frame[frame["outcome vs chance"] != "pending"] if len(frame) else frame
     if done.empty:
         return "No finished residual learned-loss run in the cache yet."
-    agree = int((done["predicted"] == done["outcome"]).sum())
+    agree = int((done["predicted vs chance"] == done["outcome vs chance"]).sum())
     return (f"In {agree} of {len(done)} finished residual learned-loss runs the sign of sum(fc2) at initialisation "
-            f"predicted the outcome ({int((done['outcome'] == 'below chance').sum())} below chance), and in "
+            f"predicted the outcome ({int((done['outcome vs chance'] == 'below').sum())} below chance), and in "
             f"{int(done['sign kept'].sum())} of {len(done)} phi moved too little for meta-training to have changed "
             f"that sign. {len(frame) - len(done)} pending run(s) show the outcome their sign predicts.")

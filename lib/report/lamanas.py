@@ -206,6 +206,13 @@ def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:
     return learned.pivot_table(index=KEYS, columns="code", values="phi_change_total", sort=False).reset_index()
 
 
+def _baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:
+    """{seed: meta-test accuracy} of our baseline and of the no-meta-training control."""
+    ours = rows[rows["code"] == "ours"]
+    pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"].to_dict()
+    return pick("Baseline"), pick("No meta-training")
+
+
 def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
     """Per seed: the baseline's meta-test accuracy, the same adaptation from the initial weights and alphas
     (the control), and the paired difference; a seed without both runs shows as pending. A last line gives
@@ -213,14 +220,27 @@ def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
 
     Shown in: book/lamanas_table1 ("Does meta-training contribute?").
     """
-    ours = rows[rows["code"] == "ours"]
-    pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"]
-    table = pd.DataFrame({"baseline (meta-trained)": pick("Baseline"), "no meta-training": pick("No meta-training")})
+    baseline, control = _baseline_and_control(rows)
+    table = pd.DataFrame({"baseline (meta-trained)": pd.Series(baseline, dtype=float),
+                          "no meta-training": pd.Series(control, dtype=float)})
     table["difference"] = table["baseline (meta-trained)"] - table["no meta-training"]
     shown = table.map(lambda v: f"{v:.1f}").where(table.notna(), "pending").rename_axis("seed").reset_index()
     summary = {"seed": "mean [95% t-interval] (n seeds)",
                **{c: by_seed.text(by_seed.interval_or_none(table[c].dropna().to_dict()), 1) for c in table}}
     return pd.concat([shown, pd.DataFrame([summary])], ignore_index=True)
+
+
+def meta_learning_verdict(rows: pd.DataFrame) -> str:
+    """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
+    the paired difference baseline - control (markdown). Shown in: book/lamanas_table1."""
+    baseline, control = _baseline_and_control(rows)
+    diff = by_seed.paired_or_none(baseline, control)
+    if diff is None:
+        return "Pending: no seed has both the baseline and the control."
+    ruling = rules.better_than(diff)
+    positive = sum(baseline[s] > control[s] for s in set(baseline) & set(control))
+    return (f"**Does meta-training add accuracy beyond test-time adaptation? {ruling.status.capitalize()}** by the "
+            f"scorecard's better-than rule: {ruling.reason}; {positive} of {diff.n} seeds are positive.")
 
 
 MOVEMENT = {"phi from init (L2)": "phi_change_total", "alpha from init (L2)": "alpha_change_total",

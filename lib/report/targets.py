@@ -7,18 +7,19 @@ bar; a single run (no interval) is compared by its value and says so. Shown in: 
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from lib.experiments import lamanas_sweep, lnas_sweep
 from lib.experiments.lamanas import phi_vector
+from lib.experiments.lamanas_config import LamanasConfig
 from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
-from lib.meta.losses import build_loss
 from lib.pipeline.results import Record, result_fields
+from lib.report.collapse import initial_loss_network
 from lib.report.stats import Interval, t_interval
 
 SEEDS = (0, 1, 2)  # the evidence profiles' paired seeds
@@ -43,11 +44,10 @@ def over_seeds(records: Sequence[Record], metric: str) -> Interval | None:
     return t_interval(values) if values else None
 
 
-def initial_phi_norm(kind: str, ways: int, residual: bool) -> float:
-    """||phi_0|| of a freshly initialised loss network (seed 0). A run stores how far phi moved, not where it
-    started; the norm of a fresh network varies by under 0.2% between seeds (seeds 0-4, FNN and LSTM)."""
-    torch.manual_seed(0)
-    return float(phi_vector(build_loss(kind, ways, residual)).norm())
+def initial_phi_norm(config: Mapping[str, Any]) -> float:
+    """||phi_0|| of a stored LAMANAS run's config: its loss network as the run drew it (a run stores how far
+    phi moved, not where it started)."""
+    return float(phi_vector(initial_loss_network(config)).norm())
 
 
 def phi_relative_movement(records: Sequence[Record]) -> list[float]:
@@ -56,7 +56,7 @@ def phi_relative_movement(records: Sequence[Record]) -> list[float]:
     for r in records:
         c = r.config
         if r.status == "ok" and c["loss"] != "ce" and not c["authors_code"] and c["reptile"]["meta_epochs"] > 0:
-            out.append(float(r.metrics["phi_change_total"]) / initial_phi_norm(c["loss"], c["data"]["ways"], c["residual"]))
+            out.append(float(r.metrics["phi_change_total"]) / initial_phi_norm(c))
     return out
 
 
@@ -68,24 +68,32 @@ def search_trajectory(record: Record) -> pd.DataFrame:
     return pd.DataFrame({"alpha steps": [per_epoch * (i + 1) for i in range(len(ratios))], "top / uniform": ratios})
 
 
-def power_law(trajectory: pd.DataFrame) -> tuple[float, float] | None:
-    """``(a, b)`` of ``top/uniform - 1 = a * steps^b`` fitted (least squares in log-log) to the second half of
-    the epochs; None with fewer than 4 epochs (too short to extrapolate) or a curve that does not rise."""
-    if len(trajectory) < 4:
+def power_law(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
+    """``(a, b)`` of ``y = a * x^b`` fitted (least squares in log-log) to the second half of the points; None
+    with fewer than 4 points (too short to extrapolate), a non-positive value, or a curve that does not rise."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 4:
         return None
-    late = trajectory.iloc[len(trajectory) // 2:]
-    b, log_a = np.polyfit(np.log(late["alpha steps"]), np.log(late["top / uniform"] - 1), 1)
+    late = slice(len(x) // 2, None)
+    if (x[late] <= 0).any() or (y[late] <= 0).any():
+        return None
+    b, log_a = np.polyfit(np.log(x[late]), np.log(y[late]), 1)
     return (float(math.exp(log_a)), float(b)) if b > 0 else None
 
 
-def steps_to_reach(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> float | None:
-    """Alpha steps at which ``top / uniform`` reaches ``bar``: the first epoch that did, else the :func:`power_law`
+def reach(x: Sequence[float], y: Sequence[float], target: float) -> float | None:
+    """The ``x`` at which ``y`` reaches ``target``: the first measured point that did, else the :func:`power_law`
     extrapolated (None when there is none)."""
-    reached = trajectory[trajectory["top / uniform"] >= bar]
-    if len(reached):
-        return float(reached["alpha steps"].iloc[0])
-    fit = power_law(trajectory)
-    return None if fit is None else float(((bar - 1) / fit[0]) ** (1 / fit[1]))
+    for xi, yi in zip(x, y):
+        if yi >= target:
+            return float(xi)
+    fit = power_law(x, y)
+    return None if fit is None else float((target / fit[0]) ** (1 / fit[1]))
+
+
+def steps_to_reach(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> float | None:
+    """Alpha steps at which a :func:`search_trajectory` reaches ``bar`` (fitted to ``top/uniform - 1``)."""
+    return reach(trajectory["alpha steps"], trajectory["top / uniform"] - 1, bar - 1)
 
 
 def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | None:
@@ -96,13 +104,54 @@ def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | N
     return (float(min(rates)), float(np.median(rates))) if rates else None
 
 
+def phi_curve(record: Record) -> pd.DataFrame:
+    """A learning curve's (lamanas_curve record) phi movement: columns ``tasks seen``, ``phi moved / |phi_0|``
+    and ``meta-train seconds`` (cumulative), from the first meta-trained point on."""
+    row = record.metrics["row_config"]
+    norm = initial_phi_norm(row)
+    points = [p for p in record.metrics["curve"] if p["meta_epoch"] > 0]
+    return pd.DataFrame({"tasks seen": [p["tasks_seen"] for p in points],
+                         "phi moved / |phi_0|": [p["phi_distance_from_init"] / norm for p in points],
+                         "meta-train seconds": [p["meta_train_seconds"] for p in points]})
+
+
+def phi_reach(curves: Sequence[Record], paper_tasks: int | None = None) -> str:
+    """Per learned-loss curve: the meta-training tasks (and one-core hours) at which phi reaches :data:`PHI_BAR`,
+    and, given ``paper_tasks`` (the paper profile's meta-training tasks), how far the fit says phi moves there."""
+    parts = []
+    for record in curves:
+        row = record.metrics.get("row_config", {})
+        if row.get("loss", "ce") == "ce" or record.status != "ok":
+            continue
+        curve = phi_curve(record)
+        x, y = curve["tasks seen"], curve["phi moved / |phi_0|"]
+        tasks, fit = reach(x, y, PHI_BAR), power_law(x, y)
+        last = curve.iloc[-1]
+        seen = f"C={row['supernet']['C']}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
+        if tasks is None or fit is None:
+            parts.append(f"{seen}: no rising power law to extrapolate")
+            continue
+        hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
+        at_paper = (f"; at the paper profile's {paper_tasks:,} tasks the fit gives {fit[0] * paper_tasks ** fit[1]:.2%}"
+                    if paper_tasks else "")
+        parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law "
+                     f"fitted to the second half of the curve){at_paper}")
+    return "; ".join(parts) or "pending: the learned-loss learning curves"
+
+
 def _interval_text(interval: Interval | None, digits: int = 1) -> str:
     return "pending" if interval is None else interval.text(digits)
 
 
-def lamanas_rows(stored: Sequence[Record]) -> list[dict[str, str]]:
+def _paper_tasks() -> int:
+    """Meta-training tasks of the paper profile (the authors' settings): meta-epochs x meta-batch."""
+    reptile = LamanasConfig.for_profile("paper").reptile
+    return reptile.meta_epochs * reptile.meta_batch_size
+
+
+def lamanas_rows(stored: Sequence[Record], curves: Sequence[Record]) -> list[dict[str, str]]:
     """The LAMANAS targets from a profile's stored runs: the baseline's meta-test accuracy over seeds, and
-    phi's relative movement."""
+    phi's relative movement, with what the learning ``curves`` say reaching the phi bar would take."""
     baseline = [r for r in stored if lamanas_sweep.row_of(r.config) == lamanas_sweep.ROWS["baseline"]]
     accuracy = over_seeds(baseline, "test_acc")
     moved = phi_relative_movement(stored)
@@ -116,7 +165,7 @@ def lamanas_rows(stored: Sequence[Record]) -> list[dict[str, str]]:
          "what reaching it would take": "the meta-training curves at C=28 (above) say what more tasks buy"},
         {"target": "phi moved, ||phi - phi_0|| / ||phi_0||", "bar": f">= {PHI_BAR:.0%} (ours; the issue sets none)",
          "measured": phi_measured, "status": phi_status,
-         "what reaching it would take": "the phi panel above: movement against meta-training tasks"},
+         "what reaching it would take": phi_reach(curves, _paper_tasks())},
     ]
 
 
@@ -149,10 +198,14 @@ def lnas_rows(profile: str, baseline: Sequence[Record], measured_searches: Seque
     ]
 
 
-def table(profile: str, measured_searches: Sequence[Record]) -> tuple[pd.DataFrame, list[Record]]:
-    """Every target of ``profile`` with its bar, the cached measurement, its status and the way to reach it;
-    and the profile's records it was read from (nothing runs)."""
+def table(profile: str, measurements: Sequence[Record]) -> tuple[pd.DataFrame, list[Record]]:
+    """Every target of ``profile`` with its bar, the cached measurement, its status and the way to reach it
+    (from the trusted ``measurements``: the scaling chapter's records); and the profile's records it was read
+    from (nothing runs)."""
+    trusted = [r for r in measurements if r.mark is None]
+    curves = [r for r in trusted if r.experiment == "lamanas_curve"]
+    searches = [r for r in trusted if r.experiment == "darts_cifar10"]
     lamanas = lamanas_sweep.Sweep.for_profile(profile).stored()
     lnas = lnas_sweep.Sweep.for_profile(profile, ["baseline"], seeds=SEEDS).stored()
-    rows = lamanas_rows(lamanas) + lnas_rows(profile, lnas, measured_searches)
+    rows = lamanas_rows(lamanas, curves) + lnas_rows(profile, lnas, searches)
     return pd.DataFrame(rows, columns=COLUMNS), [*lamanas, *lnas]

@@ -224,9 +224,9 @@ def _collapse_finding(records: list[Record]) -> str:
     if frame is None or frame.empty:
         counts = PENDING_TEXT + "."
     else:
-        below = frame["outcome"] == "below chance"
+        below = frame["outcome vs chance"] == "below"
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
-                  f"{int((frame['predicted'] == frame['outcome']).sum())} of the {len(frame)} outcomes.")
+                  f"{int((frame['predicted vs chance'] == frame['outcome vs chance']).sum())} of the {len(frame)} outcomes.")
     return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
             "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
             "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "

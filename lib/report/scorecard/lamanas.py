@@ -74,7 +74,19 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             parts.append(better_than(diff))
             texts.append(f"{metric}: {diff.text()}")
     ruling = all_of(parts)
-    return Verdict(ruling.status, "; ".join(texts), ruling.reason)
+    return Verdict(ruling.status, "; ".join(texts + _collapsed(runs, [k for pair in pairs for k in pair])), ruling.reason)
+
+
+def _collapsed(runs: pd.DataFrame, keys: list[Key]) -> list[str]:
+    """For each compared row with runs below chance: how many (a residual learned loss whose initial slope in the
+    cross-entropy is negative rewards wrong answers; lib/report/collapse.py), so a reader sees what drives a mean."""
+    out = []
+    for key in dict.fromkeys(keys):
+        records = list(runs.loc[(runs[KEYS] == list(key)).all(axis=1), "record"]) if len(runs) else []
+        below = report.below_chance(records)
+        if below:
+            out.append(f"{' / '.join(key)}: {below} of {len(records)} runs below chance (its initial loss slope)")
+    return out
 
 
 BASE: Key = ("Baseline", "No", "N/A")
