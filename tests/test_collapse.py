@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from lib.experiments import lamanas
 from lib.experiments.lamanas_config import LamanasConfig
+from lib.experiments.lamanas_sweep import shared_view
 from lib.meta.losses import FNNLoss, LSTMLoss
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.results import Record, result_fields
@@ -50,30 +51,37 @@ def test_slope_change_bound_is_reached_by_a_move_along_ones():
     assert collapse.far_slope(net) - before == pytest.approx(collapse.slope_change_bound(net, moved))
 
 
-def _record(cfg: LamanasConfig, accuracy: float, moved: float) -> Record:
+BEFORE, AFTER = "2026-11-26T08:00:00+00:00", "2026-11-26T08:20:00+00:00"  # around the rule's commit (08:10:56)
+
+
+def _record(cfg: LamanasConfig, accuracy: float, moved: float, finished: str = BEFORE) -> Record:
     metrics = {"test_acc": accuracy, "phi_change_total": moved, "test_learned_loss": -5.0, "test_query_ce": 9.0}
-    return Record("lamanas", "k", result_fields(cfg), metrics, {})
+    return Record("lamanas", "k", result_fields(cfg), metrics, {"date": finished})
 
 
 def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
     seeds = {s: collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) for s in range(8)}
     negative = next(s for s, v in seeds.items() if v < 0)
     positive = next(s for s, v in seeds.items() if v > 0)
-    records = [_record(_config(seed=negative), 2.0, 0.0), _record(_config(seed=positive), 2.0, 100.0),
+    records = [_record(_config(seed=negative), 2.0, 0.0), _record(_config(seed=positive), 2.0, 100.0, AFTER),
                _record(_config(residual=False), 2.0, 0.0)]
-    frame = collapse.table(records, [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
+    view = shared_view(_record(_config(seed=negative), 2.0, 0.0), "inner_product")  # the same run again
+    frame = collapse.table(records + [view], [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
     assert list(frame["predicted vs chance"]) == ["below", "above", "below"]
     assert list(frame["outcome vs chance"]) == ["below", "below", "pending"]
     assert list(frame["sign kept"][:2]) == [True, False]  # phi moved 100: the bound exceeds any |sum|
-    assert collapse.summary(frame).startswith("In 1 of 2 finished")
+    assert list(frame["after the rule"][:2]) == [False, True]
+    text = collapse.summary(frame)
+    assert text.startswith("In 1 of 2 finished") and "commit a4ead7e): 0 of 1 predicted" in text
 
 
 def test_scorecard_finding_counts_the_cached_runs():
     from lib.report.scorecard.build import _collapse_finding
     assert "pending" in _collapse_finding([])
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
-    text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0)])
-    assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes.")
+    text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0, AFTER)])
+    assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes "
+                         "(1 of the 1 made after the rule was written down).")
 
 
 def test_prediction_states_the_side_of_the_slope():

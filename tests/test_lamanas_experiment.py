@@ -10,7 +10,8 @@ import torch
 from conftest import without_timing
 from lib.experiments import lamanas
 from lib.experiments.lamanas_config import LamanasConfig, flat_settings, reductions
-from lib.experiments.lamanas_sweep import CONTROL, ROWS, Sweep
+from lib.experiments.lamanas_rows import CONTROL, ROWS
+from lib.experiments.lamanas_sweep import Sweep, is_view
 from lib.pipeline import results
 from lib.pipeline.checkpoint import Checkpoint
 from lib.report import lamanas as report
@@ -154,12 +155,31 @@ def test_unknown_fields_and_rows_are_named():
 def test_jobs_cover_the_rows_their_authors_twins_the_control_and_the_seeds():
     sweep = Sweep.for_profile("smoke", rows=list(ROWS), seeds=[0, 1], authors_seeds=[0])
     configs = [cfg for cfg, _ in sweep.jobs()]
-    assert len(configs) == 10 * 2 + 8 and len({results.config_key(c) for c in configs}) == len(configs)
+    assert len(configs) == 10 * 2 + 4 and len({results.config_key(c) for c in configs}) == len(configs)
     assert all(c.snapshot_epochs == () for c in configs if c.loss == "lstm")
-    assert sum(c.authors_code for c in configs) == 8 and not any(c.authors_code for c in configs if c.loss == "ce")
+    twins = {(c.loss, c.residual, c.proxy) for c in configs if c.authors_code}  # one per loss network x residual
+    assert twins == {(loss, residual, "mse") for loss in ("fnn", "lstm") for residual in (True, False)}
+    assert not any(c.authors_code for c in configs if c.loss == "ce")
     assert sum(c.reptile.meta_epochs == 0 for c in configs) == 2  # the control, once per seed
     cpu = Sweep.for_profile("cpu", processes=2)
     assert cpu.rows == tuple(ROWS) and cpu.seeds == cpu.authors_seeds == (0, 1, 2)  # paired seeds, issue 14
+
+
+def test_an_authors_twin_serves_both_proxies_of_its_row_as_one_run():
+    sweep = Sweep.for_profile("smoke", rows=["fnn-res-mse", "fnn-res-ip", "lstm-res-ip"], seeds=[0])
+    twins = [cfg for cfg, _ in sweep.jobs() if cfg.authors_code]
+    assert [(c.loss, c.proxy) for c in twins] == [("fnn", "mse"), ("lstm", "mse")]
+    records = [results.Record("lamanas", f"k{c.loss}", dataclasses.asdict(c), {"test_acc": 7.0}, {"date": "d"})
+               for c in twins]
+    shown = sweep.shown(records)
+    views = [r for r in shown if is_view(r)]
+    assert [(r.config["loss"], r.config["proxy"], r.key) for r in views] == [("fnn", "inner_product", "kfnn"),
+                                                                             ("lstm", "inner_product", "klstm")]
+    assert views[0].metrics == records[0].metrics and "kfnn" in views[0].provenance["shared_from"]
+    assert shown[0] is records[0] and not is_view(records[0])  # the run itself is kept, unchanged
+    ips = report.run_rows(shown).query("code == 'authors' and loss_proxy == 'Inner product'")
+    assert ips["loss_network"].tolist() == ["FNN", "LSTM"] and ips["test_acc"].tolist() == [7.0, 7.0]
+    assert len(report.task_intervals(shown)) == len(records)  # per-run tables list each run once
 
 
 def test_table_1_puts_report_ours_and_authors_side_by_side():

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from lib.experiments import costs, lamanas_sweep, lnas_sweep, scaling, search_cost
-from lib.experiments.lamanas_sweep import CONTROL, ROWS as LAMANAS_ROWS
+from lib.experiments.lamanas_rows import CONTROL, ROWS as LAMANAS_ROWS, row_of
 from lib.experiments.lnas import LnasConfig
 from lib.experiments.random_architecture import RandomArchitectureConfig
 from lib.pipeline import results
@@ -52,7 +52,7 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     names = {row: name for name, row in LAMANAS_ROWS.items()}
     out = []
     for config, run in sweep.jobs():
-        row = names[lamanas_sweep.row_of(results.result_fields(config))]
+        row = names[row_of(results.result_fields(config))]
         group = ("authors" if config.authors_code else "baselines" if row in LAMANAS_CONTROLS
                  else "headline" if row in LAMANAS_HEADLINE else "rows")
         code = " (authors' code)" if config.authors_code else ""

@@ -1,6 +1,6 @@
 """LAMANAS learning curve: meta-test accuracy as a function of meta-training, from one run (issue 15, sec. 1).
 
-One row of Table 1 (``row``, a name of :data:`lib.experiments.lamanas_sweep.ROWS`) is meta-trained at
+One row of Table 1 (``row``, a name of :data:`lib.experiments.lamanas_rows.ROWS`) is meta-trained at
 supernet width ``width`` for ``max(curve_at)`` meta-epochs with Algorithm 2's own stages
 (:mod:`lib.experiments.lamanas`); after ``e`` meta-epochs, for each ``e`` of ``curve_at``, the
 meta-parameters are meta-tested on the same ``test_tasks`` unseen tasks (task ``i`` depends only on
@@ -31,7 +31,7 @@ from lib.experiments import lamanas
 from lib.experiments.checks import ConfigError, Rule, at_least, check, one_of
 from lib.experiments.lamanas import MetaState
 from lib.experiments.lamanas_config import PROFILES, LamanasConfig, flat_settings
-from lib.experiments.lamanas_sweep import CONTROL, ROWS
+from lib.experiments.lamanas_rows import CONTROL, ROWS
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.device import resolve_device
 from lib.pipeline.results import EXECUTION_FIELDS, RunOutput

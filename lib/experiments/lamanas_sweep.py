@@ -1,65 +1,40 @@
-"""Which LAMANAS runs a profile makes: Table 1's rows, the no-meta-training control, seeds and processes.
+"""Which LAMANAS runs a profile makes: Table 1's rows and the control (``lamanas_rows``), seeds and processes.
 
-A row is named like ``"lstm-res-ip"`` (loss network, residual, proxy); ``"baseline"`` is MetaNAS with
-cross-entropy; ``"no-meta-training"`` is the control of issue 15: the baseline's test-time adaptation from
-the initial (not meta-trained) weights and alphas, with the same seeds. Each learned-loss row can also run
-with ``authors_code`` (the detached proxy logits, #21, and no phi meta-update, #22). Seeds are paired: seed
+Each learned-loss row can also run
+with ``authors_code`` (the detached proxy logits, #21, and no phi meta-update, #22). With phi never
+meta-updated the proxy changes nothing (``tests/test_lamanas_experiment.py`` checks every Table-1 number), so
+one authors'-code run, with ``AUTHORS_PROXY``, serves both proxies of a row: the other proxy's row is shown a
+view of it (:func:`shared_view`, same key, ``provenance["shared_from"]`` says so). Seeds are paired: seed
 s gives every row the same initial supernet, meta-training tasks and meta-test tasks
 (``lib/experiments/lamanas.py``), so rows can be compared seed by seed.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from lib.experiments import lamanas
 from lib.experiments.lamanas_config import LamanasConfig
+from lib.experiments.lamanas_rows import CONTROL, ROWS, row_of
 from lib.pipeline import results
 from lib.pipeline.results import Record
 from lib.pipeline.runner import Job, default_processes, run_all
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of Table 1 (a task loss and, for a learned loss, its residual and proxy), or the control."""
-
-    loss: str
-    residual: bool = False
-    proxy: str = "none"
-    meta_trained: bool = True
-
-    def changes(self) -> dict[str, Any]:
-        """The ``LamanasConfig`` changes of this row. LSTM rows keep no loss snapshots (170k numbers each;
-        Figure 3 is the FNN's); the control has no meta-epochs and so no snapshots."""
-        out: dict[str, Any] = {"loss": self.loss, "residual": self.residual, "proxy": self.proxy}
-        if not self.meta_trained:
-            out.update({"reptile.meta_epochs": 0, "snapshot_epochs": ()})
-        elif self.loss == "lstm":
-            out["snapshot_epochs"] = ()
-        return out
-
-    def labels(self) -> dict[str, str]:
-        """The report's spelling of the row (the join keys of ``lamanas_reported.json``, its variant renamed)."""
-        if not self.meta_trained:
-            return {"loss_network": "No meta-training", "residual": "No", "loss_proxy": "N/A"}
-        return {"loss_network": {"ce": "Baseline", "fnn": "FNN", "lstm": "LSTM"}[self.loss],
-                "residual": "Yes" if self.residual else "No",
-                "loss_proxy": {"none": "N/A", "mse": "MSE", "inner_product": "Inner product"}[self.proxy]}
+AUTHORS_PROXY = "mse"  # the proxy the authors'-code twins run with; the cheaper one (no second-order graph)
 
 
-CONTROL = "no-meta-training"
-ROWS: dict[str, Row] = {
-    "baseline": Row("ce"),
-    **{f"{loss}{'-res' if residual else ''}-{short}": Row(loss, residual, proxy)
-       for loss in ("fnn", "lstm") for proxy, short in (("mse", "mse"), ("inner_product", "ip"))
-       for residual in (True, False)},
-    CONTROL: Row("ce", meta_trained=False),
-}
-TABLE1_ROWS = tuple(name for name in ROWS if name != CONTROL)
+def shared_view(record: Record, proxy: str) -> Record:
+    """An authors'-code record shown for the row with ``proxy``: the same run (same key and metrics), its
+    config's proxy relabelled and ``provenance["shared_from"]`` naming the run it is."""
+    note = (f"the authors'-code run {record.key} ({record.config['proxy']} proxy): with phi never meta-updated "
+            "(#22) the proxy changes nothing, so one run serves both rows")
+    return replace(record, config={**record.config, "proxy": proxy},
+                   provenance={**record.provenance, "shared_from": note})
 
 
-def row_of(config: dict[str, Any]) -> Row:
-    """The row a stored record's config belongs to."""
-    return Row(config["loss"], config["residual"], config["proxy"], config["reptile"]["meta_epochs"] > 0)
+def is_view(record: Record) -> bool:
+    """Whether ``record`` is a :func:`shared_view` (per-run tables list each run once, under its own row)."""
+    return "shared_from" in record.provenance
 
 
 @dataclass(frozen=True)
@@ -92,25 +67,41 @@ class Sweep:
         return cls(profile, rows, seeds, twins, processes, dict(changes))
 
     def config(self, row: str = "baseline", seed: int = 0, authors_code: bool = False) -> LamanasConfig:
-        """One run's config."""
-        return LamanasConfig.for_profile(self.profile, **{**self.changes, **ROWS[row].changes(), "seed": seed,
+        """One run's config; a learned-loss row's authors'-code twin runs with ``AUTHORS_PROXY``."""
+        changes = ROWS[row].changes() | ({"proxy": AUTHORS_PROXY} if authors_code else {})
+        return LamanasConfig.for_profile(self.profile, **{**self.changes, **changes, "seed": seed,
                                                            "authors_code": authors_code})
 
     def jobs(self) -> list[Job]:
-        """Every (config, run) pair: each row for each seed, then the learned-loss rows' authors'-code twins."""
+        """Every (config, run) pair: each row for each seed, then the learned-loss rows' authors'-code twins
+        (one per loss network and residual: both proxies' rows share it)."""
         out = [(self.config(r, s), lamanas.algorithm2) for s in self.seeds for r in self.rows]
-        out += [(self.config(r, s, True), lamanas.algorithm2)
-                for s in self.authors_seeds for r in self.rows if ROWS[r].loss != "ce"]
+        twins = [(self.config(r, s, True), lamanas.algorithm2)
+                 for s in self.authors_seeds for r in self.rows if ROWS[r].loss != "ce"]
+        return out + list({results.config_key(cfg): (cfg, run) for cfg, run in twins}.values())
+
+    def shown(self, records: list[Record]) -> list[Record]:
+        """``records`` with, after each authors'-code twin, a :func:`shared_view` of it for every other proxy
+        of its loss network and residual among the sweep's rows."""
+        out = []
+        for record in records:
+            out.append(record)
+            if record.config["authors_code"]:
+                twin = row_of(record.config)
+                out += [shared_view(record, ROWS[name].proxy) for name in self.rows
+                        if ROWS[name] == replace(twin, proxy=ROWS[name].proxy) and ROWS[name] != twin]
         return out
 
     def collect(self, force: bool = False) -> list[Record]:
-        """Run (or load from the cache) every job; the records in the order of :meth:`jobs`."""
-        return run_all(self.jobs(), self.processes, force, desc="LAMANAS rows")
+        """Run (or load from the cache) every job; the records in the order of :meth:`jobs`, with the
+        authors'-code twins' :meth:`shown` views."""
+        return self.shown(run_all(self.jobs(), self.processes, force, desc="LAMANAS rows"))
 
     def stored(self) -> list[Record]:
-        """The jobs whose records are already cached; nothing runs (the scorecard reads the cache this way)."""
+        """The jobs whose records are already cached, as :meth:`collect` gives them; nothing runs (the
+        scorecard reads the cache this way)."""
         found = [results.stored(cfg) for cfg, _ in self.jobs()]
-        return [r for r in found if r is not None]
+        return self.shown([r for r in found if r is not None])
 
     def pending(self) -> list[LamanasConfig]:
         """The jobs' configs not in the cache (shown as "pending"; nothing runs)."""

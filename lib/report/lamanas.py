@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from lib.experiments.lamanas import phi_vector
-from lib.experiments.lamanas_sweep import row_of
+from lib.experiments.lamanas_rows import Row, row_of
+from lib.experiments.lamanas_sweep import AUTHORS_PROXY, is_view
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.results import Record
@@ -69,6 +70,8 @@ def why(labels: pd.Series) -> str:
     reasons = ["authors' code: phi is never meta-updated (#22)"]
     if labels["loss_proxy"] == "Inner product":
         reasons.append("the proxy gives phi no gradient (#21)")
+    if labels["loss_proxy"] != Row("fnn", proxy=AUTHORS_PROXY).labels()["loss_proxy"]:
+        reasons.append("its authors'-code column is the MSE row's run: the proxy is unused there")
     if labels["residual"] == "No":
         reasons.append("no CE residual: the task gradient comes only from the loss network, in both columns")
     return "; ".join(reasons)
@@ -179,13 +182,15 @@ def below_chance(records: Iterable[Record]) -> int:
 
 
 def task_intervals(records: Iterable[Record]) -> pd.DataFrame:
-    """Per run: the meta-test accuracy with its interval over meta-test tasks (the MAML convention).
+    """Per run (a shared view is not a run of its own): the meta-test accuracy with its interval over meta-test
+    tasks (the MAML convention).
 
     Shown in: book/lamanas_table1.
     """
     return pd.DataFrame([{"row": row_name(pd.Series(row_of(r.config).labels())), "code": _code(r.config),
                           "seed": r.config["seed"], "test acc over tasks": task_text(r)}
-                         for r in records if r.status == "ok"], columns=["row", "code", "seed", "test acc over tasks"])
+                         for r in records if r.status == "ok" and not is_view(r)],
+                        columns=["row", "code", "seed", "test acc over tasks"])
 
 
 def steps_explain_test_above_train(summary: pd.DataFrame) -> pd.DataFrame:
@@ -248,14 +253,14 @@ MOVEMENT = {"phi from init (L2)": "phi_change_total", "alpha from init (L2)": "a
 
 
 def movement_table(records: Iterable[Record]) -> pd.DataFrame:
-    """Per run: how far phi and alpha moved from their initialisation by the end of meta-training, and the
+    """Per run (shared views left out): how far phi and alpha moved from their initialisation by the end of meta-training, and the
     mean top-op softmax weight relative to uniform (1.0 = uniform); "not recorded" for runs made before
     a diagnostic existed. Shown in: book/lamanas_table1 ("How far phi and alpha move")."""
     return pd.DataFrame([
         {**row_of(r.config).labels(), "code": "authors" if r.config["authors_code"] else "ours",
          "seed": r.config["seed"], "meta-epochs": len(r.metrics.get("history", [])),
          **{name: r.metrics.get(key, NOT_RECORDED) for name, key in MOVEMENT.items()}}
-        for r in records])
+        for r in records if not is_view(r)])
 
 
 def row_name(labels: pd.Series) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 from lib.experiments import lamanas_sweep, lnas_sweep
 from lib.experiments.lamanas import phi_vector
 from lib.experiments.lamanas_config import LamanasConfig
+from lib.experiments.lamanas_rows import ROWS, row_of
 from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record, result_fields
@@ -152,7 +153,7 @@ def _paper_tasks() -> int:
 def lamanas_rows(stored: Sequence[Record], curves: Sequence[Record]) -> list[dict[str, str]]:
     """The LAMANAS targets from a profile's stored runs: the baseline's meta-test accuracy over seeds, and
     phi's relative movement, with what the learning ``curves`` say reaching the phi bar would take."""
-    baseline = [r for r in stored if lamanas_sweep.row_of(r.config) == lamanas_sweep.ROWS["baseline"]]
+    baseline = [r for r in stored if row_of(r.config) == ROWS["baseline"]]
     accuracy = over_seeds(baseline, "test_acc")
     moved = phi_relative_movement(stored)
     phi_measured = (f"median {np.median(moved):.2%}, range {min(moved):.2%}-{max(moved):.2%} over {len(moved)} runs"

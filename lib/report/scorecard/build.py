@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
 from lib.report import collapse, lnas as lnas_report, rules
@@ -197,7 +198,7 @@ def findings(card: Scorecard) -> list[str]:
     """The findings that matter most to a reader of the reports, each with the number the cache gives
     (markdown lines). Shown in: book/scorecard (its summary)."""
     la = card.lamanas_evidence.records
-    moved = lambda authors: [float(r.metrics["phi_change_total"]) for r in la if r.status == "ok"
+    moved = lambda authors: [float(r.metrics["phi_change_total"]) for r in la if r.status == "ok" and not is_view(r)
                              and r.config["authors_code"] == authors and r.config["loss"] != "ce"
                              and r.metrics.get("phi_change_total") is not None]
     costs = card.lnas_evidence.step_costs
@@ -225,8 +226,10 @@ def _collapse_finding(records: list[Record]) -> str:
         counts = PENDING_TEXT + "."
     else:
         below = frame["outcome vs chance"] == "below"
+        hit, later = frame["predicted vs chance"] == frame["outcome vs chance"], frame["after the rule"].astype(bool)
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
-                  f"{int((frame['predicted vs chance'] == frame['outcome vs chance']).sum())} of the {len(frame)} outcomes.")
+                  f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
+                  "made after the rule was written down).")
     return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
             "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
             "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "

@@ -9,7 +9,8 @@ from typing import Callable
 
 import pandas as pd
 
-from lib.experiments.lamanas_sweep import TABLE1_ROWS, Sweep
+from lib.experiments.lamanas_rows import TABLE1_ROWS
+from lib.experiments.lamanas_sweep import Sweep
 from lib.pipeline.results import Record
 from lib.report import lamanas as report
 from lib.report.lamanas import KEYS
