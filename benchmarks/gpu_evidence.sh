@@ -6,8 +6,10 @@
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Needs the Omniglot tensor cache at .carry/omniglot-py/omniglot28.pt (carried: it is gitignored).
 # The committed records are copied in first, so only runs not yet cached are made.
-# Variables: PROFILE (cpu), ONLY ("LAMANAS curve": the LAMANAS rows and learning curves), SECONDS_LEFT (seconds the runs may take), PROCESSES (6 with
-# CUDA MPS: each launch-bound run leaves the card mostly idle; else 3), DEVICE (cuda), CUDA_TESTS (-k of test_cuda).
+# Variables: PROFILE (cpu), ONLY ("LAMANAS": the LAMANAS rows; a C=28 learning curve takes ~14 min on the card,
+# more than one call), SECONDS_LEFT (seconds the runs may take), PROCESSES (10 with CUDA MPS: each launch-bound
+# run leaves the card mostly idle, and 10 on an H100 took 387-442 s per row, 7 of 10 inside 480 s; else 3),
+# DEVICE (cuda), CUDA_TESTS (-k of test_cuda).
 set -u
 : "${COMMIT:?name the commit the tree is at: records carry it}"
 export PYTHONUNBUFFERED=1 TQDM_DISABLE=1 PYTHONPATH=$PWD COMPANION_GIT_COMMIT=$COMMIT
@@ -26,7 +28,7 @@ export CUDA_MPS_PIPE_DIRECTORY=/tmp/mps-pipe CUDA_MPS_LOG_DIRECTORY=/tmp/mps-log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
 probe() { timeout 90 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()" 2>>"$OUT/device.txt"; }
 if [ "${DEVICE:-cuda}" = cuda ] && nvidia-cuda-mps-control -d 2>>"$OUT/device.txt" && probe; then
-  echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-6}
+  echo "CUDA MPS: on" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-10}
 else
   echo quit | nvidia-cuda-mps-control 2>/dev/null
   echo "CUDA MPS: off" >> "$OUT/device.txt"; PROCESSES=${PROCESSES:-3}
@@ -36,9 +38,9 @@ pack() { (cd "$COMPANION_RESULTS_DIR" && find . -name '*.json' -newer /tmp/evide
 ( while sleep 20; do pack; done ) &  # what has landed comes back even if the call is cut short
 PACKER=$!
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
-  --processes "$PROCESSES" --threads 1 --only ${ONLY:-LAMANAS curve} > "$OUT/evidence.log" 2>&1
+  --processes "$PROCESSES" --threads 1 --only ${ONLY:-LAMANAS} > "$OUT/evidence.log" 2>&1
 sleep 2  # timeout signals the whole process group, the spawned workers included
-python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-LAMANAS curve} \
+python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-LAMANAS} \
   > "$OUT/status.txt" 2>&1
 kill $PACKER; pack
 echo quit | nvidia-cuda-mps-control 2>/dev/null
