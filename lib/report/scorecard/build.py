@@ -225,8 +225,8 @@ def _collapse_finding(records: list[Record]) -> str:
     if frame is None or frame.empty:
         counts = PENDING_TEXT + "."
     else:
-        below = frame["outcome vs chance"] == "below"
-        hit, later = frame["predicted vs chance"] == frame["outcome vs chance"], frame["after the rule"].astype(bool)
+        below = frame["outcome"] == "below"
+        hit, later = frame["sign says"] == frame["outcome"], frame["new"] == "yes"
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
                   f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
                   "made after the rule was written down).")
