@@ -199,7 +199,7 @@ def steps_explain_test_above_train(summary: pd.DataFrame) -> pd.DataFrame:
     Shown in: book/lamanas_table1 ("Why the report's test accuracy is above its train accuracy").
     """
     ours = summary[(summary["code"] == "ours") & (summary["loss_network"] != "No meta-training")]
-    return ours[KEYS + ["train_acc", "train_acc_last_epoch", "test_acc_task_steps", "test_acc"]]
+    return ours[KEYS + ["train_acc", "train_acc_last_epoch", "test_acc_task_steps", "test_acc"]].reset_index(drop=True)
 
 
 def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:

@@ -153,7 +153,7 @@ def rank_agreement(card: Scorecard) -> pd.DataFrame:
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
     parts = [lnas_report.rank_agreement(ln, {k: v for k, v in lnas_report.METRICS.items() if v != "flops_M"}).assign(report="LNAS"),
              lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
-    return pd.concat(parts)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
+    return pd.concat(parts, ignore_index=True)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
 
 
 def counts(card: pd.DataFrame) -> pd.DataFrame:
