@@ -113,6 +113,7 @@ def test_lnas_claims_follow_the_cached_numbers(empty_cache):
 def test_searched_vs_random_is_a_paired_control(empty_cache):
     sweep = lnas_sweep.Sweep.for_profile("smoke", ["baseline", "random"], seeds=[0, 1])
     assert len(sweep.pending()) == 2 * (1 + len(SAMPLES))
+    assert build.controls(build.scorecard("smoke")).loc[0, "status"] in build.findings(build.scorecard("smoke"))[1]
     for seed in (0, 1):
         _store(sweep.config("baseline", seed=seed), _lnas_metrics(final=60.0 + seed))
         for k in SAMPLES:
@@ -120,6 +121,7 @@ def test_searched_vs_random_is_a_paired_control(empty_cache):
     assert sweep.pending() == []
     card = build.scorecard("smoke")
     assert build.controls(card).loc[0, "status"] == HELD  # searched - random = +9 at both seeds
+    assert f"**{HELD}**" in build.findings(card)[1] and build.controls(card).loc[0, "ours"] in build.findings(card)[1]
 
 
 def _store_lamanas(row: str, seed: int, authors_code: bool, metrics: dict) -> None:

@@ -205,8 +205,11 @@ def findings(card: Scorecard) -> list[str]:
     pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
     step_costs = (f"a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step here (pruned paths "
                   "are not computed)." if pruned else f"the step costs {PENDING_TEXT}.")
+    control = lnas.searched_vs_random(card.lnas_evidence)
     return [
         _collapse_finding(la),
+        f"**The control: does the DARTS search beat random cells of the same space?** Searched minus random at this "
+        f"profile: {control.ours}, **{control.status}** (the controls table below says on what).",
         f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
         f"runs phi moved {_measured(moved(True), 'by {} (L2)')} from its initialisation; with the update, "
         f"{_measured(moved(False), 'by {}')}.",
