@@ -44,7 +44,7 @@ LIMIT_HOURS ?=
 CHROMIUM    := /usr/bin/chromium
 DOT         := /usr/bin/dot
 
-.PHONY: venv graphviz data mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
+.PHONY: venv graphviz data gpu-carry mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,17 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 data: $(STAMP)
 	$(PY) -m lib.data.fetch --dataset all --archives $(ARCHIVES)
+
+# What benchmarks/gpu_evidence.sh needs carried to a lent GPU (the `run` tool's `carry`; .carry/ is gitignored):
+# the decoded Omniglot, and the CIFAR-10 JPEG export as xz (55 MiB of JPEGs -> ~18 MiB: their headers repeat)
+# with the checksums of its decoded tensors, so the device proves it decodes the same pixels before any LNAS run.
+gpu-carry: data
+	mkdir -p .carry/omniglot-py
+	cp data/omniglot-py/omniglot28.pt .carry/omniglot-py/
+	tar cf - -C data/cifar10-jpeg train test cifar10-extras/train_order.csv cifar10-extras/test_order_first1000.csv \
+	  | xz -6 -T2 > .carry/cifar10-jpeg.tar.xz.part && mv .carry/cifar10-jpeg.tar.xz.part .carry/cifar10-jpeg.tar.xz
+	$(PY) -c "import json; from lib.data.cifar10 import load_cifar10; \
+	  print(json.dumps({s: load_cifar10(s)[2].checksum for s in ('train', 'test')}))" > .carry/cifar10-jpeg.json
 
 mathjax: $(STAMP)
 	$(PY) tools/fetch_mathjax.py

@@ -28,3 +28,13 @@ def test_every_reading_chapter_builds_at_cpu_from_an_empty_cache(tmp_path):
     assert not any(results.rglob("*.json")), "a chapter computed a run instead of showing it as pending"
     for name in ("darts_cifar10", "lnas_table1", "lnas_search_cost", "lamanas_table1", "lamanas_loss_landscape"):
         assert "pending" in _texts(out / f"{name}.ipynb").lower(), f"{name} does not say what is pending"
+
+
+def test_every_committed_download_is_linked_from_its_chapter():
+    """A chapter's CSVs are the tables its committed page shows (tools/run_notebook.py clears the folder before a
+    run): a CSV that no page links to would be a stale table a reader could download without knowing it."""
+    downloads = ROOT / "book" / "_static" / "downloads"
+    unlinked = [f"{table.parent.name}/{table.name}" for table in sorted(downloads.glob("*/*.csv"))
+                if f"_static/downloads/{table.parent.name}/{table.name}"
+                not in (ROOT / "book" / f"{table.parent.name}.ipynb").read_text()]
+    assert not unlinked, f"downloads no chapter links to: {unlinked}; re-run those chapters (tools/run_notebook.py)"

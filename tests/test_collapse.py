@@ -67,10 +67,10 @@ def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
                _record(_config(residual=False), 2.0, 0.0)]
     view = shared_view(_record(_config(seed=negative), 2.0, 0.0), "inner_product")  # the same run again
     frame = collapse.table(records + [view], [result_fields(_config(loss="lstm", seed=negative))], chance=20.0)
-    assert list(frame["predicted vs chance"]) == ["below", "above", "below"]
-    assert list(frame["outcome vs chance"]) == ["below", "below", "pending"]
-    assert list(frame["sign kept"][:2]) == [True, False]  # phi moved 100: the bound exceeds any |sum|
-    assert list(frame["after the rule"][:2]) == [False, True]
+    assert list(frame["sign says"]) == ["below", "above", "below"]
+    assert list(frame["outcome"]) == ["below", "below", "pending"]
+    assert list(frame["sign kept"][:2]) == ["yes", "no"]  # phi moved 100: the bound exceeds any |sum|
+    assert list(frame["new"][:2]) == ["no", "yes"]
     text = collapse.summary(frame)
     assert text.startswith("In 1 of 2 finished") and "commit a4ead7e): 0 of 1 predicted" in text
 

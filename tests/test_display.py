@@ -38,3 +38,11 @@ def test_a_styler_keeps_its_cell_styles():
     styler = pd.DataFrame({"status": ["held"], "x": [1.25]}).style.map(lambda v: "color: red", subset=["status"])
     html = display.to_html(styler)
     assert "color: red" in html and ">1.25<" in html
+
+
+def test_short_labels_stay_on_one_line_but_intervals_and_lists_may_wrap():
+    table = pd.DataFrame({"variant": ["Random architecture"], "diff": ["-1.30 [-3.93, 1.33] (n=3)"],
+                          "runs": ["n=1; 2 pending"], "prose": ["a sentence much longer than any label would be"]})
+    css = display.styled(table).to_html()
+    nowrap = {int(m) for m in re.findall(r"#T_\w+_row\d+_col(\d+) \{[^}]*white-space: nowrap", css)}
+    assert nowrap == {0}

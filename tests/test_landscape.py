@@ -147,3 +147,24 @@ def test_singular_values_of_an_orthogonal_first_layer_are_nearly_equal():
     values = landscape.logit_singular_values(weight, 20)
     assert values.shape == (20,) and (values[:-1] >= values[1:]).all()
     assert float(values[1] / values[2]) < 1.1
+
+
+def test_seeds_at_a_glance_turns_the_landscape_with_the_sign_of_fc2():
+    """Negating fc2 (weight and bias) negates the FNN's loss exactly, so its landscape's correlation with the
+    cross-entropy must flip sign and ``sum fc2`` with it; the accuracy column is read against 100 / ways."""
+    from lib.pipeline.results import Record
+    from lib.report.lamanas import seeds_at_a_glance
+
+    torch.manual_seed(0)
+    net = FNNLoss(5, residual=True)
+    state = {k: v.tolist() for k, v in net.state_dict().items()}
+    flipped = {**state, **{k: (-v).tolist() for k, v in net.state_dict().items() if k.startswith("fc2.")}}
+    config = lambda seed: {"seed": seed, "loss": "fnn", "residual": True, "data": {"ways": 5}}
+    records = [Record("lamanas", f"k{i}", config(i), {"test_acc": acc, "loss_snapshots": {"0": state, "4": snap}}, {})
+               for i, (acc, snap) in enumerate([(40.0, state), (10.0, flipped)])]
+    table = seeds_at_a_glance(records, extent=5.0, label=0)
+    assert table["meta-epoch"].tolist() == [4, 4] and table["vs chance"].tolist() == ["above", "below"]
+    assert table.loc[0, "sum fc2"] == pytest.approx(float(net.state_dict()["fc2.weight"].sum()))
+    assert table.loc[1, "sum fc2"] == pytest.approx(-table.loc[0, "sum fc2"])
+    assert table.loc[1, "corr with CE"] == pytest.approx(-table.loc[0, "corr with CE"], abs=1e-6)
+    assert abs(table.loc[0, "corr with CE"]) > 0.1  # a real correlation, not a degenerate flat landscape

@@ -74,11 +74,16 @@ def test_an_error_inside_a_notebook_ends_the_runner_with_one_line(tmp_path):
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     (tmp_path / "nbs").mkdir()
     nbformat.write(book, tmp_path / "nbs" / "toy.ipynb")
+    for folder in ("toy", "other"):  # last run's downloads: the toy's are cleared, another chapter's are kept
+        (tmp_path / "static" / folder).mkdir(parents=True)
+        (tmp_path / "static" / folder / "table-9.csv").write_text("a\n1\n")
     cmd = [sys.executable, str(REPO / "tools" / "run_notebook.py"), "toy", "-p", "train_epochs", "0",
            "--notebook-dir", str(tmp_path / "nbs"), "--output-dir", str(tmp_path / "out")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "TQDM_DISABLE": "1",
-                               "HOME": str(tmp_path)})
+                               "HOME": str(tmp_path), "COMPANION_STATIC_DIR": str(tmp_path / "static")})
     assert done.returncode == 1, done.stderr
     assert "error: notebook toy stopped: ConfigError: Config.train_epochs = 0: must be in [1, inf]" in done.stderr
     assert "Traceback" not in done.stderr and json.loads((tmp_path / "out" / "toy.ipynb").read_text())
+    assert not (tmp_path / "static" / "toy" / "table-9.csv").exists()
+    assert (tmp_path / "static" / "other" / "table-9.csv").exists()

@@ -20,6 +20,7 @@ import papermill
 
 from lib.pipeline.notebook import NOTEBOOK_DIR, check_parameters, declared_parameters, notebook_path, parse_value
 from lib.pipeline.provenance import REPO_ROOT
+from lib.report.export import static_data_dir
 
 
 def parameters(notebook: str, args: argparse.Namespace, root: Path = NOTEBOOK_DIR) -> dict[str, Any]:
@@ -48,9 +49,18 @@ def plan(args: argparse.Namespace, root: Path = NOTEBOOK_DIR) -> dict[str, dict[
     return {name: parameters(name, args, root) for name in args.notebook}
 
 
+def clear_downloads(name: str) -> None:
+    """Delete the CSVs notebook ``name`` wrote last time: each run writes every table it shows again, so a table
+    it no longer shows (renumbered or removed) must not stay behind as a download that no page links to."""
+    for table in (static_data_dir() / name).glob("*.csv"):
+        table.unlink()
+
+
 def execute(name: str, values: dict[str, Any], output_dir: Path, root: Path) -> str | None:
-    """Run one notebook; None when it finished, else one line saying which error stopped it."""
+    """Run one notebook (its old downloads cleared first); None when it finished, else one line saying which
+    error stopped it."""
     source = notebook_path(name, root)
+    clear_downloads(name)
     output = output_dir / source.name
     print(f"papermill {source.name} -> {output} {values}", flush=True)
     try:

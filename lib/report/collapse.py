@@ -72,7 +72,11 @@ PROXY = {"mse": "MSE", "inner_product": "IP"}
 
 def _labels(c: Mapping[str, Any], slope: float) -> dict[str, Any]:
     row = f"{c['loss'].upper()}, {PROXY.get(c['proxy'], c['proxy'])}{' (authors)' if c['authors_code'] else ''}"
-    return {"row": row, "seed": c["seed"], "sum fc2 at init": round(slope, 3), "predicted vs chance": _side(slope)}
+    return {"row": row, "seed": c["seed"], "sum fc2 at init": round(slope, 3), "sign says": _side(slope)}
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _side(slope: float) -> str:
@@ -80,9 +84,11 @@ def _side(slope: float) -> str:
 
 
 def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chance: float) -> pd.DataFrame:
-    """Per residual learned-loss run: its initial far slope and the outcome that slope predicts; for a finished
+    """Per residual learned-loss run: its initial far slope and the side of chance (below / above) that slope
+    predicts ("sign says"); for a finished
     run (``records``) also the bound on how much meta-training can have changed the slope and its meta-test
-    accuracy against ``chance`` (%) and whether it finished after the rule was written; a ``pending`` run (its
+    accuracy against ``chance`` (%) and whether it is ``new`` (finished after the rule was written down); yes/no
+    columns read "yes" / "no" so the table fits the page. A ``pending`` run (its
     stored config fields) shows the prediction alone. One line per run: :func:`~lib.experiments.lamanas_sweep.shared_view`
     copies are left out."""
     rows = []
@@ -92,27 +98,27 @@ def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chanc
         net = initial_loss_network(r.config)
         slope, bound = far_slope(net), slope_change_bound(net, float(r.metrics["phi_change_total"]))
         accuracy = float(r.metrics["test_acc"])
-        rows.append({**_labels(r.config, slope), "outcome vs chance": _side(accuracy - chance),
+        rows.append({**_labels(r.config, slope), "outcome": _side(accuracy - chance),
                      "test acc (%)": round(accuracy, 1), "largest change of the sum": round(bound, 3),
-                     "sign kept": abs(slope) > bound,
+                     "sign kept": _yes(abs(slope) > bound),
                      "learned loss (test)": round(float(r.metrics["test_learned_loss"]), 1),
                      "query CE (test)": round(float(r.metrics["test_query_ce"]), 2),
-                     "after the rule": out_of_sample(r)})
+                     "new": _yes(out_of_sample(r))})
     for c in pending:
         if _residual(c):
-            rows.append({**_labels(c, far_slope(initial_loss_network(c))), "outcome vs chance": "pending"})
+            rows.append({**_labels(c, far_slope(initial_loss_network(c))), "outcome": "pending"})
     return pd.DataFrame(rows)
 
 
 def summary(frame: pd.DataFrame) -> str:
     """How often the initial sign predicted the outcome of the finished runs, in one sentence."""
-    done = frame[frame["outcome vs chance"] != "pending"] if len(frame) else frame
+    done = frame[frame["outcome"] != "pending"] if len(frame) else frame
     if done.empty:
         return "No finished residual learned-loss run in the cache yet."
-    hit = done["predicted vs chance"] == done["outcome vs chance"]
-    later = done["after the rule"].astype(bool)
+    hit = done["sign says"] == done["outcome"]
+    later = done["new"] == "yes"
     return (f"In {int(hit.sum())} of {len(done)} finished residual learned-loss runs the sign of sum(fc2) at initialisation "
-            f"predicted the outcome ({int((done['outcome vs chance'] == 'below').sum())} below chance), and in "
-            f"{int(done['sign kept'].sum())} of {len(done)} phi moved too little for meta-training to have changed "
-            f"that sign. Out of sample (finished after the rule was written down, commit a4ead7e): {int(hit[later].sum())} "
+            f"predicted the outcome ({int((done['outcome'] == 'below').sum())} below chance), and in "
+            f"{int((done['sign kept'] == 'yes').sum())} of {len(done)} phi moved too little for meta-training to have changed "
+            f"that sign. Out of sample (\"new\": finished after the rule was written down, commit a4ead7e): {int(hit[later].sum())} "
             f"of {int(later.sum())} predicted. {len(frame) - len(done)} pending run(s) show the outcome their sign predicts.")

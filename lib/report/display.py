@@ -21,7 +21,15 @@ from pandas.io.formats.style import Styler
 
 MAX_INFERRED = 4  # a column whose values need more decimals than this is treated as unrounded
 MISSING = "–"
-SHORT_TEXT = 24  # a text column no longer than this does not wrap
+SHORT_TEXT = 24  # a text column of labels no longer than this does not wrap
+BREAKS = ("[", ";")  # an interval ("60.0 [50.6, 69.3] (n=3)") or a list ("n=1; 2 pending") may wrap however short
+
+
+def _labels(column: pd.Series) -> bool:
+    """Whether a text column holds short labels (kept on one line): none longer than ``SHORT_TEXT``, none an
+    interval or a list."""
+    text = column.astype(str)
+    return bool(text.str.len().max() <= SHORT_TEXT) and not any(text.str.contains(b, regex=False).any() for b in BREAKS)
 
 
 def _is_float(value: Any) -> bool:
@@ -102,7 +110,7 @@ def styled(table: pd.DataFrame | Styler) -> Styler:
     numeric = [c for c, p in zip(data.columns, places) if p is not None or pd.api.types.is_integer_dtype(data[c])]
     if numeric:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
-    short = [c for c in data.columns if c not in numeric and data[c].astype(str).str.len().max() <= SHORT_TEXT]
+    short = [c for c in data.columns if c not in numeric and _labels(data[c])]
     if short:  # labels such as "Variant 1" stay on one line; longer prose wraps
         styler = styler.set_properties(subset=short, **{"white-space": "nowrap"})
     styler = styler.format_index(_header, axis=1, escape=None).hide(axis="index")

@@ -199,7 +199,7 @@ def steps_explain_test_above_train(summary: pd.DataFrame) -> pd.DataFrame:
     Shown in: book/lamanas_table1 ("Why the report's test accuracy is above its train accuracy").
     """
     ours = summary[(summary["code"] == "ours") & (summary["loss_network"] != "No meta-training")]
-    return ours[KEYS + ["train_acc", "train_acc_last_epoch", "test_acc_task_steps", "test_acc"]]
+    return ours[KEYS + ["train_acc", "train_acc_last_epoch", "test_acc_task_steps", "test_acc"]].reset_index(drop=True)
 
 
 def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:
@@ -324,6 +324,25 @@ def panel_stats(panels: Mapping[str, Mapping[int, Landscape]], nets: Mapping[int
     """
     return pd.DataFrame([{"recipe": name, "meta-epoch": t, **landscape.summary(ls), **snapshot_properties(nets[t])}
                          for name, by_epoch in panels.items() for t, ls in by_epoch.items()])
+
+
+def seeds_at_a_glance(records: Iterable[Record], extent: float, label: int) -> pd.DataFrame:
+    """Per run (seed) of one row: at its last snapshot, ``sum fc2`` and the correlation of our recipe's landscape
+    (own plane) with the cross-entropy, beside its meta-test accuracy and chance: a negative sum turns the
+    landscape against the cross-entropy, and such a run is the one that collapses (:mod:`lib.report.collapse`).
+
+    Shown in: book/lamanas_loss_landscape ("Every cached seed").
+    """
+    out = []
+    for r in records:
+        nets = loss_networks(r)
+        last = max(nets)
+        drawn = landscape.landscape(nets[last], "ours", extent=extent, label=label)
+        accuracy, chance = float(r.metrics["test_acc"]), 100.0 / r.config["data"]["ways"]
+        out.append({"seed": r.config["seed"], "meta-epoch": last, "sum fc2": float(nets[last].fc2.weight.sum()),
+                    "corr with CE": landscape.summary(drawn)["corr_with_ce"], "test acc (%)": accuracy,
+                    "vs chance": "below" if accuracy < chance else "above"})
+    return pd.DataFrame(out, columns=["seed", "meta-epoch", "sum fc2", "corr with CE", "test acc (%)", "vs chance"])
 
 
 def maxima(nets: Mapping[int, LossNet], draws: Mapping[str, Draw]) -> pd.DataFrame:

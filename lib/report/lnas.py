@@ -106,7 +106,7 @@ class Table1:
 def _report_side(variant: str, reported_final: float, reported_baseline: float) -> str:
     if variant in ("Baseline", "Random architecture"):
         return ""
-    return ">= baseline (ticket)" if reported_final >= reported_baseline else "< baseline"
+    return ">= baseline" if reported_final >= reported_baseline else "< baseline"
 
 
 def row_status(variant: str, reported_final: float | None, reported_baseline: float,

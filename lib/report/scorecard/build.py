@@ -153,7 +153,7 @@ def rank_agreement(card: Scorecard) -> pd.DataFrame:
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
     parts = [lnas_report.rank_agreement(ln, {k: v for k, v in lnas_report.METRICS.items() if v != "flops_M"}).assign(report="LNAS"),
              lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
-    return pd.concat(parts)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
+    return pd.concat(parts, ignore_index=True)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
 
 
 def counts(card: pd.DataFrame) -> pd.DataFrame:
@@ -225,8 +225,8 @@ def _collapse_finding(records: list[Record]) -> str:
     if frame is None or frame.empty:
         counts = PENDING_TEXT + "."
     else:
-        below = frame["outcome vs chance"] == "below"
-        hit, later = frame["predicted vs chance"] == frame["outcome vs chance"], frame["after the rule"].astype(bool)
+        below = frame["outcome"] == "below"
+        hit, later = frame["sign says"] == frame["outcome"], frame["new"] == "yes"
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
                   f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
                   "made after the rule was written down).")
