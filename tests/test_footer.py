@@ -75,3 +75,11 @@ def test_an_empty_table_says_its_rows_are_pending_and_keeps_later_csv_names(tmp_
     assert not any(isinstance(o, dict) and "<td></td>" in o.get("text/html", "") for o in shown)
     assert sum(getattr(o, "data", "") == footer.EMPTY_TABLE for o in shown) == 1
     assert [p.name for p in tmp_path.rglob("*.csv")] == ["table-2.csv"]  # the second table keeps its name
+
+
+def test_a_card_is_named_and_data_without_a_checksum_says_so():
+    gpu = _record("e" * 40, False, 60.0, checksum=None)
+    gpu.provenance["hardware"].update(device="cuda", accelerator="NVIDIA H200")
+    text = footer.runs_summary([gpu, _record("e" * 40, False, 60.0)])
+    assert "cifar10 [jpeg] no checksum" in text and "sha256 None" not in text
+    assert "cuda (NVIDIA H200), 1 thread(s)" in text and "cpu, 1 thread(s)" in text

@@ -245,6 +245,21 @@ def test_a_run_below_chance_is_counted_where_its_row_is_shown():
         "(1 below chance)")
 
 
+def test_table_1_says_pending_for_a_requested_authors_twin_and_n_a_where_a_cell_cannot_exist():
+    sweep = Sweep.for_profile("smoke", rows=["baseline", "fnn-res-ip", "lstm-res-mse", CONTROL], seeds=[0],
+                              authors_seeds=[0])
+    lstm_twin = next(c for c, _ in sweep.jobs() if c.authors_code and c.loss == "lstm")
+    pending = [c for c, _ in sweep.jobs() if c != lstm_twin and c.loss != "ce"]  # the LSTM twin: not requested
+    records = [results.Record("lamanas", f"k{i}", dataclasses.asdict(sweep.config(row, 0)), {"test_acc": 50.0, "history": []},
+                              {}, status="ok") for i, row in enumerate(["baseline", CONTROL])]
+    shown, _ = report.table1(records, pending)
+    cell = lambda row, column: shown.loc[shown["row"] == row, column].item()
+    assert cell("FNN, residual, Inner product", "test acc (authors' code)") == "pending"  # the MSE twin serves it
+    assert cell("LSTM, residual, MSE", "test acc (authors' code)") == "not run"
+    assert cell("No meta-training", "test acc (authors' code)") == report.NOT_APPLICABLE
+    assert cell("No meta-training", "train acc (ours)") == report.NOT_APPLICABLE
+
+
 def test_authors_code_twins_of_the_two_proxies_agree_in_every_table_1_number(tmp_path):
     """Under the authors' code behaviour phi is never meta-updated (#22) and each task adapts under its own seeded
     random stream, so the proxy (MSE or inner product) cannot change theta, alpha or any accuracy: the two

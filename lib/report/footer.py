@@ -39,13 +39,26 @@ def _unique(values: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(values)) or "-"
 
 
+def _data_text(data: dict[str, Any], code: str = "") -> str:
+    """``name [kind] sha256 <12 hex>``; data without a checksum (synthetic timing inputs) says so."""
+    checksum = data.get("checksum")
+    return f"{data.get('name')} [{data.get('kind')}] " + (f"sha256 {code}{str(checksum)[:12]}{code}" if checksum
+                                                          else "no checksum")
+
+
+def _device_text(hardware: dict[str, Any]) -> str:
+    """``cuda (NVIDIA H200)`` for an accelerator, else the device alone."""
+    accelerator = hardware.get("accelerator")
+    return f"{hardware['device']} ({accelerator})" if accelerator else str(hardware["device"])
+
+
 def run_line(record: Record) -> str:
     """One run: key, profile and seed, commit, data and checksum, device, torch, wall time and date."""
     p, data = record.provenance, record.provenance["data"]
     return (f"run `{record.key}` ({record.config.get('profile', '?')}, seed {record.config.get('seed', '?')}): "
             f"commit `{p['git']['commit'][:10]}`{' (lib edited)' if p['git']['lib_dirty'] else ''}, "
-            f"data {data.get('name')} [{data.get('kind')}] sha256 `{str(data.get('checksum'))[:12]}`, "
-            f"{p['hardware']['device']} ({p['hardware']['cpu_count']} cores, {p['hardware']['torch_threads']} threads), "
+            f"data {_data_text(data, '`')}, "
+            f"{_device_text(p['hardware'])}, {p['hardware']['cpu_count']} cores, {p['hardware']['torch_threads']} thread(s), "
             f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}")
 
 
@@ -78,9 +91,8 @@ def runs_summary(records: Sequence[Record]) -> str:
         return f"computed here at commit `{str(git['commit'])[:10]}`{' (lib edited)' if git['lib_dirty'] else ''}"
     prov = [r.provenance for r in records]
     commits = _unique([p["git"]["commit"][:10] + (" (lib edited)" if p["git"]["lib_dirty"] else "") for p in prov])
-    data = _unique([f"{p['data'].get('name')} [{p['data'].get('kind')}] sha256 {str(p['data'].get('checksum'))[:12]}"
-                    for p in prov])
-    devices = _unique([f"{p['hardware']['device']}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
+    data = _unique([_data_text(p["data"]) for p in prov])
+    devices = _unique([f"{_device_text(p['hardware'])}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
     minutes = sum(p["wall_time_s"] for p in prov) / 60
     return f"{len(records)} run(s), commit {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records)}"
 

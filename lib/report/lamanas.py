@@ -23,6 +23,7 @@ from lib.report.stats import task_interval
 
 KEYS = ["loss_network", "residual", "loss_proxy"]
 NOT_RECORDED = "not recorded"
+NOT_APPLICABLE = "n/a"  # a cell that cannot exist: the control has no loss network and no meta-training accuracy
 METRICS = {"test acc": "test_acc", "train acc": "train_acc", "params": "mean_params"}
 RUN_METRICS = ("test_acc", "test_acc_task_steps", "train_acc", "train_acc_last_epoch", "mean_params",
                "test_query_ce", "phi_change_total")
@@ -133,6 +134,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
     report_base = float(theirs.loc[theirs["loss_network"] == "Baseline", "test_acc"].iloc[0])
     base = values["test_acc"].get(("Baseline", "No", "N/A", "ours"), {})
     control = [("No meta-training", "No", "N/A")] if any(k[0] == "No meta-training" for k in requested) else []
+    authors_requested = {key[:2] for key in requested if key[3] == "authors"}  # one twin serves both proxies
     shown, data = [], []
     for labels in [tuple(t) for t in theirs[KEYS].itertuples(index=False)] + control:
         rep = theirs[(theirs[KEYS] == list(labels)).all(axis=1)]
@@ -151,6 +153,9 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         collapsed = below_chance(mine)
         state += f" ({collapsed} below chance)" if collapsed else ""
         missing = by_seed.PENDING if n_requested else "not run"
+        is_control = labels[0] == "No meta-training"
+        authors_missing = (NOT_APPLICABLE if is_control else by_seed.PENDING if labels[:2] in authors_requested
+                           else "not run")
         name = row_name(pd.Series(dict(zip(KEYS, labels))))
         shown.append({"row": name, "runs": state, "test acc (report)": None if rep is None else rep["test_acc"],
                       "test acc (ours)": by_seed.text(ivs["test_acc"], missing=missing),
@@ -159,11 +164,10 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
                       (">= baseline" if rep["test_acc"] >= report_base else "< baseline"),
                       "status": "" if ruling is None else ruling.status,
                       "test acc (authors' code)": by_seed.text(ivs["test_acc"] if is_base else authors,
-                                                               missing=missing if is_base or labels[0] == "No meta-training"
-                                                               else "not run"),
+                                                               missing=missing if is_base else authors_missing),
                       "tasks / run": tasks_per_run(mine),
                       "train acc (report)": None if rep is None else rep["train_acc"],
-                      "train acc (ours)": by_seed.text(ivs["train_acc"], missing=missing),
+                      "train acc (ours)": by_seed.text(ivs["train_acc"], missing=NOT_APPLICABLE if is_control else missing),
                       "params (report)": None if rep is None else rep["mean_params"],
                       "params (ours)": by_seed.text(ivs["mean_params"], digits=0, missing=missing)})
         data.append({**dict(zip(KEYS, labels)), "seeds": by_seed.seeds_of(mine), "runs": state,

@@ -15,7 +15,7 @@ import pandas as pd
 from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.report import collapse, lnas as lnas_report, rules
+from lib.report import collapse, lamanas as lamanas_report, lnas as lnas_report, rules
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
 from lib.report.scorecard.verdict import STATUSES  # noqa: F401 (the notebook reads build.STATUSES)
@@ -95,11 +95,14 @@ def rules_text() -> str:
     return "\n".join(f"- **{kind}.** {text}" for kind, text in rules.RULES.items())
 
 
-def _seed_range(counts: pd.Series) -> str:
+def _seed_range(counts: pd.Series, rows: int) -> str:
+    """How many seeds the rows with runs have, and how many of the report's ``rows`` have none yet."""
     if counts.empty:
         return "no run"
     low, high = int(counts.min()), int(counts.max())
-    return f"{low} seed{'s' if low > 1 else ''}" if low == high else f"{low} to {high} seeds"
+    seeds = f"{low} seed{'s' if low > 1 else ''}" if low == high else f"{low} to {high} seeds"
+    without = rows - len(counts)
+    return f"{seeds} in {len(counts)} row(s)" + (f" ({without} of the report's rows have none yet)" if without > 0 else "")
 
 
 def scope(card: Scorecard) -> str:
@@ -114,8 +117,9 @@ def scope(card: Scorecard) -> str:
     near = int((ratios < NEAR_UNIFORM).sum())
     tasks = sorted({len(r.metrics.get("test_accuracies") or []) for r in card.lamanas_evidence.records if r.status == "ok"})
     profile = card.table["profile"].iloc[0]
-    return (f"At the {profile} profile the cached runs give each LNAS row {_seed_range(ln_seeds)} and each LAMANAS row "
-            f"{_seed_range(la_seeds)}, so they can test the direction of a difference only where a row has two or more "
+    ln_rows, la_rows = len(lnas_report.reported_table1()), len(lamanas_report.reported_table1())
+    return (f"At the {profile} profile the cached runs give the LNAS rows {_seed_range(ln_seeds, ln_rows)} and the "
+            f"LAMANAS rows {_seed_range(la_seeds, la_rows)}, so they can test the direction of a difference only where a row has two or more "
             f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
             f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
             f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
@@ -147,8 +151,6 @@ def controls(card: Scorecard) -> pd.DataFrame:
 def rank_agreement(card: Scorecard) -> pd.DataFrame:
     """Spearman's ρ between each report's Table 1 column and our means (LNAS val. accuracies, LAMANAS test and
     train accuracy). Shown in: book/scorecard (front summary), book/lnas_table1, book/lamanas_table1."""
-    from lib.report import lamanas as lamanas_report
-
     ln = lnas_report.table1(card.lnas_evidence.runs).data
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
     parts = [lnas_report.rank_agreement(ln, {k: v for k, v in lnas_report.METRICS.items() if v != "flops_M"}).assign(report="LNAS"),
@@ -203,21 +205,22 @@ def findings(card: Scorecard) -> list[str]:
                              and r.metrics.get("phi_change_total") is not None]
     costs = card.lnas_evidence.step_costs
     pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
-    step_costs = (f"a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step here (pruned paths "
-                  "are not computed)." if pruned else f"the step costs {PENDING_TEXT}.")
+    step_costs = (f"Here a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step (pruned paths "
+                  "are not computed)." if pruned else f"The step costs here: {PENDING_TEXT}.")
     control = lnas.searched_vs_random(card.lnas_evidence)
     return [
         _collapse_finding(la),
         f"**The control: does the DARTS search beat random cells of the same space?** Searched minus random at this "
         f"profile: {control.ours}, **{control.status}** (the controls table below says on what).",
-        f"**In the authors' code the loss network phi is never meta-updated (#22).** Over the cached authors'-code "
-        f"runs phi moved {_measured(moved(True), 'by {} (L2)')} from its initialisation; with the update, "
-        f"{_measured(moved(False), 'by {}')}.",
+        f"**In the authors' code the loss network phi is never meta-updated (#22)** (read in their code; "
+        f"`tests/test_meta.py` checks that our authors'-code option does the same). phi's distance (L2) from its "
+        f"initialisation at the end of the cached runs: authors' code {_measured(moved(True), '{}')}; with the "
+        f"update {_measured(moved(False), '{}')}.",
         "**The inner-product proxy gives phi no gradient in the authors' code (#21):** the proxy's logits are detached, "
         "so the proxy column of Table 1 cannot reflect a learned loss there.",
         "**The authors' log holds no LSTM run and no baseline run (#28):** the report's best rows and its reference "
         "row have no run behind them in what the authors published.",
-        "**Variant 2's search is cheaper, not 2.6x slower (L11):** " + step_costs,
+        "**The report says Variant 2's search is 2.6x slower than the baseline's (L11).** " + step_costs,
     ]
 
 
