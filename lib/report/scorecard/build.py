@@ -111,7 +111,8 @@ def scope(card: Scorecard) -> str:
     Shown in: book/scorecard (its first lines).
     """
     ln, la = card.lnas_evidence.rows, card.lamanas_evidence.ours
-    ln_seeds = ln.groupby(["variant", "sparsity"])["seed"].nunique() if len(ln) else pd.Series(dtype=int)
+    reported = ln[ln["variant"] != "Random architecture"] if len(ln) else ln  # the control is not a report row
+    ln_seeds = reported.groupby(["variant", "sparsity"])["seed"].nunique() if len(reported) else pd.Series(dtype=int)
     la_seeds = la.groupby(lamanas.KEYS)["seed"].nunique() if len(la) else pd.Series(dtype=int)
     ratios = ln["search_top_over_uniform"].dropna() if len(ln) else pd.Series(dtype=float)
     near = int((ratios < NEAR_UNIFORM).sum())

@@ -1,18 +1,21 @@
 """Verdicts at two scales: every claim judged at the book's profile and at the next smaller one, side by side.
 
-A claim whose status differs between the two profiles, both of them testable, *flips with scale*: the
-verdict depends on how large the runs are, so neither verdict alone says what the reports' methods do.
+A claim held at one profile and not held at the other *flips with scale*: the verdict depends on how large the
+runs are, so neither verdict alone says what the reports' methods do. A claim settled (held or not) at one
+profile and inconclusive at the other is *settled at one scale only*: more evidence at one scale, not a
+reversal.
 A claim pending (no cached run) or not testable at either profile is not compared, and the row says why.
 Nothing is run: each side is a :func:`lib.report.scorecard.build.scorecard` of the cache.
 """
 
 import pandas as pd
 
+from lib.report.rules import INCONCLUSIVE
 from lib.report.scorecard.verdict import NOT_TESTABLE, STATUSES, is_pending
 
 SMALLER = {"paper": "cpu", "cpu": "small"}
 """The profile each profile's verdicts are set beside (``small`` and ``smoke`` have no smaller scale to compare)."""
-FLIPS, SAME, NOT_COMPARED = "flips with scale", "same at both", "not compared"
+FLIPS, ONE_SCALE, SAME, NOT_COMPARED = "flips with scale", "settled at one scale only", "same at both", "not compared"
 KEYS = ["report", "id"]
 
 
@@ -26,12 +29,15 @@ def _state(status: str, basis: str) -> str:
 
 
 def _with_scale(large: str, small: str, large_name: str, small_name: str) -> str:
-    """``FLIPS``, ``SAME`` or "not compared: ..." for the states (status, or "pending") at the two profiles."""
+    """``FLIPS``, ``ONE_SCALE``, ``SAME`` or "not compared: ..." for the states (status, or "pending") at the two
+    profiles."""
     untestable = [f"{state} at {name}" for state, name in ((large, large_name), (small, small_name))
                   if state in ("pending", NOT_TESTABLE)]
     if untestable:
         return f"{NOT_COMPARED}: " + ", ".join(untestable)
-    return SAME if large == small else FLIPS
+    if large == small:
+        return SAME
+    return ONE_SCALE if INCONCLUSIVE in (large, small) else FLIPS
 
 
 def status_columns(profile: str) -> tuple[str, str]:
@@ -43,8 +49,8 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
     """Two scorecard tables (``build.COLUMNS``, one ``profile`` each) joined by claim (report and id).
 
     Columns: report, id, where, claim, status and ours at each profile (larger first; a claim missing on one
-    side is pending there) and ``with scale``: ``FLIPS`` when the statuses differ and neither is pending or
-    not testable, ``SAME`` when they agree, else "not compared: <state> at <profile>". Shown in: book/scorecard.
+    side is pending there) and ``with scale``: ``FLIPS`` (held at one, not held at the other), ``ONE_SCALE``
+    (inconclusive at one of them), ``SAME``, else "not compared: <state> at <profile>". Shown in: book/scorecard.
     """
     names = [str(t["profile"].iloc[0]) for t in (large, small)]
     if names[0] == names[1]:
@@ -97,6 +103,8 @@ def summary(table: pd.DataFrame | None, profile: str) -> str:
     rest = f"{len(table) - compared} of the {len(table)} are pending or not testable at one of them"
     if not compared:
         return f"**Two scales ({profile} beside {other}):** no claim is judged at both profiles yet; {rest}."
-    n = len(flips(table))
+    n, settled = len(flips(table)), int((table["with scale"] == ONE_SCALE).sum())
     return (f"**Two scales ({profile} beside {other}):** {n} of the {compared} claims judged at both profiles "
-            f"flip{'s' if n == 1 else ''} with scale; {rest} (section 'Verdicts at two scales').")
+            f"flip{'s' if n == 1 else ''} with scale (held at one, not held at the other) and {settled} "
+            f"{'is' if settled == 1 else 'are'} settled at one scale only (inconclusive at the other); {rest} "
+            "(section 'Verdicts at two scales').")
