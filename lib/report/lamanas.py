@@ -343,7 +343,7 @@ def seeds_at_a_glance(records: Iterable[Record], extent: float, label: int) -> p
         last = max(nets)
         drawn = landscape.landscape(nets[last], "ours", extent=extent, label=label)
         accuracy, chance = float(r.metrics["test_acc"]), 100.0 / r.config["data"]["ways"]
-        out.append({"seed": r.config["seed"], "meta-epoch": last, "sum fc2": float(nets[last].fc2.weight.sum()),
+        out.append({"seed": r.config["seed"], "meta-epoch": last, "sum fc2": snapshot_properties(nets[last])["sum fc2"],
                     "corr with CE": landscape.summary(drawn)["corr_with_ce"], "test acc (%)": accuracy,
                     "vs chance": "below" if accuracy < chance else "above"})
     return pd.DataFrame(out, columns=["seed", "meta-epoch", "sum fc2", "corr with CE", "test acc (%)", "vs chance"])
