@@ -62,6 +62,25 @@ def from_columns(row: Mapping[str, Any], name: str) -> Interval | None:
                     int(row[f"{name}_n"]), str(row.get(f"{name}_interval", "")))
 
 
+def over_seeds(per_run: pd.DataFrame, keys: Sequence[str], metrics: Mapping[str, tuple[str, int]],
+               missing: str = "n/a") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per row (``keys``, first-seen order): its seeds and each metric as mean [low, high] (n) over seeds.
+
+    ``metrics``: {shown label: (metric column of ``per_run``, digits)}. A metric a row never recorded shows
+    ``missing``. Returns (shown: the text table, data: ``seeds`` and each metric's interval columns, for the CSV).
+    """
+    shown, data = [], []
+    for key, group in per_run.groupby(list(keys), sort=False):
+        labels = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        values = {m: per_seed(group, keys, m).get(tuple(labels.values()), {}) for m, _ in metrics.values()}
+        ivs = {m: interval_or_none(v) for m, v in values.items()}
+        seeds = seeds_text(group["seed"])
+        shown.append({**labels, "seeds": seeds,
+                      **{label: text(ivs[m], digits, missing) for label, (m, digits) in metrics.items()}})
+        data.append({**labels, "seeds": seeds, **{c: v for m, iv in ivs.items() for c, v in columns(m, iv).items()}})
+    return pd.DataFrame(shown), pd.DataFrame(data)
+
+
 def runs_state(records: Iterable[Record], requested: int) -> str:
     """What a row rests on: ``n=3``, ``pending``, ``n=1; 2 pending``, diverged runs, stale/altered marks."""
     records = list(records)
