@@ -89,8 +89,8 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-OUR_COLUMNS = {"test acc (%)": ("test_acc", 2), "val @ last epoch (%)": ("val_acc_last", 2),
-               "val after pruning (%)": ("val_acc_after_pruning", 2), "sparsity reached": ("reached_sparsity", 3),
+OUR_COLUMNS = {"test acc (%)": ("test_acc", 1), "val @ last epoch (%)": ("val_acc_last", 1),
+               "val after pruning (%)": ("val_acc_after_pruning", 1), "sparsity reached": ("reached_sparsity", 3),
                "dense FLOPs M": ("dense_flops_M", 1), "search top-op / uniform": ("search_top_over_uniform", 3)}
 # minutes are left out: they measure the hardware a run had (CPU or a lent GPU), not the row (records chapter)
 
