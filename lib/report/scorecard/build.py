@@ -15,7 +15,8 @@ import pandas as pd
 from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.report import collapse, lamanas as lamanas_report, lnas as lnas_report, rules
+from lib.experiments import scaling
+from lib.report import collapse, lamanas as lamanas_report, lnas as lnas_report, rules, targets
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
 from lib.report.scorecard.verdict import STATUSES, Verdict, is_pending  # noqa: F401 (the notebook reads build.STATUSES)
@@ -226,13 +227,30 @@ def findings(card: Scorecard) -> list[str]:
         f"**In the authors' code the loss network phi is never meta-updated (#22)** (read in their code; "
         f"`tests/test_meta.py` checks that our authors'-code option does the same). phi's distance (L2) from its "
         f"initialisation at the end of the cached runs: authors' code {_measured(moved(True), '{}')}; with the "
-        f"update {_measured(moved(False), '{}')}.",
+        f"update {_measured(moved(False), '{}')}.{_phi_scale(card)}",
         "**The inner-product proxy gives phi no gradient in the authors' code (#21):** the proxy's logits are detached, "
         "so the proxy column of Table 1 cannot reflect a learned loss there.",
         "**The authors' log holds no LSTM run and no baseline run (#28):** the report's best rows and its reference "
         "row have no run behind them in what the authors published.",
         "**The report says Variant 2's search is 2.6x slower than the baseline's (L11).** " + step_costs,
     ]
+
+
+def _phi_scale(card: Scorecard) -> str:
+    """How far phi moves relative to its initial norm here, and at the paper's scale by the learning curves' fit."""
+    la = [r for r in card.lamanas_evidence.records if not is_view(r)]
+    moved = targets.phi_relative_movement(la)
+    if not moved:
+        return ""
+    fits = targets.phi_at_paper_scale(scaling.stored_records(card.table["profile"].iloc[0]))
+    paper = "; ".join(f"{share:.2%} at C={c}" for c, share in fits)
+    rate = la[0].config["reptile"]["phi_meta_lr"]
+    return (f" Relative to phi's initial norm that is at most {max(moved):.2%} here"
+            + (f", and the power law fitted to the learned-loss learning curve gives {paper} at the paper's "
+               f"{targets.paper_tasks():,} meta-training tasks (scaling chapter): with the code's phi meta-learning "
+               f"rate ({rate:g}) the loss network every task starts from stays, in effect, its random initialisation, "
+               f"with the meta-update or without it."
+               if fits else "."))
 
 
 def _control_text(verdict: Verdict) -> str:
