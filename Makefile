@@ -18,7 +18,9 @@
 #   make evidence         work through the profile's evidence queue (baselines and controls, measurements, then every row for 3 seeds),
 #                         committing each record as it lands; kill it at any moment and start it again later
 #                         (PROCESSES=<n> worker processes, default one one-thread process per core;
-#                         LIMIT_HOURS=<h>: start no run that would end after h hours). Run it in the background:
+#                         LIMIT_HOURS=<h>: start no run that would end after h hours; ONLY="LAMANAS curve lnas_":
+#                         only the runs whose name contains one of these texts, e.g. while a lent GPU takes LNAS).
+#                         Run it in the background:
 #                         nohup make evidence > evidence.log 2>&1 &
 #   make evidence-status  done / running / left of that queue, with the estimated core-hours left
 
@@ -116,10 +118,10 @@ benchmark: $(STAMP)
 
 evidence: $(STAMP)
 	TQDM_DISABLE=1 $(PY) tools/evidence.py start --profile $(PROFILE) --device $(DEVICE) \
-	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS))
+	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS)) $(if $(ONLY),--only $(ONLY))
 
 evidence-status: $(STAMP)
-	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES))
+	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) 	  $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf _build

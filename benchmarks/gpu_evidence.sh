@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Evidence runs on a lent GPU, as one command (device time is scarce): the LAMANAS runs of the evidence
-# queue (tools/evidence.py), as many at once as the card serves, until the time is up; the finished records
+# Evidence runs on a lent GPU, as one command (device time is scarce): the LNAS (else LAMANAS) runs of the
+# evidence queue (tools/evidence.py), as many at once as the card serves, until the time is up; the finished records
 # come back in $OUT/records.tgz (unpack into data/results and commit them). LNAS runs too when CIFAR-10 is
 # carried (`make gpu-carry`): the device decodes the JPEGs and runs LNAS only if the pixels' checksums are this
 # machine's (`.carry/cifar10-jpeg.json`).
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Carry .carry/omniglot-py/omniglot28.pt, .carry/cifar10-jpeg.tar.xz and .carry/cifar10-jpeg.json (`make gpu-carry`).
 # The committed records are copied in first, so only runs not yet cached are made.
-# Variables: PROFILE (cpu), ONLY ("LAMANAS", and "LNAS lnas_" when CIFAR-10 checks out; a C=28 learning curve
-# takes ~14 min on the card, more than one call), SECONDS_LEFT (seconds the runs may take), PROCESSES (10 with CUDA MPS: each launch-bound
+# Variables: PROFILE (cpu), ONLY ("LNAS lnas_" when CIFAR-10 checks out, else "LAMANAS": an LNAS run is ~17x faster
+# on an H200 than on one core here, a LAMANAS row ~5x, so the card takes LNAS and the CPU sweep LAMANAS; a C=28
+# learning curve takes ~14 min on the card, more than one call), SECONDS_LEFT (seconds the runs may take), PROCESSES (10 with CUDA MPS: each launch-bound
 # run leaves the card mostly idle, and 10 on an H100 took 387-442 s per row, 7 of 10 inside 480 s; else 3),
 # DEVICE (cuda), CUDA_TESTS (-k of test_cuda).
 set -u
@@ -55,9 +56,9 @@ pack() { (cd "$COMPANION_RESULTS_DIR" && find . -name '*.json' -newer /tmp/evide
 ( while sleep 20; do pack; done ) &  # what has landed comes back even if the call is cut short
 PACKER=$!
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
-  --processes "$PROCESSES" --threads 1 --only ${ONLY:-LAMANAS $LNAS} > "$OUT/evidence.log" 2>&1
+  --processes "$PROCESSES" --threads 1 --only ${ONLY:-${LNAS:-LAMANAS}} > "$OUT/evidence.log" 2>&1
 sleep 2  # timeout signals the whole process group, the spawned workers included
-python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-LAMANAS $LNAS} \
+python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-${LNAS:-LAMANAS}} \
   > "$OUT/status.txt" 2>&1
 kill $PACKER; pack
 echo quit | nvidia-cuda-mps-control 2>/dev/null

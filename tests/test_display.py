@@ -41,8 +41,9 @@ def test_a_styler_keeps_its_cell_styles():
 
 
 def test_short_labels_stay_on_one_line_but_intervals_and_lists_may_wrap():
-    table = pd.DataFrame({"variant": ["Random architecture"], "diff": ["-1.30 [-3.93, 1.33] (n=3)"],
-                          "runs": ["n=1; 2 pending"], "prose": ["a sentence much longer than any label would be"]})
+    table = pd.DataFrame({"variant": ["Variant 1"], "diff": ["-1.30 [-3.93, 1.33] (n=3)"],
+                          "runs": ["n=1; 2 pending"], "prose": ["a sentence much longer than any label would be"],
+                          "where": ["Abstract / Sec. 6"], "longer label": ["Random architecture"]})
     css = display.styled(table).to_html()
     nowrap = {int(m) for m in re.findall(r"#T_\w+_row\d+_col(\d+) \{[^}]*white-space: nowrap", css)}
     assert nowrap == {0}

@@ -92,3 +92,13 @@ def test_footer_links_to_the_cell_that_made_the_output(tmp_path):
     papermill.execute_notebook(str(source), str(out), cwd=str(REPO_ROOT), progress_bar=False)
     last = nbformat.read(out, as_version=4).cells[-1]
     assert last.outputs[0]["data"]["text/plain"] == str(last.execution_count)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_book_folds_code_but_shows_the_parameters(name):
+    """A reader sees results first: every code cell's source is folded in the book (``hide-input``: one click
+    shows it; the source lines' cell links still land on it), except the parameters a reader may change."""
+    nb = nbformat.read(notebook.notebook_path(name), as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        tags = cell.metadata.get("tags", [])
+        assert ("parameters" in tags) != ("hide-input" in tags), cell.source[:80]

@@ -94,3 +94,16 @@ def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
     assert shown.loc[("Random architecture", "N/A"), "val @ final (ours)"] == "pending"
     assert {"seeds", "val_acc_final_low", "val_acc_final_high"} <= set(table.data.columns)
     assert table.random.loc[0, "status"] == "not testable"
+
+
+def test_rank_agreement_leaves_out_the_cells_fixed_by_construction():
+    from lib.report import lnas
+
+    base = _lnas_record("darts_cifar10", "b", {}, {"val_acc_mid": 50.0, "val_acc_final": 60.0})
+    v1 = [_lnas_record("lnas", f"1{p}", {"variant": "variant1", "sparsity": p}, {"val_acc_mid": 50.0, "val_acc_final": f})
+          for p, f in ((0.125, 55.0), (0.25, 56.0), (0.375, 57.0))]
+    v2 = [_lnas_record("lnas", f"2{p}", {"variant": "variant2", "sparsity": p}, {"val_acc_mid": m, "val_acc_final": 58.0})
+          for p, m in ((0.5, 45.0), (0.75, 44.0))]
+    agreement = lnas.table1([base, *v1, *v2]).agreement.set_index("column")
+    assert agreement.loc["val @ mid", "rows"] == 3  # the baseline and Variant 2; Variant 1's mid is the baseline's run
+    assert agreement.loc["val @ final", "rows"] == 6

@@ -61,3 +61,10 @@ def test_bundle_records_keeps_one_profile_in_a_stable_order(tmp_path):
     assert lines[1]["metrics"] == {"acc": 0.0} and link == "_static/data/records_cpu.jsonl"
     only = export.bundle_records("cpu", experiments=["lnas"], source=results, root=tmp_path, page_dir=tmp_path)[0]
     assert len(only.read_text().splitlines()) == 2
+
+
+def test_the_records_page_joins_a_trust_mark_to_the_status_and_the_csv_keeps_both():
+    table = pd.DataFrame({"key": ["a", "b"], "status": ["ok", "ok"], "mark": ["", "stale: computed with code X, now Y"]})
+    shown = export.records_shown(table)
+    assert shown["status"].tolist() == ["ok", "ok; stale: computed with code X, now Y"]
+    assert "mark" not in shown and "mark" in table

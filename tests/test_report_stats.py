@@ -154,3 +154,24 @@ def test_spearman_bootstrap_interval_contains_estimate():
     assert iv.low < iv.estimate < iv.high and "bootstrap" in iv.method
     fisher = stats.spearman(x, y)
     assert abs(iv.low - fisher.low) < 0.15 and abs(iv.high - fisher.high) < 0.15
+
+
+def test_over_seeds_gives_each_row_its_seeds_and_t_intervals_with_the_csv_bounds():
+    import pandas as pd
+    from lib.report import seeds
+
+    per_run = pd.DataFrame([
+        {"row": "A", "seed": 0, "acc": 1.0, "cost": 10.0}, {"row": "A", "seed": 1, "acc": 2.0, "cost": 10.0},
+        {"row": "A", "seed": 2, "acc": 2.0, "cost": 10.0}, {"row": "A", "seed": 2, "acc": 4.0, "cost": 10.0},
+        {"row": "B", "seed": 1, "acc": 7.0, "cost": float("nan")},
+    ])
+    shown, data = seeds.over_seeds(per_run, ["row"], {"acc (%)": ("acc", 1), "cost": ("cost", 0)})
+    # A: seed 2's two runs average to 3, so the seeds give 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.3027
+    half = 4.302653 / math.sqrt(3)
+    assert shown.loc[0, "acc (%)"] == f"2.0 [{2 - half:.1f}, {2 + half:.1f}]"  # n: the seeds column
+    assert data.loc[0, "acc_low"] == pytest.approx(2 - half) and data.loc[0, "acc_n"] == 3
+    assert shown.loc[0, "seeds"] == "0;1;2" and shown.loc[0, "cost"] == "10 [10, 10]"
+    assert shown.loc[1, "acc (%)"] == "7.0 (no interval)" and shown.loc[1, "cost"] == "n/a"
+    assert list(shown.columns) == ["row", "seeds", "acc (%)", "cost"]
+    fewer = per_run.assign(cost=[10.0, 12.0, float("nan"), float("nan"), 1.0])  # A's cost at seeds 0 and 1 only
+    assert seeds.over_seeds(fewer, ["row"], {"cost": ("cost", 0)})[0].loc[0, "cost"].endswith("] (n=2)")

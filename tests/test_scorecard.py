@@ -9,6 +9,7 @@ import torch
 
 from lib.pipeline import results
 from lib.experiments import lnas
+from lib.experiments.lamanas_rows import CONTROL
 from lib.experiments.lamanas_sweep import Sweep
 from lib.report.compare import REPORTED_DIR
 from lib.pipeline.results import RunOutput
@@ -113,7 +114,8 @@ def test_lnas_claims_follow_the_cached_numbers(empty_cache):
 def test_searched_vs_random_is_a_paired_control(empty_cache):
     sweep = lnas_sweep.Sweep.for_profile("smoke", ["baseline", "random"], seeds=[0, 1])
     assert len(sweep.pending()) == 2 * (1 + len(SAMPLES))
-    assert build.controls(build.scorecard("smoke")).loc[0, "status"] in build.findings(build.scorecard("smoke"))[1]
+    assert build.controls(build.scorecard("smoke")).loc[0, "ours"] == "pending"
+    assert "Searched minus random at this profile: pending" in build.findings(build.scorecard("smoke"))[1]
     for seed in (0, 1):
         _store(sweep.config("baseline", seed=seed), _lnas_metrics(final=60.0 + seed))
         for k in SAMPLES:
@@ -132,6 +134,22 @@ def _lamanas_metrics(test: float, train: float) -> dict:
     return {"test_acc": test, "test_acc_task_steps": test, "train_acc": train, "train_acc_last_epoch": train,
             "mean_params": 1000.0, "test_query_ce": 1.0, "phi_change_total": 0.0,
             "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
+
+
+def test_meta_training_vs_no_meta_training_is_a_paired_control(empty_cache):
+    meta = lambda card: build.controls(card).set_index("control").filter(like="MetaNAS", axis=0).iloc[0]
+    assert meta(build.scorecard("smoke"))["ours"] == "pending"
+    for seed, (trained, control) in enumerate([(30.0, 20.0), (50.0, 41.0), (40.0, 29.0)]):
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(trained, trained))
+        _store_lamanas(CONTROL, seed, False, _lamanas_metrics(control, control))
+    card = build.scorecard("smoke")
+    assert meta(card)["status"] == HELD  # +10, +9, +11 at paired seeds: mean 10
+    assert meta(card)["ours"].startswith("10.00 [")
+    assert "Meta-trained baseline minus the same adaptation without meta-training: 10.00" in build.findings(card)[1]
+    assert build.counts(card.table).loc["both", "total"] == len(card.table)  # the control is not a claim
+    results.cached(Sweep.for_profile("smoke").config(CONTROL, 1), lambda c, k: RunOutput(
+        _lamanas_metrics(70.0, 70.0), {}, torch.device("cpu")), force=True)
+    assert meta(build.scorecard("smoke"))["status"] == INCONCLUSIVE  # +10, -20, +11
 
 
 def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):

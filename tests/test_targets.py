@@ -114,11 +114,14 @@ def _curve(moved: list[float], loss: str = "lstm") -> Record:
     return Record("lamanas_curve", "k", {}, {"row_config": row, "curve": points}, {})
 
 
-def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path):
+def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path, monkeypatch):
     norm = _initial_norm(_row(), tmp_path)
     a, b = 1e-4, 0.5  # phi moved / |phi_0| = a * tasks^b reaches 1% at (0.01 / a)^(1 / b) tasks
     tasks = [4, 8, 16, 32]
-    text = targets.phi_reach([_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")], paper_tasks=400)
+    monkeypatch.setattr(targets, "paper_tasks", lambda: 400)
+    curves = [_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")]
+    text = targets.phi_reach(curves)
+    assert targets.phi_at_paper_scale(curves) == [(_row().supernet.C, pytest.approx(a * 20))]  # 400^0.5 = 20
     needed = (targets.PHI_BAR / a) ** (1 / b)
     hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
     assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the second half of the curve); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"

@@ -282,3 +282,17 @@ def test_refingerprint_keeps_a_record_only_when_its_commits_source_is_todays(tmp
     code = {k: results.Record.load(root / f"lamanas/{k}.json").provenance["code"] for k in ("k1", "k2", "k3")}
     assert code["k1"]["fingerprint"] == now and code["k1"]["computed_with"] == "oldfunction"
     assert code["k2"] == code["k3"] == {"fingerprint": "oldfunction"}  # edited lib, unknown commit: still stale
+    assert fingerprint.is_same_source(code["k1"]["vouched"]) and not fingerprint.is_same_source("checks only")
+
+
+def test_the_footer_folds_checked_refingerprints_into_one_note_and_keeps_declared_vouches_whole():
+    def vouched(commit: str, reason: str) -> results.Record:
+        code = {"fingerprint": "new", "computed_with": "old", "vouched": reason}
+        return results.Record("lamanas", commit, {}, {}, {"git": {"commit": commit}, "code": code})
+
+    same = [vouched(c, fingerprint.SAME_SOURCE.format(commit=c)) for c in ("aaaa111", "bbbb222")]
+    declared = vouched("cccc333", "a docstring changed")
+    marks = footer.trust_marks([*same, declared])
+    assert marks.count("fingerprint recomputed") == 1 and "(2 run(s))" in marks
+    assert "**code old vouched equal to new: a docstring changed** (1 run(s))" in marks
+    assert "aaaa111" not in marks  # each run's commit is in its provenance line instead

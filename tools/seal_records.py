@@ -64,8 +64,7 @@ def refingerprint(record: Record, repo: Path = REPO_ROOT) -> Record | None:
     commit, now = str(git.get("commit")), fingerprint.current_fingerprint(record.experiment, repo)
     if git.get("lib_dirty") is True or fingerprint.commit_fingerprint(commit, record.experiment, repo) != now:
         return None
-    return vouch(record, f"the source at its commit {commit[:10]} is the current source (fingerprint recomputed "
-                         "from git with the current fingerprint function)", repo)
+    return vouch(record, fingerprint.SAME_SOURCE.format(commit=commit[:10]), repo)
 
 
 def process(path: Path, repo: Path, reason: str | None, recompute: bool = False) -> tuple[str, Record | None]:

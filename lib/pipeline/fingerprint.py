@@ -36,6 +36,7 @@ which gives ``"unknown"`` when the commit is not in this clone.
 import ast
 import functools
 import hashlib
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ from pathlib import Path
 from lib.pipeline.provenance import REPO_ROOT
 
 UNKNOWN = "unknown"
+SAME_SOURCE = ("the source at its commit {commit} is the current source (fingerprint recomputed from git with the "
+               "current fingerprint function)")  # the reason tools/seal_records.py --refingerprint records
 PROFILE_TABLE = "PROFILES"  # module-level assignments of this name are data, not code (module docstring)
 EXCLUDED = ("lib/pipeline/", "lib/report/", "lib/plots/")
 ENTRY = {
@@ -276,3 +279,10 @@ def commit_fingerprint(commit: str, experiment: str, root: Path = REPO_ROOT) -> 
     """The fingerprint of ``experiment``'s code at a past ``commit`` (``"unknown"`` if git cannot show it)."""
     tree = commit_tree(commit, root)
     return UNKNOWN if tree is None else fingerprint(tree, experiment)
+
+
+def is_same_source(reason: str) -> bool:
+    """Whether a vouched record's ``reason`` is the checked one of ``--refingerprint`` (:data:`SAME_SOURCE`),
+    as opposed to a reason a person declared with ``--vouch``."""
+    head, tail = SAME_SOURCE.split("{commit}")
+    return re.fullmatch(re.escape(head) + "[0-9a-f]+" + re.escape(tail), reason) is not None

@@ -21,8 +21,9 @@ from pandas.io.formats.style import Styler
 
 MAX_INFERRED = 4  # a column whose values need more decimals than this is treated as unrounded
 MISSING = "–"
-SHORT_TEXT = 24  # a text column of labels no longer than this does not wrap
-BREAKS = ("[", ";")  # an interval ("60.0 [50.6, 69.3] (n=3)") or a list ("n=1; 2 pending") may wrap however short
+SHORT_TEXT = 12  # a text column of labels no longer than this ("Variant 1", "inconclusive") does not wrap
+BREAKS = ("[", ";", " / ")  # an interval ("60.0 [50.6, 69.3] (n=3)"), a list ("n=1; 2 pending") or alternatives
+# ("Abstract / Sec. 6") may wrap however short
 
 
 def _labels(column: pd.Series) -> bool:

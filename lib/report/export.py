@@ -115,10 +115,17 @@ def records_table(records: Iterable[Record]) -> pd.DataFrame:
     """
     return pd.DataFrame([{
         "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
-        "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:10],
+        "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:7],
         "device": r.provenance["hardware"]["device"], "minutes": r.provenance["wall_time_s"] / 60,
         "date": str(r.provenance["date"])[:10]} for r in records],
         columns=["experiment", "key", "seed", "status", "mark", "commit", "device", "minutes", "date"])
+
+
+def records_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`records_table` as the page shows it: a record's trust mark after its status ("ok; stale: ..."),
+    so the column wraps and the table fits the page (the CSV keeps the two columns). Shown in: book/records."""
+    status = table["status"] + table["mark"].map(lambda mark: f"; {mark}" if mark else "")
+    return table.drop(columns="mark").assign(status=status)
 
 
 def bundle_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None,

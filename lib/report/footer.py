@@ -21,7 +21,7 @@ from IPython.display import Image, Markdown, display
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from lib.pipeline import notebook, provenance
+from lib.pipeline import fingerprint, notebook, provenance
 from lib.pipeline.results import Record
 from lib.plots.style import figure_png, graph_png
 from lib.report import display as tables, export
@@ -59,7 +59,8 @@ def run_line(record: Record) -> str:
             f"commit `{p['git']['commit'][:10]}`{' (lib edited)' if p['git']['lib_dirty'] else ''}, "
             f"data {_data_text(data, '`')}, "
             f"{_device_text(p['hardware'])}, {p['hardware']['cpu_count']} cores, {p['hardware']['torch_threads']} thread(s), "
-            f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}")
+            f"torch {p['software']['torch']}, {p['wall_time_s'] / 60:.1f} min, {p['date']}"
+            + (f"; vouched: {p['code']['vouched']}" if "vouched" in (p.get("code") or {}) else ""))
 
 
 def folded(summary: str, body: str) -> str:
@@ -100,11 +101,19 @@ def runs_summary(records: Sequence[Record]) -> str:
 def trust_marks(records: Sequence[Record]) -> str:
     """What the reader must know about the runs' trust: stale/altered/unsealed marks, vouched code, divergence."""
     notes = [r.mark for r in records if r.mark]
-    notes += [f"code {r.provenance['code']['computed_with']} vouched equal to {r.provenance['code']['fingerprint']}: "
-              f"{r.provenance['code']['vouched']}" for r in records if "vouched" in (r.provenance.get("code") or {})]
+    notes += [_vouched(r.provenance["code"]) for r in records if "vouched" in (r.provenance.get("code") or {})]
     notes += [f"diverged at {r.metrics['diverged']['where']}" for r in records if r.status == "diverged"]
     counted = {note: notes.count(note) for note in notes}
     return "".join(f"; **{note}** ({n} run(s))" for note, n in counted.items())
+
+
+def _vouched(code: dict) -> str:
+    """A vouched record's note: a reason a person declared in full; the checked "same source" of
+    ``--refingerprint`` (each run's commit is in its provenance line) in one line for all such runs."""
+    if fingerprint.is_same_source(code["vouched"]):
+        return ("fingerprint recomputed: the source at the run's commit is the current source "
+                "(tools/seal_records.py --refingerprint)")
+    return f"code {code['computed_with']} vouched equal to {code['fingerprint']}: {code['vouched']}"
 
 
 @dataclass

@@ -64,6 +64,23 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+OUR_RUNS = {"test acc (%)": ("test_acc", 1), "train acc (%)": ("train_acc", 1),
+            "train acc, last epoch (%)": ("train_acc_last_epoch", 1), "mean params": ("mean_params", 0),
+            "meta-test query CE": ("test_query_ce", 3)}  # minutes: hardware, not the row (records chapter)
+
+
+def our_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per row and code: each number of :data:`OUR_RUNS` as mean [low, high] (n) over seeds, as (shown, CSV data);
+    "n/a" where a row has no such number (the control has no meta-training accuracy).
+
+    Shown in: book/lamanas_table1 ("Our runs").
+    """
+    if rows.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    named = rows.assign(row=[row_name(labels) for _, labels in rows[KEYS].iterrows()])
+    return by_seed.over_seeds(named, ["row", "code"], OUR_RUNS, missing=NOT_APPLICABLE)
+
+
 def why(labels: pd.Series) -> str:
     """Why the row's columns differ, in a line (the chapter has the long version)."""
     if labels["loss_network"] == "Baseline":

@@ -116,27 +116,37 @@ def phi_curve(record: Record) -> pd.DataFrame:
                          "meta-train seconds": [p["meta_train_seconds"] for p in points]})
 
 
-def phi_reach(curves: Sequence[Record], paper_tasks: int | None = None) -> str:
-    """Per learned-loss curve: the meta-training tasks (and one-core hours) at which phi reaches :data:`PHI_BAR`,
-    and, given ``paper_tasks`` (the paper profile's meta-training tasks), how far the fit says phi moves there."""
-    parts = []
+def _learned_loss_curves(curves: Sequence[Record]) -> list[tuple[int, pd.DataFrame, tuple[float, float] | None]]:
+    """Per finished learned-loss learning curve: (supernet width C, :func:`phi_curve`, its power-law fit or None)."""
+    out = []
     for record in curves:
         row = record.metrics.get("row_config", {})
-        if row.get("loss", "ce") == "ce" or record.status != "ok":
-            continue
-        curve = phi_curve(record)
-        x, y = curve["tasks seen"], curve["phi moved / |phi_0|"]
-        tasks, fit = reach(x, y, PHI_BAR), power_law(x, y)
-        last = curve.iloc[-1]
-        seen = f"C={row['supernet']['C']}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
+        if row.get("loss", "ce") != "ce" and record.status == "ok":
+            curve = phi_curve(record)
+            out.append((row["supernet"]["C"], curve, power_law(curve["tasks seen"], curve["phi moved / |phi_0|"])))
+    return out
+
+
+def phi_at_paper_scale(curves: Sequence[Record]) -> list[tuple[int, float]]:
+    """Per learned-loss curve with a rising power law: (supernet width C, phi's movement relative to its initial
+    norm that the fit gives at the paper profile's meta-training tasks)."""
+    return [(c, fit[0] * paper_tasks() ** fit[1]) for c, _, fit in _learned_loss_curves(curves) if fit is not None]
+
+
+def phi_reach(curves: Sequence[Record]) -> str:
+    """Per learned-loss curve: the meta-training tasks (and one-core hours) at which phi reaches :data:`PHI_BAR`,
+    and how far the fit says phi moves at the paper profile's meta-training tasks."""
+    parts = []
+    for c, curve, fit in _learned_loss_curves(curves):
+        tasks, last = reach(curve["tasks seen"], curve["phi moved / |phi_0|"], PHI_BAR), curve.iloc[-1]
+        seen = f"C={c}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
         if tasks is None or fit is None:
             parts.append(f"{seen}: no rising power law to extrapolate")
             continue
         hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
-        at_paper = (f"; at the paper profile's {paper_tasks:,} tasks the fit gives {fit[0] * paper_tasks ** fit[1]:.2%}"
-                    if paper_tasks else "")
         parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law "
-                     f"fitted to the second half of the curve){at_paper}")
+                     f"fitted to the second half of the curve); at the paper profile's {paper_tasks():,} tasks the "
+                     f"fit gives {fit[0] * paper_tasks() ** fit[1]:.2%}")
     return "; ".join(parts) or "pending: the learned-loss learning curves"
 
 
@@ -144,7 +154,7 @@ def _interval_text(interval: Interval | None, digits: int = 1) -> str:
     return "pending" if interval is None else interval.text(digits)
 
 
-def _paper_tasks() -> int:
+def paper_tasks() -> int:
     """Meta-training tasks of the paper profile (the authors' settings): meta-epochs x meta-batch."""
     reptile = LamanasConfig.for_profile("paper").reptile
     return reptile.meta_epochs * reptile.meta_batch_size
@@ -166,7 +176,7 @@ def lamanas_rows(stored: Sequence[Record], curves: Sequence[Record]) -> list[dic
          "what reaching it would take": "the meta-training curves at C=28 (above) say what more tasks buy"},
         {"target": "phi moved, ||phi - phi_0|| / ||phi_0||", "bar": f">= {PHI_BAR:.0%} (ours; the issue sets none)",
          "measured": phi_measured, "status": phi_status,
-         "what reaching it would take": phi_reach(curves, _paper_tasks())},
+         "what reaching it would take": phi_reach(curves)},
     ]
 
 
