@@ -80,6 +80,16 @@ def test_queue_order_groups_rows_seeds_and_dependencies():
         results.config_key(i.config) for i in items}
 
 
+def test_the_meta_learning_control_gets_five_paired_seeds_last():
+    items = evidence.queue("small", measure=False)
+    decide = [(i.name, i.group) for i in items if i.group == "decide"]
+    assert decide == [(f"LAMANAS {row} seed {s}", "decide") for row in ("baseline", "no-meta-training") for s in (3, 4)]
+    assert items[-len(decide):] == [i for i in items if i.group == "decide"]  # after every other run
+    seeds_of = lambda row: sorted(i.config.seed for i in items if i.name.startswith(f"LAMANAS {row} seed"))
+    assert seeds_of("baseline") == seeds_of("no-meta-training") == [0, 1, 2, 3, 4]
+    assert [i.group for i in evidence.queue("smoke", measure=False)].count("decide") == 0  # smoke: seed 0 only
+
+
 def test_status_counts_skip_and_estimates(store):
     items = fake_items()
     for item in items[:2]:

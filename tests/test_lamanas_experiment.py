@@ -203,6 +203,8 @@ def test_missing_diagnostics_show_as_not_recorded_and_missing_control_as_pending
     assert contribution.loc[0, "no meta-training"] == "pending" and contribution.loc[0, "baseline (meta-trained)"] == "9.0"
     assert contribution.iloc[-1]["baseline (meta-trained)"] == "9.0 (n=1, no interval)"
     assert contribution.iloc[-1]["difference"] == "pending"
+    requested = report.meta_learning_contribution(report.run_rows([record]), seeds=(0, 3))
+    assert requested["seed"].tolist()[:2] == [0, 3] and requested.loc[1, "baseline (meta-trained)"] == "pending"
 
 
 def test_the_control_table_ends_with_the_mean_paired_difference_and_its_t_interval():

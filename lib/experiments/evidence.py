@@ -10,7 +10,9 @@ LAMANAS rows before LNAS rows, whose searches barely leave uniform at an afforda
 3. ``headline``: what the headline claims rest on: the report's best LAMANAS row (LSTM + residual +
    inner product), and LNAS Variant 2 (the search-time claim) and Variant 1 at every sparsity;
 4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, and the Sec. 5.3 step costs;
-5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22).
+5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22);
+6. ``decide``: the seeds beyond ``seeds`` of the runs whose 3-seed interval could not decide a control (the
+   LAMANAS baseline and its no-meta-training control at ``lamanas_sweep.CONTROL_SEEDS``).
 
 Every LAMANAS and LNAS run comes from the sweeps the chapters use (``lamanas_sweep.Sweep``,
 ``lnas_sweep.Sweep``), for ``seeds`` (default 0, 1, 2: the scorecard's three paired seeds). A Variant-1 row
@@ -29,7 +31,7 @@ from lib.pipeline import results
 from lib.pipeline.worklist import Item
 
 SEEDS = (0, 1, 2)
-GROUPS = ("baselines", "measure", "headline", "rows", "authors")
+GROUPS = ("baselines", "measure", "headline", "rows", "authors", "decide")
 LAMANAS_CONTROLS = ("baseline", CONTROL)
 LAMANAS_HEADLINE = ("lstm-res-ip",)
 LNAS_HEADLINE = ("variant2", "variant1")
@@ -60,6 +62,13 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     return out
 
 
+def decide_items(profile: str, seeds: Sequence[int]) -> list[Item]:
+    """The LAMANAS baseline and control runs of ``lamanas_sweep.control_sweep`` at the seeds ``seeds`` leaves out."""
+    names = {row: name for name, row in LAMANAS_ROWS.items()}
+    return [_item(f"LAMANAS {names[row_of(results.result_fields(config))]} seed {config.seed}", "decide", config, run)
+            for config, run in lamanas_sweep.control_sweep(profile).jobs() if config.seed not in seeds]
+
+
 def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     """The LNAS baseline, Variant 2 and 1 at every sparsity, Algorithm 3, and the step costs of Sec. 5.3."""
     sweep = lnas_sweep.Sweep.for_profile(profile, lnas_sweep.ROWS, seeds=seeds)
@@ -86,7 +95,8 @@ def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
 
 def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:
     """Every run of ``profile``'s evidence in priority order (module docstring); each run once."""
-    pool = lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
+    pool = (lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
+            + decide_items(profile, seeds))
     items: list[Item] = []
     for group in GROUPS:
         items += _row_major([i for i in pool if i.group == group])

@@ -239,16 +239,18 @@ def _baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[in
     return pick("Baseline"), pick("No meta-training")
 
 
-def meta_learning_contribution(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per seed: the baseline's meta-test accuracy, the same adaptation from the initial weights and alphas
-    (the control), and the paired difference; a seed without both runs shows as pending. A last line gives
-    each column's mean with its 95% t-interval over seeds (the difference's over the seeds both ran).
+def meta_learning_contribution(rows: pd.DataFrame, seeds: Sequence[int] = ()) -> pd.DataFrame:
+    """Per seed (those run and those in ``seeds``, the requested ones): the baseline's meta-test accuracy, the
+    same adaptation from the initial weights and alphas (the control), and the paired difference; a run not
+    cached yet shows as pending. A last line gives each column's mean with its 95% t-interval over seeds (the
+    difference's over the seeds both ran).
 
     Shown in: book/lamanas_table1 ("Does meta-training contribute?").
     """
     baseline, control = _baseline_and_control(rows)
     table = pd.DataFrame({"baseline (meta-trained)": pd.Series(baseline, dtype=float),
                           "no meta-training": pd.Series(control, dtype=float)})
+    table = table.reindex(sorted(set(table.index) | set(seeds)))
     table["difference"] = table["baseline (meta-trained)"] - table["no meta-training"]
     shown = table.map(lambda v: f"{v:.1f}").where(table.notna(), "pending").rename_axis("seed").reset_index()
     summary = {"seed": "mean [95% t-interval] (n seeds)",

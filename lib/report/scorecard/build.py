@@ -195,12 +195,14 @@ def scale(card: Scorecard) -> str:
     parts = []
     if ln:
         c = ln[0]
-        parts.append(f"LNAS: {c['data'].get('n_train')} training images, search {c['search']['epochs']} epochs at C={c['search']['C']} "
-                     f"with {c['search']['cells']} cells, training {c['training']['epochs']} epochs at C={c['training']['C']} "
-                     f"(the report: 20 epochs on the full CIFAR-10)")
+        parts.append(f"LNAS: search on {c['data']['n_search']:,} + {c['data']['n_search']:,} images x {c['search']['epochs']} "
+                     f"epochs ({scaling.search_steps(c):,} alpha steps) at C={c['search']['C']} with {c['search']['cells']} "
+                     f"cells, retraining on {c['data'].get('n_train'):,} images x {c['training']['epochs']} epochs at "
+                     f"C={c['training']['C']} (the report: 20 epochs on the full CIFAR-10)")
     if la:
         c = la[0]
-        parts.append(f"LAMANAS: {c['reptile']['meta_epochs']} meta-epochs, supernet C={c['supernet']['C']}, "
+        parts.append(f"LAMANAS: {c['reptile']['meta_epochs']} meta-epochs x {c['reptile']['meta_batch_size']} tasks, "
+                     f"supernet C={c['supernet']['C']}, "
                      f"{c['meta_test']['tasks']} meta-test tasks of {c['data']['ways']}-way {c['data']['shots_test']}-shot per run")
     return "; ".join(parts) or "no run is cached at this profile"
 
