@@ -122,7 +122,8 @@ evidence: $(STAMP)
 	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS)) $(if $(ONLY),--only $(ONLY))
 
 evidence-status: $(STAMP)
-	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) 	  $(if $(ONLY),--only $(ONLY))
+	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) \
+	  $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf _build
