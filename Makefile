@@ -15,7 +15,8 @@
 #            ARCHIVE=1 (book, book-html) also writes _build/companion-site.zip, the site to read offline,
 #            EXECUTOR=local|ray (where the rows of a table run; ray: a local Ray cluster, or the one at
 #            RAY_ADDRESS=<head>:6379; see book/reproducibility.md, "Running on a cluster").
-#   make evidence         work through the profile's evidence queue (baselines and controls, measurements, then every row for 3 seeds),
+#   make evidence         work through the profile's evidence queue (baselines and controls, measurements, then every row for 3 seeds,
+#                         then seeds 3-4 of the LAMANAS baseline and its no-meta-training control),
 #                         committing each record as it lands; kill it at any moment and start it again later
 #                         (PROCESSES=<n> worker processes, default one one-thread process per core;
 #                         LIMIT_HOURS=<h>: start no run that would end after h hours; ONLY="LAMANAS curve lnas_":
@@ -121,7 +122,8 @@ evidence: $(STAMP)
 	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS)) $(if $(ONLY),--only $(ONLY))
 
 evidence-status: $(STAMP)
-	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) 	  $(if $(ONLY),--only $(ONLY))
+	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) \
+	  $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf _build

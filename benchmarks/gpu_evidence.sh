@@ -7,7 +7,7 @@
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Carry .carry/omniglot-py/omniglot28.pt, .carry/cifar10-jpeg.tar.xz and .carry/cifar10-jpeg.json (`make gpu-carry`).
 # The committed records are copied in first, so only runs not yet cached are made.
-# Variables: PROFILE (cpu), ONLY ("LNAS lnas_" when CIFAR-10 checks out, else "LAMANAS": an LNAS run is ~17x faster
+# Variables: PROFILE (cpu), ONLY ("LNAS" when CIFAR-10 checks out, else "LAMANAS": an LNAS run is ~17x faster
 # on an H200 than on one core here, a LAMANAS row ~5x, so the card takes LNAS and the CPU sweep LAMANAS; a C=28
 # learning curve takes ~14 min on the card, more than one call), SECONDS_LEFT (seconds the runs may take), PROCESSES (10 with CUDA MPS: each launch-bound
 # run leaves the card mostly idle, and 10 on an H100 took 387-442 s per row, 7 of 10 inside 480 s; else 3),
@@ -36,7 +36,7 @@ got = {split: load_cifar10(split)[2].checksum for split in ("train", "test")}
 print("CIFAR-10 decoded here:", "the same pixels" if got == expected else f"OTHER pixels {got}, expected {expected}")
 raise SystemExit(got != expected)
 EOF
-  then LNAS="LNAS lnas_"
+  then LNAS="LNAS"  # the rows; the lnas_ measurement runs stay with the CPU sweep (one is ~4 h, past a call)
   else rm -rf "$DATA_DIR/cifar10-jpeg"  # other pixels (or none): no LNAS run may make a record here
   fi
 fi

@@ -233,3 +233,15 @@ def test_only_cpu_and_paper_have_a_second_scale():
     assert scales.smaller("cpu") == "small" and scales.smaller("paper") == "cpu"
     assert scales.smaller("smoke") is None and scales.smaller("small") is None
     assert "no second scale" in scales.summary(None, "smoke")
+
+
+def test_the_phi_finding_concludes_only_when_every_number_is_below_the_bar(empty_cache, monkeypatch):
+    _store_lamanas("baseline", 0, False, _lamanas_metrics(30.0, 30.0))
+    monkeypatch.setattr(build.targets, "phi_relative_movement", lambda records: [0.002])
+    phi = lambda card: build.findings(card)[2]
+    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004)])
+    assert "0.40% at C=8" in phi(build.scorecard("smoke")) and "stays, in effect" in phi(build.scorecard("smoke"))
+    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004), (28, 0.03)])
+    assert "3.00% at C=28" in phi(build.scorecard("smoke")) and "stays" not in phi(build.scorecard("smoke"))
+    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [])
+    assert phi(build.scorecard("smoke")).endswith("at most 0.20% here.")

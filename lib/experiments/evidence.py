@@ -36,6 +36,7 @@ LAMANAS_CONTROLS = ("baseline", CONTROL)
 LAMANAS_HEADLINE = ("lstm-res-ip",)
 LNAS_HEADLINE = ("variant2", "variant1")
 STEP_COST_STEPS = 5  # the lnas_search_cost chapter's default
+LAMANAS_NAMES = {row: name for name, row in LAMANAS_ROWS.items()}  # a row's settings -> its name in lamanas_rows
 
 
 def measurement_items(profile: str) -> list[Item]:
@@ -51,10 +52,9 @@ def _item(name: str, group: str, config: Any, run: Any, needs: Sequence[Any] = (
 def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     """Every LAMANAS row and twin of the profile's sweep, grouped baselines / headline / rows / authors."""
     sweep = lamanas_sweep.Sweep.for_profile(profile, rows=tuple(LAMANAS_ROWS), seeds=seeds, authors_seeds=seeds)
-    names = {row: name for name, row in LAMANAS_ROWS.items()}
     out = []
     for config, run in sweep.jobs():
-        row = names[row_of(results.result_fields(config))]
+        row = LAMANAS_NAMES[row_of(results.result_fields(config))]
         group = ("authors" if config.authors_code else "baselines" if row in LAMANAS_CONTROLS
                  else "headline" if row in LAMANAS_HEADLINE else "rows")
         code = " (authors' code)" if config.authors_code else ""
@@ -64,8 +64,7 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
 
 def decide_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     """The LAMANAS baseline and control runs of ``lamanas_sweep.control_sweep`` at the seeds ``seeds`` leaves out."""
-    names = {row: name for name, row in LAMANAS_ROWS.items()}
-    return [_item(f"LAMANAS {names[row_of(results.result_fields(config))]} seed {config.seed}", "decide", config, run)
+    return [_item(f"LAMANAS {LAMANAS_NAMES[row_of(results.result_fields(config))]} seed {config.seed}", "decide", config, run)
             for config, run in lamanas_sweep.control_sweep(profile).jobs() if config.seed not in seeds]
 
 

@@ -32,6 +32,7 @@ KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
 METRICS = {"val @ mid": "val_acc_mid", "val @ final": "val_acc_final", "FLOPs (M)": "flops_M"}
+MIN_RANKED = 3  # rows a rank correlation needs before it says anything
 
 
 def reported_table1() -> pd.DataFrame:
@@ -97,15 +98,16 @@ OUR_COLUMNS = {"test acc (%)": ("test_acc", 1), "val @ last epoch (%)": ("val_ac
 
 def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Our columns without a counterpart in the report, per row: each of :data:`OUR_COLUMNS` as mean [low, high]
-    (n) over seeds, and whether the row's search ended near uniform; as (shown, CSV data).
+    over the row's seeds (n where fewer), and whether the row's search ended near uniform; as (shown, CSV data).
 
     Shown in: book/lnas_table1 ("Our columns").
     """
     if per_run.empty:
         return pd.DataFrame(), pd.DataFrame()
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
-    near = summarize(per_run)["search near uniform"].map({True: "near uniform", False: ""}).tolist()
-    return shown.assign(search=near), data.assign(search_near_uniform=near)
+    near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
+    label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    return shown.assign(search=label), data.assign(search_near_uniform=label)
 
 
 @dataclass
@@ -239,9 +241,10 @@ def rank_agreement(data: pd.DataFrame, columns: Mapping[str, str] | None = None)
     out = []
     for label, metric in (columns or METRICS).items():
         both = data.dropna(subset=[f"{metric} (report)", metric]) if metric in data else data.iloc[:0]
-        rho = stats.spearman(both[f"{metric} (report)"].astype(float), both[metric].astype(float)) if len(both) else None
+        rho = (stats.spearman(both[f"{metric} (report)"].astype(float), both[metric].astype(float))
+               if len(both) >= MIN_RANKED else None)
         out.append({"column": label, "rows": len(both),
-                    "Spearman ρ (report vs ours)": "no rows" if rho is None else
+                    "Spearman ρ (report vs ours)": f"fewer than {MIN_RANKED} rows" if rho is None else
                     (f"{rho.text()}" if not np.isnan(rho.estimate) else "undefined"),
                     **by_seed.columns("spearman", rho), "seeds": "", "interval": "" if rho is None else rho.method})
     return pd.DataFrame(out)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.experiments import scaling
 from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.experiments import scaling
 from lib.report import collapse, lamanas as lamanas_report, lnas as lnas_report, rules, targets
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
@@ -88,7 +88,8 @@ def scorecard(profile: str) -> Scorecard:
     lamanas_part, lamanas_ev = lamanas_rows(profile)
     frame = pd.DataFrame(lnas_part + lamanas_part)
     frame["profile"] = profile
-    return Scorecard(frame[COLUMNS], lnas_ev.records + lamanas_ev.records, lnas_ev, lamanas_ev)
+    return Scorecard(frame[COLUMNS], lnas_ev.records + lamanas_ev.records + lamanas_ev.control_records, lnas_ev,
+                     lamanas_ev)
 
 
 def rules_text() -> str:
@@ -118,7 +119,7 @@ def scope(card: Scorecard) -> str:
     ratios = ln["search_top_over_uniform"].dropna() if len(ln) else pd.Series(dtype=float)
     near = int((ratios < NEAR_UNIFORM).sum())
     tasks = sorted({len(r.metrics.get("test_accuracies") or []) for r in card.lamanas_evidence.records if r.status == "ok"})
-    profile = card.table["profile"].iloc[0]
+    profile = card.lamanas_evidence.profile
     ln_rows, la_rows = len(lnas_report.reported_table1()), len(lamanas_report.reported_table1())
     return (f"At the {profile} profile the cached runs give the LNAS rows {_seed_range(ln_seeds, ln_rows)} and the "
             f"LAMANAS rows {_seed_range(la_seeds, la_rows)}, so they can test the direction of a difference only where a row has two or more "
@@ -160,9 +161,10 @@ def controls(card: Scorecard) -> pd.DataFrame:
 def rank_agreement(card: Scorecard) -> pd.DataFrame:
     """Spearman's ρ between each report's Table 1 column and our means (LNAS val. accuracies, LAMANAS test and
     train accuracy). Shown in: book/scorecard (front summary), book/lnas_table1, book/lamanas_table1."""
-    ln = lnas_report.without_fixed_cells(lnas_report.table1(card.lnas_evidence.runs).data)
+    ln = lnas_report.table1(card.lnas_evidence.runs).agreement
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
-    parts = [lnas_report.rank_agreement(ln, {k: v for k, v in lnas_report.METRICS.items() if v != "flops_M"}).assign(report="LNAS"),
+    measured = {label for label, metric in lnas_report.METRICS.items() if metric != "flops_M"}  # FLOPs: not a measurement
+    parts = [ln[ln["column"].isin(measured)].assign(report="LNAS"),
              lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
     return pd.concat(parts, ignore_index=True)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
 
@@ -244,15 +246,19 @@ def _phi_scale(card: Scorecard) -> str:
     moved = targets.phi_relative_movement(la)
     if not moved:
         return ""
-    fits = targets.phi_at_paper_scale(scaling.stored_records(card.table["profile"].iloc[0]))
+    fits = targets.phi_at_paper_scale(scaling.stored_records(card.lamanas_evidence.profile))
+    text = f" Relative to phi's initial norm that is at most {max(moved):.2%} here"
+    if not fits:
+        return text + "."
     paper = "; ".join(f"{share:.2%} at C={c}" for c, share in fits)
+    text += (f", and the power law fitted to each learned-loss learning curve gives {paper} at the paper's "
+             f"{targets.paper_tasks():,} meta-training tasks (scaling chapter)")
+    if max(moved) >= targets.PHI_BAR or max(share for _, share in fits) >= targets.PHI_BAR:
+        return text + "."
     rate = la[0].config["reptile"]["phi_meta_lr"]
-    return (f" Relative to phi's initial norm that is at most {max(moved):.2%} here"
-            + (f", and the power law fitted to the learned-loss learning curve gives {paper} at the paper's "
-               f"{targets.paper_tasks():,} meta-training tasks (scaling chapter): with the code's phi meta-learning "
-               f"rate ({rate:g}) the loss network every task starts from stays, in effect, its random initialisation, "
-               f"with the meta-update or without it."
-               if fits else "."))
+    return (text + f": below {targets.PHI_BAR:.0%} throughout, so with the code's phi meta-learning rate ({rate:g}) "
+            "the loss network every task starts from stays, in effect, its random initialisation, with the "
+            "meta-update or without it.")
 
 
 def _control_text(verdict: Verdict) -> str:

@@ -31,7 +31,8 @@ class LamanasEvidence:
     """One line per run and seed: ``ours`` (correct) and ``authors`` (the authors' code behaviour, with the
     baseline runs of the seeds those rows have: the baseline has no loss network, so it is the same run);
     ``controls`` holds the baseline's and the no-meta-training control's runs at every seed of
-    ``lamanas_sweep.control_sweep`` (the control is not a report row)."""
+    ``lamanas_sweep.control_sweep`` (the control is not a report row); ``records`` are Table 1's (seeds 0-2),
+    ``control_records`` those of ``controls`` not among them."""
 
     profile: str
     rows: pd.DataFrame
@@ -39,6 +40,7 @@ class LamanasEvidence:
     authors: pd.DataFrame
     records: list[Record]
     controls: pd.DataFrame
+    control_records: list[Record]
 
 
 def evidence(profile: str) -> LamanasEvidence:
@@ -47,12 +49,13 @@ def evidence(profile: str) -> LamanasEvidence:
     rows = report.run_rows([r for r in records if r.status == "ok"])
     both = control_sweep(profile).stored()
     controls = report.run_rows([r for r in both if r.status == "ok"])
-    records += [r for r in both if r.key not in {k.key for k in records}]  # the control's, the baseline's seeds 3-4
+    table_keys = {r.key for r in records}
+    control_records = [r for r in both if r.key not in table_keys]  # the control's, the baseline's later seeds
     ours = rows[rows["code"] == "ours"]
     authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
     baseline = (rows["loss_network"] == "Baseline") & rows["seed"].isin(authors_seeds)
     authors = rows[(rows["code"] == "authors") | baseline].assign(code="authors")
-    return LamanasEvidence(profile, ours, ours, authors, records, controls)
+    return LamanasEvidence(profile, ours, ours, authors, records, controls, control_records)
 
 
 def table_rows(ev: LamanasEvidence) -> list[dict]:
