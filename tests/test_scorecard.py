@@ -36,7 +36,8 @@ def _store(config, metrics: dict) -> None:
 def _lnas_metrics(final: float, mid: float = 30.0, macs: float = 1e6) -> dict:
     history = [{"val_acc": mid}, {"val_acc": final}]
     return {"val_acc_mid": mid, "val_acc_final": final, "val_acc_at_final": final,
-            "test_acc_at_best_val": final, "macs": macs, "train_seconds": 1.0, "train_history": history}
+            "test_acc_at_best_val": final, "test_acc_last": final, "macs": macs, "train_seconds": 1.0,
+            "train_history": history}
 
 
 S = lambda *values: dict(enumerate(values))  # per-seed values {seed: value}
@@ -238,10 +239,23 @@ def test_only_cpu_and_paper_have_a_second_scale():
 def test_the_phi_finding_concludes_only_when_every_number_is_below_the_bar(empty_cache, monkeypatch):
     _store_lamanas("baseline", 0, False, _lamanas_metrics(30.0, 30.0))
     monkeypatch.setattr(build.targets, "phi_relative_movement", lambda records: [0.002])
-    phi = lambda card: build.findings(card)[2]
+    phi = lambda card: next(f for f in build.findings(card) if "phi is never meta-updated" in f)
     monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004)])
     assert "0.40% at C=8" in phi(build.scorecard("smoke")) and "stays, in effect" in phi(build.scorecard("smoke"))
     monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004), (28, 0.03)])
     assert "3.00% at C=28" in phi(build.scorecard("smoke")) and "stays" not in phi(build.scorecard("smoke"))
     monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [])
     assert phi(build.scorecard("smoke")).endswith("at most 0.20% here.")
+
+
+def test_the_training_budget_finding_reads_both_measured_curves(empty_cache, monkeypatch):
+    point = lambda curve, x, y, training: {"curve": curve, "x": x, "y": y, "status": "done", "training": training,
+                                           "top_over_uniform": 1.004}
+    monkeypatch.setattr(build.scaling, "points", lambda profile: [
+        point("lnas_training", 360000, 78.04, "45000 x 8"), point("lnas_training", 15360, 48.36, "2560 x 6"),
+        point("lnas_search", 50, 64.7, "10000 x 8"), point("lnas_search", 1248, 63.92, "10000 x 8"),
+        {**point("lnas_search", 2340, None, "10000 x 8"), "status": "pending"}])
+    text = build.findings(build.scorecard("smoke"))[2]
+    assert "reaches 78.9% (validation" in text  # the report's baseline, from data/reported
+    assert "2,560 x 6 (images x epochs)" in text and "reaches 48.4% test accuracy; on 45,000 x 8, 78.0%" in text
+    assert "Searching 50 to 1,248 alpha steps, retrained on 10,000 x 8, gives 63.9-64.7%" in text

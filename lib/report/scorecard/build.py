@@ -228,6 +228,7 @@ def findings(card: Scorecard) -> list[str]:
         f"test-time adaptation alone?** Searched minus random at this profile: {_control_text(searched)}. "
         f"Meta-trained baseline minus the same adaptation without meta-training: {_control_text(meta)} "
         f"(the controls table below says on what).",
+        _training_budget_finding(card),
         f"**In the authors' code the loss network phi is never meta-updated (#22)** (read in their code; "
         f"`tests/test_meta.py` checks that our authors'-code option does the same). phi's distance (L2) from its "
         f"initialisation at the end of the cached runs: authors' code {_measured(moved(True), '{}')}; with the "
@@ -259,6 +260,29 @@ def _phi_scale(card: Scorecard) -> str:
     return (text + f": below {targets.PHI_BAR:.0%} throughout, so with the code's phi meta-learning rate ({rate:g}) "
             "the loss network every task starts from stays, in effect, its random initialisation, with the "
             "meta-update or without it.")
+
+
+def _training_budget_finding(card: Scorecard) -> str:
+    """What retraining on more images buys a cell whose search stayed near uniform, and what longer searches buy at
+    a fixed retraining (the scaling chapter's curves, measured from the small profile), beside the report's baseline."""
+    reported = lnas_report.reported_table1()
+    report_base = float(reported.loc[reported["variant"] == "Baseline", "val_acc_final"].iloc[0])
+    head = (f"**What retraining buys, and what searching longer buys:** the report's DARTS baseline reaches "
+            f"{report_base:g}% (validation, 20 epochs on the full CIFAR-10). ")
+    done = [p for p in scaling.points(card.lnas_evidence.profile) if p["status"] == "done"]
+    training = sorted((p for p in done if p["curve"] == "lnas_training"), key=lambda p: p["x"])
+    search = sorted((p for p in done if p["curve"] == "lnas_search"), key=lambda p: p["x"])
+    if not training:
+        return head + f"Our curves: {PENDING_TEXT}."
+    sizes = lambda p: " x ".join(f"{int(n):,}" for n in p["training"].split(" x "))
+    text = (f"Retrained on {sizes(training[0])} (images x epochs), the cell of a search that ended near uniform (top "
+            f"op {training[-1]['top_over_uniform']:.3f}x the uniform weight) reaches {training[0]['y']:.1f}% test "
+            f"accuracy; on {sizes(training[-1])}, {training[-1]['y']:.1f}%")
+    if len(search) > 1:
+        accuracies = [p["y"] for p in search]
+        text += (f". Searching {search[0]['x']:,} to {search[-1]['x']:,} alpha steps, retrained on {sizes(search[0])}, gives "
+                 f"{min(accuracies):.1f}-{max(accuracies):.1f}%")
+    return head + text + " (one seed per point; scaling chapter)."
 
 
 def _control_text(verdict: Verdict) -> str:
