@@ -236,7 +236,7 @@ def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:
     return learned.pivot_table(index=KEYS, columns="code", values="phi_change_total", sort=False).reset_index()
 
 
-def _baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:
+def baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:
     """{seed: meta-test accuracy} of our baseline and of the no-meta-training control."""
     ours = rows[rows["code"] == "ours"]
     pick = lambda name: ours[ours["loss_network"] == name].set_index("seed")["test_acc"].to_dict()
@@ -251,7 +251,7 @@ def meta_learning_contribution(rows: pd.DataFrame, seeds: Sequence[int] = ()) ->
 
     Shown in: book/lamanas_table1 ("Does meta-training contribute?").
     """
-    baseline, control = _baseline_and_control(rows)
+    baseline, control = baseline_and_control(rows)
     table = pd.DataFrame({"baseline (meta-trained)": pd.Series(baseline, dtype=float),
                           "no meta-training": pd.Series(control, dtype=float)})
     table = table.reindex(sorted(set(table.index) | set(seeds)))
@@ -265,7 +265,7 @@ def meta_learning_contribution(rows: pd.DataFrame, seeds: Sequence[int] = ()) ->
 def meta_learning_verdict(rows: pd.DataFrame) -> str:
     """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
     the paired difference baseline - control (markdown). Shown in: book/lamanas_table1."""
-    baseline, control = _baseline_and_control(rows)
+    baseline, control = baseline_and_control(rows)
     diff = by_seed.paired_or_none(baseline, control)
     if diff is None:
         return "Pending: no seed has both the baseline and the control."

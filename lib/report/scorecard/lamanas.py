@@ -100,14 +100,12 @@ def _collapsed(runs: pd.DataFrame, keys: list[Key]) -> list[str]:
 
 
 BASE: Key = ("Baseline", "No", "N/A")
-CONTROL_KEY: Key = ("No meta-training", "No", "N/A")
 
 
 def meta_training_vs_control(ev: LamanasEvidence) -> Verdict:
     """The control meta-learning reviewers ask for (not a report claim): the meta-trained baseline beats the same
     test-time adaptation from the initial weights and alphas, by the better-than rule on meta-test accuracy."""
-    values = _values(ev.controls)
-    trained, control = values.get(BASE, {}), values.get(CONTROL_KEY, {})
+    trained, control = report.baseline_and_control(ev.controls)
     if not set(trained) & set(control):
         return missing(ev.profile, "the baseline and the no-meta-training control at a shared seed")
     diff = paired_difference(trained, control)
