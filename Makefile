@@ -6,7 +6,9 @@
 #                    the tensor caches in place against their recorded checksums and rebuilds damaged ones
 #   make benchmark   time every case of benchmarks/README.md (search, training, evaluation, one LAMANAS task)
 #                    against a reference-equivalent baseline
-# Variables: PROFILE=smoke|small|cpu|paper (default cpu), DEVICE=auto|cpu|cuda, FORCE=1 recomputes cached runs,
+# Variables: PROFILE=smoke|small|cpu|paper (default cpu), DEVICE=auto|cpu|cuda,
+#            RUN_MISSING=1 computes the runs the cache lacks (without it, at every profile but smoke, a table
+#            shows them as pending), FORCE=1 recomputes every run (implies RUN_MISSING=1),
 #            STRICT=1 makes a stale, altered or unsealed cached record an error instead of a marked result,
 #            SEED=<n> (to the notebooks that take `seed`; default: each notebook's own),
 #            PARAMS="-p name value ..." (to each notebook that declares the name; a name none declares, or a
@@ -32,6 +34,7 @@ STAMP       := $(VENV)/.installed
 PROFILE     ?= cpu
 DEVICE      ?= auto
 FORCE       ?= 0
+RUN_MISSING ?= 0
 STRICT      ?= 0
 SEED        ?=
 PARAMS      ?=
@@ -45,7 +48,8 @@ RAY_ADDRESS ?=
 PROCESSES   ?=
 LIMIT_HOURS ?=
 CHROMIUM    := /usr/bin/chromium
-DOT         := /usr/bin/dot
+# Graphviz already on PATH (macOS, a cluster module) is used as is; else Debian's, installed by `make graphviz`
+DOT         := $(or $(shell command -v dot 2>/dev/null),/usr/bin/dot)
 
 .PHONY: venv graphviz data gpu-carry mathjax browser run book book-html test test-lib test-notebooks test-browser benchmark evidence evidence-status clean
 
@@ -90,7 +94,8 @@ graphviz:
 run: $(STAMP) graphviz
 	TQDM_DISABLE=1 COMPANION_STRICT=$(STRICT) EXECUTOR=$(EXECUTOR) $(if $(RAY_ADDRESS),RAY_ADDRESS=$(RAY_ADDRESS)) \
 	  $(PY) tools/run_notebook.py $(NOTEBOOKS) --profile $(PROFILE) \
-	  --device $(DEVICE) $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) $(PARAMS)
+	  --device $(DEVICE) $(if $(SEED),--seed $(SEED)) $(if $(filter 1,$(FORCE)),--force) \
+	  $(if $(filter 1,$(RUN_MISSING)),--run-missing) $(PARAMS)
 
 book-html: $(STAMP) mathjax
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)

@@ -72,7 +72,10 @@ def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
     assert list(frame["sign kept"][:2]) == ["yes", "no"]  # phi moved 100: the bound exceeds any |sum|
     assert list(frame["new"][:2]) == ["no", "yes"]
     text = collapse.summary(frame)
-    assert text.startswith("In 1 of 2 finished") and "commit a4ead7e): 0 of 1 predicted" in text
+    assert text.startswith("In 1 of 2 finished") and "commit a4ead7e): 0 of 1 predicted, from 1 distinct" in text
+    other_proxy = LamanasConfig.for_profile("smoke", loss="fnn", residual=True, proxy="inner_product", seed=negative)
+    twins = collapse.table([records[0], _record(other_proxy, 2.0, 0.0)], [], chance=20.0)
+    assert collapse.draws(twins) == 1  # the same seed and loss network with another proxy: the same phi_0
 
 
 def test_scorecard_finding_counts_the_cached_runs():
@@ -81,7 +84,8 @@ def test_scorecard_finding_counts_the_cached_runs():
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
     text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0, AFTER)])
     assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes "
-                         "(1 of the 1 made after the rule was written down).")
+                         "(1 of the 1 made after the rule was written down, from 1 distinct initial loss network (runs "
+                         "differing only in the proxy share one)).")
 
 
 def test_prediction_states_the_side_of_the_slope():

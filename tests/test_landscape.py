@@ -168,3 +168,32 @@ def test_seeds_at_a_glance_turns_the_landscape_with_the_sign_of_fc2():
     assert table.loc[1, "sum fc2"] == pytest.approx(-table.loc[0, "sum fc2"])
     assert table.loc[1, "corr with CE"] == pytest.approx(-table.loc[0, "corr with CE"], abs=1e-6)
     assert abs(table.loc[0, "corr with CE"]) > 0.1  # a real correlation, not a degenerate flat landscape
+
+
+@pytest.mark.parametrize("recipe", ["ours", "authors", "ce"])
+def test_a_panel_says_what_its_colour_and_its_axes_are(recipe):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from lib.plots import landscape as landscape_plots
+
+    torch.manual_seed(0)
+    net = build_loss("fnn", 5, residual=True, label_encoding="index")
+    ls = landscape.ce_landscape(resolution=5) if recipe == "ce" else landscape.landscape(net, recipe, resolution=9)
+    fig, ax = plt.subplots()
+    landscape_plots.draw_landscape(ax, ls, "panel")
+    colour_bar = fig.axes[1]
+    expected = {"ours": "learned loss", "authors": "learned loss / 10,000", "ce": "cross-entropy"}[recipe]
+    assert colour_bar.get_ylabel().startswith(expected)
+    horizontal, vertical = ax.get_xlabel(), ax.get_ylabel()
+    # the authors' image is transposed (#30): its horizontal axis varies the second coordinate, and says so
+    assert horizontal.startswith("$z_2$" if recipe == "authors" else "$z_1$")
+    assert vertical.startswith("$z_1$" if recipe == "authors" else "$z_2$")
+    assert ("transposed" in horizontal) == (recipe == "authors")
+    direction = {"ours": "logit-space direction", "authors": "PCA direction", "ce": "logit of class"}[recipe]
+    assert direction in horizontal and direction in vertical
+    if recipe == "ours":
+        assert "top singular vector" in horizontal and "2nd singular vector" in vertical
+    plt.close(fig)

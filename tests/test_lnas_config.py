@@ -68,3 +68,18 @@ def test_sweep_rows_and_extra_seed_picks():
     assert best_and_worst(records) == [("variant2", 0.95), ("variant2", 0.5)]  # variant1 0.5: mean 45
     with pytest.raises(ValueError, match="unknown row"):
         Sweep.for_profile("smoke", ["v1"])
+
+
+def test_rows_read_only_from_the_cache_are_not_run_at_their_extra_seeds_either(monkeypatch, tmp_path):
+    from lib.experiments import lnas_sweep
+    from lib.pipeline import results
+
+    rows = ["baseline", "variant2", "variant1"]
+    sweep = Sweep.for_profile("smoke", rows, seeds=[0], extra_seeds=[1], sparsities=[0.5])
+    cached = [_record("variant1", 0.5, 0, 40.0), _record("variant2", 0.5, 0, 44.0)]
+    monkeypatch.setattr(results, "stored", lambda cfg: next((r for r in cached if r.config["seed"] == cfg.seed and
+                                                             getattr(cfg, "variant", None) == r.config["variant"]), None))
+    started = []
+    monkeypatch.setattr(lnas_sweep, "run_all", lambda jobs, *args, **kwargs: started.extend(jobs) or [])
+    assert sorted(r.key for r in sweep.run(only_stored=rows)) == sorted(r.key for r in cached)  # seed 1: missing, left out
+    assert started == []  # nothing ran: a book built from the cache never computes a run (RUN_MISSING=1 does)

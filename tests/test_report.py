@@ -52,6 +52,22 @@ def _lnas_record(experiment: str, key: str, config: dict, metrics: dict):
     return Record(experiment, key, {"seed": 0, **config}, {**base, **metrics}, {})
 
 
+def test_a_weight_pruned_row_reports_its_best_epoch_after_pruning_not_its_dense_epochs():
+    from lib.report import lnas
+
+    # Variant 1 pruned at the end of epoch 2 of 4: the dense epochs 1-2 peak at 70, the ticket's epochs 3-4 at 55.
+    history = [{"val_acc": a} for a in (60.0, 70.0, 50.0, 55.0)]
+    pruned = {"train_history": history, "weight_pruning_log": [{"epoch": 2}], "val_acc_after_pruning": 55.0,
+              "val_acc_final": 70.0}
+    v1 = _lnas_record("lnas", "1", {"variant": "variant1", "sparsity": 0.5}, pruned)
+    v2 = _lnas_record("lnas", "2", {"variant": "variant2", "sparsity": 0.5}, {"val_acc_final": 70.0})
+    per_run = lnas.rows([v1, v2]).set_index("variant")
+    assert per_run.loc["Variant 1", "val_acc_final"] == 55.0  # the report's 0.95 row can only be this (#34)
+    assert per_run.loc["Variant 1", "val_acc_all_epochs"] == 70.0  # the caption's reading, kept beside it
+    assert per_run.loc["Variant 2", "val_acc_final"] == 70.0  # a search-pruned row trains unpruned weights
+    assert lnas.curve_measures(v1)["best_after_pruning"] == per_run.loc["Variant 1", "val_acc_final"]
+
+
 def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     from lib.report import lnas
 

@@ -55,3 +55,10 @@ def test_missing_field_and_repeated_id_are_refused(tmp_path):
     path.write_text(json.dumps({"sources": {"s": {"paper": "P"}}, "anchors": [GOOD, GOOD]}))
     with pytest.raises(ValueError):
         anchors.load(path)
+
+
+def test_a_published_value_keeps_the_decimals_of_its_spread():
+    from lib.report.lnas import anchor_rows
+
+    rows = anchor_rows("CIFAR-10").set_index(["published", "metric"])["value"]
+    assert rows[("DARTS (first order) + cutout", "test error")] == "3.00 ± 0.14 %"  # as Liu et al. print it, not 3

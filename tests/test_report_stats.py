@@ -161,17 +161,33 @@ def test_over_seeds_gives_each_row_its_seeds_and_t_intervals_with_the_csv_bounds
     from lib.report import seeds
 
     per_run = pd.DataFrame([
-        {"row": "A", "seed": 0, "acc": 1.0, "cost": 10.0}, {"row": "A", "seed": 1, "acc": 2.0, "cost": 10.0},
-        {"row": "A", "seed": 2, "acc": 2.0, "cost": 10.0}, {"row": "A", "seed": 2, "acc": 4.0, "cost": 10.0},
-        {"row": "B", "seed": 1, "acc": 7.0, "cost": float("nan")},
+        {"row": "A", "seed": 0, "score": 1.0, "cost": 10.0}, {"row": "A", "seed": 1, "score": 2.0, "cost": 10.0},
+        {"row": "A", "seed": 2, "score": 2.0, "cost": 10.0}, {"row": "A", "seed": 2, "score": 4.0, "cost": 10.0},
+        {"row": "B", "seed": 1, "score": 7.0, "cost": float("nan")},
     ])
-    shown, data = seeds.over_seeds(per_run, ["row"], {"acc (%)": ("acc", 1), "cost": ("cost", 0)})
+    shown, data = seeds.over_seeds(per_run, ["row"], {"score": ("score", 1), "cost": ("cost", 0)})
     # A: seed 2's two runs average to 3, so the seeds give 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.3027
     half = 4.302653 / math.sqrt(3)
-    assert shown.loc[0, "acc (%)"] == f"2.0 [{2 - half:.1f}, {2 + half:.1f}]"  # n: the seeds column
-    assert data.loc[0, "acc_low"] == pytest.approx(2 - half) and data.loc[0, "acc_n"] == 3
+    assert shown.loc[0, "score"] == f"2.0 [{2 - half:.1f}, {2 + half:.1f}]"  # n: the seeds column
+    assert data.loc[0, "score_low"] == pytest.approx(2 - half) and data.loc[0, "score_n"] == 3
     assert shown.loc[0, "seeds"] == "0;1;2" and shown.loc[0, "cost"] == "10 [10, 10]"
-    assert shown.loc[1, "acc (%)"] == "7.0 (no interval)" and shown.loc[1, "cost"] == "n/a"
-    assert list(shown.columns) == ["row", "seeds", "acc (%)", "cost"]
+    assert shown.loc[1, "score"] == "7.0 (no interval)" and shown.loc[1, "cost"] == "n/a"
+    assert list(shown.columns) == ["row", "seeds", "score", "cost"]
     fewer = per_run.assign(cost=[10.0, 12.0, float("nan"), float("nan"), 1.0])  # A's cost at seeds 0 and 1 only
     assert seeds.over_seeds(fewer, ["row"], {"cost": ("cost", 0)})[0].loc[0, "cost"].endswith("] (n=2)")
+
+
+def test_an_accuracy_interval_is_clipped_to_what_an_accuracy_can_be():
+    from lib.report import seeds
+
+    # two seeds, one collapsed (2.4%) and one working (64.0%): mean 33.2, half-width t(0.975, 1) * s / sqrt(2)
+    half = 12.7062 * math.sqrt(((2.4 - 33.2) ** 2 + (64.0 - 33.2) ** 2) / 1) / math.sqrt(2)
+    raw = seeds.interval_or_none({0: 2.4, 1: 64.0})
+    assert raw.low == pytest.approx(33.2 - half, abs=1e-3) and raw.high == pytest.approx(33.2 + half, abs=1e-3)
+    accuracy = seeds.interval_or_none({0: 2.4, 1: 64.0}, "test_acc")
+    assert (accuracy.low, accuracy.high, accuracy.estimate) == (0.0, 100.0, pytest.approx(33.2))
+    assert "clipped to [0, 100]" in accuracy.method
+    change = seeds.interval_or_none({0: -5.0, 1: 3.0}, "drop_at_pruning")  # a change: either sign, not clipped
+    assert change.low < -5.0 and change.high > 3.0
+    inside = seeds.interval_or_none({0: 60.0, 1: 61.0, 2: 62.0}, "test_acc")
+    assert inside.method == "95% t-interval over 3 seeds"  # nothing to clip: unchanged

@@ -240,10 +240,12 @@ def test_the_phi_finding_concludes_only_when_every_number_is_below_the_bar(empty
     _store_lamanas("baseline", 0, False, _lamanas_metrics(30.0, 30.0))
     monkeypatch.setattr(build.targets, "phi_relative_movement", lambda records: [0.002])
     phi = lambda card: next(f for f in build.findings(card) if "phi is never meta-updated" in f)
-    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004)])
-    assert "0.40% at C=8" in phi(build.scorecard("smoke")) and "stays, in effect" in phi(build.scorecard("smoke"))
-    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [(8, 0.004), (28, 0.03)])
-    assert "3.00% at C=28" in phi(build.scorecard("smoke")) and "stays" not in phi(build.scorecard("smoke"))
+    at = build.targets.PaperScale
+    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [at(8, 0.004, 0.002)])
+    assert "0.40% by tasks, 0.20% by meta-updates at C=8" in phi(build.scorecard("smoke"))
+    assert "stays, in effect" in phi(build.scorecard("smoke"))
+    monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [at(8, 0.004, 0.002), at(28, 0.001, 0.03)])
+    assert "3.00% by meta-updates at C=28" in phi(build.scorecard("smoke")) and "stays" not in phi(build.scorecard("smoke"))
     monkeypatch.setattr(build.targets, "phi_at_paper_scale", lambda curves: [])
     assert phi(build.scorecard("smoke")).endswith("at most 0.20% here.")
 
@@ -259,3 +261,45 @@ def test_the_training_budget_finding_reads_both_measured_curves(empty_cache, mon
     assert "reaches 78.9% (validation" in text  # the report's baseline, from data/reported
     assert "2,560 x 6 (images x epochs)" in text and "reaches 48.4% test accuracy; on 45,000 x 8, 78.0%" in text
     assert "Searching 50 to 1,248 alpha steps, retrained on 10,000 x 8, gives 63.9-64.7%" in text
+
+
+def test_a_parameter_count_the_report_prints_in_two_rows_is_not_a_target():
+    from lib.report.scorecard import lamanas as card
+
+    theirs = pd.DataFrame({"loss_network": ["Baseline", "FNN", "LSTM", "LSTM"],
+                           "mean_params": [413215.0, 398533.0, 398533.0, 435067.0]})
+    fixed = card.duplicated_sizes(theirs)
+    size, accuracy = card.COLUMNS[2], card.COLUMNS[0]
+    reasons = [fixed(row, size) for _, row in theirs.iterrows()]
+    assert reasons[0] is None and reasons[3] is None  # printed once: judged as usual
+    assert "398,533" in reasons[1] and "#9" in reasons[2]
+    assert fixed(theirs.iloc[1], accuracy) is None  # only the size column
+
+
+@pytest.mark.parametrize("pruned, computed, status", [
+    (0.4, 1.0, "did not hold"),  # skipping pruned ops: 0.4x the same record's fully computed step
+    (2.6, 1.0, "held"),  # an implementation whose pruned step is 2.6x the unpruned work
+])
+def test_the_search_time_claim_is_judged_within_one_record(pruned, computed, status):
+    from lib.report.scorecard import lnas as card
+
+    # rows: sparsity 0 (unpruned) and 0.5; "s / step" skips pruned ops, "(masked, computed)" computes them all;
+    # the second record's computed step is 1.3x the first's: timing noise between records, which must not decide
+    costs = pd.DataFrame({"target sparsity": [0.0, 0.5], "s / step": [1.0, pruned * 1.3 * computed],
+                          "s / step (masked, computed)": [computed, 1.3 * computed]})
+    costs["time vs DARTS (masked, computed)"] = costs["s / step (masked, computed)"] / computed
+    costs["skipped / computed (one record)"] = costs["s / step"] / costs["s / step (masked, computed)"]
+    verdict = card.search_step_cost(card.LnasEvidence("cpu", [], costs, []))
+    assert verdict.status == status
+    assert f"{pruned:.2f}-{pruned:.2f}x" in verdict.ours and "1.30-1.30x" in verdict.ours
+
+
+def test_lamanas_cells_whose_alphas_end_near_uniform_are_marked_as_lnas_cells_are():
+    from lib.report.scorecard import lamanas as card
+
+    rows = pd.DataFrame({"loss_network": ["Baseline", "Baseline", "FNN"], "residual": ["No", "No", "Yes"],
+                         "loss_proxy": ["N/A", "N/A", "MSE"], "alpha_top_op_ratio": [1.1, 1.3, 1.9]})
+    label = card.near_uniform_label(rows)
+    assert label(pd.Series({"loss_network": "Baseline", "residual": "No", "loss_proxy": "N/A"})) == "search near uniform"
+    assert label(pd.Series({"loss_network": "FNN", "residual": "Yes", "loss_proxy": "MSE"})) == ""  # left uniform
+    assert label(pd.Series({"loss_network": "LSTM", "residual": "Yes", "loss_proxy": "MSE"})) == ""  # no run: no mark

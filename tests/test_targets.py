@@ -121,8 +121,19 @@ def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path, mon
     monkeypatch.setattr(targets, "paper_tasks", lambda: 400)
     curves = [_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")]
     text = targets.phi_reach(curves)
-    assert targets.phi_at_paper_scale(curves) == [(_row().supernet.C, pytest.approx(a * 20))]  # 400^0.5 = 20
+    monkeypatch.setattr(targets, "paper_updates", lambda: 25)
+    # the row's meta-batch m: updates = tasks / m, so phi = a * (m * updates)^b; at 25 updates a * (25 m)^0.5
+    m = _row().reptile.meta_batch_size
+    assert targets.phi_at_paper_scale(curves) == [(_row().supernet.C, pytest.approx(a * 20), pytest.approx(a * (25 * m) ** b))]
     needed = (targets.PHI_BAR / a) ** (1 / b)
     hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
-    assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the second half of the curve); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"
+    assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the later half of the points, at least 3); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"
     assert targets.phi_reach([]) == "pending: the learned-loss learning curves"
+
+
+def test_a_power_law_is_fitted_to_at_least_three_points():
+    assert targets.power_law([1, 2, 4, 8], [50, 2, 4, 8]) == (pytest.approx(1.0), pytest.approx(1.0))  # first point ignored
+    a, b = targets.power_law([1, 2, 4, 8], [50, 3, 4, 8])
+    # the least-squares slope in log2-log2 over (1, log2 3), (2, 2), (3, 3), by hand: sum(dx * dy) / sum(dx^2)
+    ys = [math.log2(3), 2.0, 3.0]
+    assert b == pytest.approx(((-1) * (ys[0] - sum(ys) / 3) + 1 * (ys[2] - sum(ys) / 3)) / 2)  # not 1: the 3rd point counts

@@ -42,13 +42,23 @@ def test_unreadable_values_are_refused_naming_parameter_value_and_type(name, tex
 
 def test_params_go_to_the_notebooks_that_declare_them():
     args = argparse.Namespace(notebook=["lnas_table1", "scorecard"], profile="cpu", seed=None, device="auto",
-                              force=True, parameter=[["extra_seeds", "[1,2]"]])
+                              force=True, run_missing=False, parameter=[["extra_seeds", "[1,2]"]])
     runs = run_notebook.plan(args)
-    assert runs["lnas_table1"] == {"profile": "cpu", "device": "auto", "force": True, "extra_seeds": [1, 2]}
+    assert runs["lnas_table1"] == {"profile": "cpu", "device": "auto", "force": True, "run_missing": True,
+                                   "extra_seeds": [1, 2]}
     assert runs["scorecard"] == {"profile": "cpu"}
     args.parameter = [["extra_seed", "[1,2]"]]
     with pytest.raises(ValueError, match=r"no listed notebook has parameter\(s\) \['extra_seed'\]"):
         run_notebook.plan(args)
+
+
+@pytest.mark.parametrize("force, run_missing, expected", [(False, False, None), (False, True, True), (True, False, True)])
+def test_a_forced_or_run_missing_book_computes_what_the_cache_lacks(force, run_missing, expected):
+    args = argparse.Namespace(notebook=["lamanas_table1", "records"], profile="paper", seed=None, device=None,
+                              force=force, run_missing=run_missing, parameter=[])
+    runs = run_notebook.plan(args)
+    assert runs["lamanas_table1"].get("run_missing") is expected  # else the notebook shows every row as pending
+    assert "run_missing" not in runs["records"]  # only to the notebooks that declare it
 
 
 @pytest.mark.parametrize("argv, message", [

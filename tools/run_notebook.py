@@ -1,8 +1,12 @@
 """Execute notebooks of notebooks/ into book/ with papermill, after checking every parameter of every one.
 
-    python tools/run_notebook.py NAME [NAME ...] [--profile P] [--seed N] [--device D] [--force] [-p NAME VALUE ...]
+    python tools/run_notebook.py NAME [NAME ...] [--profile P] [--seed N] [--device D] [--run-missing] [--force]
+                                 [-p NAME VALUE ...]
 
-``--profile/--seed/--device/--force`` and each ``-p`` go to every listed notebook that declares the
+Without ``--run-missing`` a notebook at any profile but ``smoke`` reads the cache and shows a run it does not
+find as pending; ``--run-missing`` computes those runs, and ``--force`` recomputes every run (so it implies
+``--run-missing``). ``--profile/--seed/--device/--force/--run-missing`` and each ``-p`` go to every listed
+notebook that declares the
 parameter (``make run`` lists all); a ``-p`` name that none of them declares is an error, and so is a
 value that cannot be read as the parameter's type (see ``lib.pipeline.notebook.parse_value``: e.g.
 ``-p force no`` is refused, ``-p extra_seeds [1,2]`` is a list). All of this is checked before the first
@@ -26,7 +30,8 @@ from lib.report.export import static_data_dir
 def parameters(notebook: str, args: argparse.Namespace, root: Path = NOTEBOOK_DIR) -> dict[str, Any]:
     """The common options and ``-p`` values that ``notebook`` declares, each read as its declared type."""
     declared = declared_parameters(notebook, root)
-    common = {"profile": args.profile, "seed": args.seed, "device": args.device, "force": args.force or None}
+    common = {"profile": args.profile, "seed": args.seed, "device": args.device, "force": args.force or None,
+              "run_missing": args.run_missing or args.force or None}
     chosen = {k: v for k, v in common.items() if v is not None and k in declared}
     given = {name: parse_value(notebook, name, text, declared[name]) for name, text in args.parameter if name in declared}
     values = {**chosen, **given}
@@ -76,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device")
-    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--force", action="store_true", help="recompute every run (implies --run-missing)")
+    parser.add_argument("--run-missing", action="store_true", help="compute the runs the cache lacks (else: pending)")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "book")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)

@@ -105,7 +105,7 @@ class Sweep:
     def run(self, force: bool = False, only_stored: Sequence[str] = ()) -> list[Record]:
         """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds.
 
-        Rows in ``only_stored`` are loaded, never run (a missing one stays in :meth:`pending`).
+        Rows in ``only_stored`` are loaded, never run, at their extra seeds too (a missing one stays in :meth:`pending`).
         """
         searches = [r for r in self.rows if r in SEARCHES and r not in only_stored]
         reusers = [r for r in self.rows if r not in SEARCHES and r not in only_stored]
@@ -119,8 +119,13 @@ class Sweep:
         extra_searches = [(self.config("baseline", seed=s), RUNS["baseline"]) for s in self.extra_seeds]
         extra_searches += [(self.config(v, p, s), RUNS[v]) for v, p in picked if v in SEARCHES for s in self.extra_seeds]
         extra_reusers = [(self.config(v, p, s), RUNS[v]) for v, p in picked if v not in SEARCHES for s in self.extra_seeds]
-        records += self._run(extra_searches, force, "extra seeds: searches")
-        return records + self._run(extra_reusers, force, "extra seeds: reusing a search")
+        records += self._run_or_load(extra_searches, force, "extra seeds: searches", only_stored)
+        return records + self._run_or_load(extra_reusers, force, "extra seeds: reusing a search", only_stored)
+
+    def _run_or_load(self, jobs: list[Job], force: bool, desc: str, only_stored: Sequence[str]) -> list[Record]:
+        """:meth:`_run` for the jobs of rows not in ``only_stored``; the others are loaded (missing ones left out)."""
+        loaded = [r for r in (results.stored(cfg) for cfg, _ in jobs if row_of(cfg) in only_stored) if r is not None]
+        return loaded + self._run([job for job in jobs if row_of(job[0]) not in only_stored], force, desc)
 
     def stored(self) -> list[Record]:
         """The records of ``rows`` x ``seeds`` already cached; nothing runs (the scorecard reads the cache so)."""

@@ -8,6 +8,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -15,44 +16,77 @@ from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.plots.bands import SEED_BAND, SEED_BARS, band, error_bars
+from lib.plots.bands import (PERCENT, SEED_BAND, SEED_BARS, SEED_RINGS, SEEDS_DRAWN, band, clip, error_bars,
+                             seed_values)
 from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_above, legend_outside, sequential_colours
-from lib.report.lnas import LABELS, Table1, reported_table1
+from lib.report.lnas import LABELS, Table1, reported_table1, rows as run_rows
 
 COLOURS = {"Variant 1": "tab:blue", "Variant 2": "tab:orange", "Algorithm 3": "tab:green"}
 NO_PRUNED_ROW = "no pruned row is cached yet: the baseline alone"
-FINAL_LABEL = "best validation accuracy up to the last epoch (%)"
+BASELINE_SEEDS = f"{SEED_RINGS}; shaded: the baseline's interval, dotted: its seeds where n=2"
+FINAL_LABEL = "best validation accuracy\nup to the last epoch (%)"  # two lines: one is taller than the axes
 
 
 def plot_sparsity(table: Table1) -> Figure:
-    """Final validation accuracy against sparsity: ours (mean over seeds, 95% t-interval as error bars; a row
-    with one seed has none) and the report's, per variant; the baselines as lines (ours with its band).
+    """Final validation accuracy against sparsity: ours (mean over seeds, 95% t-interval as error bars clipped to
+    [0, 100]; a row with one seed has none; a row with two also shows each seed) and the report's, per variant;
+    the baselines as lines (ours with its band).
 
     Shown in: book/lnas_table1.
     """
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
-    ours, theirs = table.data.dropna(subset=["val_acc_final"]), reported_table1()
+    ours, theirs, per_run = table.data.dropna(subset=["val_acc_final"]), reported_table1(), run_rows(table.records)
     for variant in ("Variant 1", "Variant 2"):
-        mine = ours[ours["variant"] == variant].sort_values("sparsity")
-        mean = mine["val_acc_final"].astype(float)
-        errors = error_bars(mean, mine["val_acc_final_low"], mine["val_acc_final_high"])
-        ax.errorbar(mine["sparsity"].astype(float), mean, yerr=errors, marker="o", color=COLOURS[variant], capsize=3,
-                    label=f"{variant} (ours, mean over seeds)")
+        _final_bars(ax, ours[ours["variant"] == variant], _runs_of(per_run, variant), COLOURS[variant],
+                    f"{variant} (ours, mean over seeds)")
         rep = theirs[theirs["variant"] == variant]
         ax.plot(rep["sparsity"].astype(float), rep["val_acc_final"], ls="--", marker="x", color=COLOURS[variant],
                 alpha=0.6, label=f"{variant} (report)")
-    base = ours[ours["variant"] == "Baseline"]
-    if len(base):
-        ax.axhline(float(base["val_acc_final"].iloc[0]), color="0.3", lw=1, label="baseline (ours)")
-        if pd.notna(base["val_acc_final_low"].iloc[0]):
-            ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
+    _baseline(ax, ours[ours["variant"] == "Baseline"], _runs_of(per_run, "Baseline"), "baseline (ours)", color="0.3")
     ax.axhline(float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0]), color="0.3", ls="--", lw=1,
                label="baseline (report)")
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
-    ax.set_title(f"{SEED_BARS}; shaded: the baseline's", fontsize=8.5)
+    ax.set_title(f"{SEED_BARS};\n{BASELINE_SEEDS}", fontsize=8.5, loc="left")
     legend_outside(ax)
     fig.tight_layout()
     return fig
+
+
+def _runs_of(per_run: pd.DataFrame | None, variant: str) -> pd.DataFrame | None:
+    """The lines of ``per_run`` (:func:`lib.report.lnas.rows`) of one variant; None where there are no runs."""
+    return None if per_run is None or per_run.empty else per_run[per_run["variant"] == variant]
+
+
+def _final_bars(ax: Axes, rows: pd.DataFrame, runs: pd.DataFrame | None, colour: str, label: str) -> None:
+    """One variant's final validation accuracy against sparsity: the means with their 95% bars clipped to [0, 100],
+    and each seed's value where a mean rests on two seeds.
+
+    ``rows``: the variant's lines of a numeric table (``sparsity``, ``val_acc_final`` with ``_low``/``_high``);
+    ``runs``: its lines of :func:`lib.report.lnas.rows` (None: seeds not drawn).
+    """
+    rows = rows.sort_values("sparsity")
+    mean = rows["val_acc_final"].astype(float)
+    errors = error_bars(mean, rows["val_acc_final_low"], rows["val_acc_final_high"], PERCENT)
+    ax.errorbar(rows["sparsity"].astype(float), mean, yerr=errors, marker="o", capsize=3, color=colour, label=label)
+    if runs is not None and len(runs):
+        seed_values(ax, runs, "sparsity", "val_acc_final", colour)
+
+
+def _baseline(ax: Axes, base: pd.DataFrame, runs: pd.DataFrame | None, label: str, **line) -> None:
+    """The baseline's mean final accuracy as a horizontal line (``line``: its style), its 95% interval (clipped to
+    [0, 100]) shaded and, where it rests on two seeds, each seed as a thin dotted line. ``base``: its line of a
+    numeric table (or none); ``runs``: its lines of :func:`lib.report.lnas.rows` (None: seeds not drawn)."""
+    if not len(base):
+        return
+    row = base.iloc[0]
+    ax.axhline(float(row["val_acc_final"]), lw=1, label=label, **line)
+    if pd.notna(row["val_acc_final_low"]):
+        low, high = clip(pd.Series([row["val_acc_final_low"], row["val_acc_final_high"]]), PERCENT)
+        ax.axhspan(low, high, color="0.3", alpha=0.12)
+    seeds = [] if runs is None else runs.groupby("seed")["val_acc_final"].mean().dropna()
+    if 2 <= len(seeds) <= SEEDS_DRAWN:
+        for value in seeds:
+            ax.axhline(value, color=line["color"], lw=0.6, ls=":")
 
 
 def _epochs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +98,8 @@ def _epochs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_curves(per_run: pd.DataFrame) -> Figure:
     """Figure 1: validation accuracy per training epoch, one panel per variant, one line per sparsity: the mean
-    over seeds with its 95% t-band over seeds (no band where a row has one seed; the title gives n).
+    over seeds with its 95% t-band over seeds clipped to [0, 100] (no band where a row has one seed; with two,
+    each seed as a thin line too; the title gives n).
 
     Lines are coloured by sparsity on one sequential scale (the colour bar), a point per epoch; the
     baseline is the dashed black line in every panel. ``per_run``: :func:`lib.report.lnas.rows`.
@@ -82,9 +117,11 @@ def plot_curves(per_run: pd.DataFrame) -> Figure:
         chosen = per_run[per_run["variant"] == variant]
         seeds = chosen.groupby("sparsity")["seed"].nunique()
         for sparsity, runs in chosen.groupby("sparsity", sort=True):
-            band(ax, _epochs(runs), "epoch", "val_acc", f"p={sparsity}", color=colour_of[float(sparsity)], lw=1.2)
+            band(ax, _epochs(runs), "epoch", "val_acc", f"p={sparsity}", PERCENT, color=colour_of[float(sparsity)],
+                 lw=1.2)
         if len(baseline):
-            band(ax, _epochs(baseline), "epoch", "val_acc", "baseline (unpruned)", color="black", ls="--", marker=".")
+            band(ax, _epochs(baseline), "epoch", "val_acc", "baseline (unpruned)", PERCENT, color="black", ls="--",
+                 marker=".")
         n = f"n={seeds.min()}" if seeds.min() == seeds.max() else f"n={seeds.min()}-{seeds.max()}"
         ax.set(title=f"{variant} ({n} seed(s) per sparsity)" if len(chosen) else variant, ylabel="val. accuracy (%)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -118,25 +155,21 @@ def plot_step_costs(cost: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_generalized(data: pd.DataFrame) -> Figure:
+def plot_generalized(data: pd.DataFrame, per_run: pd.DataFrame | None = None) -> Figure:
     """Final validation accuracy against sparsity for the two variants and Algorithm 3: means over seeds with
-    95% t-interval bars, the baseline's mean as a line with its band.
+    95% t-interval bars clipped to [0, 100], the baseline's mean as a line with its band; given ``per_run``, each
+    seed's value too where a mean rests on two seeds.
 
-    ``data``: the numeric table of :func:`lib.report.lnas.generalized_comparison`. Shown in: book/lnas_generalized.
+    ``data``: the numeric table of :func:`lib.report.lnas.generalized_comparison`; ``per_run``: the
+    :func:`lib.report.lnas.rows` it was made from. Shown in: book/lnas_generalized.
     """
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.5))
     for variant in [v for v in COLOURS if (data["variant"] == v).any()]:
-        rows = data[data["variant"] == variant].sort_values("sparsity")
-        mean = rows["val_acc_final"].astype(float)
-        errors = error_bars(mean, rows["val_acc_final_low"], rows["val_acc_final_high"])
-        ax.errorbar(rows["sparsity"].astype(float), mean, yerr=errors, marker="o", capsize=3, color=COLOURS[variant], label=variant)
-    base = data[data["variant"] == "Baseline"]
-    if len(base):
-        ax.axhline(float(base["val_acc_final"].iloc[0]), color="black", ls="--", lw=1, label="baseline")
-        if pd.notna(base["val_acc_final_low"].iloc[0]):
-            ax.axhspan(float(base["val_acc_final_low"].iloc[0]), float(base["val_acc_final_high"].iloc[0]), color="0.3", alpha=0.12)
+        _final_bars(ax, data[data["variant"] == variant], _runs_of(per_run, variant), COLOURS[variant], variant)
+    _baseline(ax, data[data["variant"] == "Baseline"], _runs_of(per_run, "Baseline"), "baseline", color="black", ls="--")
     ax.set(xlabel="sparsity p", ylabel=FINAL_LABEL)
-    ax.set_title(f"{SEED_BARS}; shaded: the baseline's", fontsize=8.5)
+    seeds = f";\n{BASELINE_SEEDS}" if per_run is not None else "; shaded: the baseline's interval"
+    ax.set_title(SEED_BARS + seeds, fontsize=8.5, loc="left")
     legend_outside(ax)
     fig.tight_layout()
     return fig

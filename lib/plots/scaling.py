@@ -121,7 +121,7 @@ def _uniform_axis(ax: Axes, part: pd.DataFrame) -> None:
 
 def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> Figure:
     """One search's mean top-op weight over uniform after every epoch (``targets.search_trajectory``), with
-    :func:`lib.report.targets.power_law` (fitted to the second half) extended to where it reaches ``bar``."""
+    :func:`lib.report.targets.power_law` (fitted to the later half of the points, at least 3) extended to where it reaches ``bar``."""
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN * 0.6, 3.0))
     ax.plot(trajectory["alpha steps"], trajectory["top / uniform"], "o-", ms=4, label="measured (one run, one seed)")
     reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory["alpha steps"], trajectory["top / uniform"] - 1)

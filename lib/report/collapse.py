@@ -121,4 +121,17 @@ def summary(frame: pd.DataFrame) -> str:
             f"predicted the outcome ({int((done['outcome'] == 'below').sum())} below chance), and in "
             f"{int((done['sign kept'] == 'yes').sum())} of {len(done)} phi moved too little for meta-training to have changed "
             f"that sign. Out of sample (\"new\": finished after the rule was written down, commit a4ead7e): {int(hit[later].sum())} "
-            f"of {int(later.sum())} predicted. {len(frame) - len(done)} pending run(s) show the outcome their sign predicts.")
+            f"of {int(later.sum())} predicted, {draws_text(done[later])}. {len(frame) - len(done)} pending run(s) show the "
+            "outcome their sign predicts.")
+
+
+def draws(frame: pd.DataFrame) -> int:
+    """How many distinct initial loss networks the runs of ``frame`` start from: runs that differ only in the proxy
+    (or the authors' code) share phi_0, so their outcomes are not independent tests of the rule."""
+    return int(frame["sum fc2 at init"].nunique()) if len(frame) else 0
+
+
+def draws_text(frame: pd.DataFrame) -> str:
+    """``from k distinct initial loss networks`` for the runs of ``frame``."""
+    k = draws(frame)
+    return f"from {k} distinct initial loss network{'s' if k != 1 else ''} (runs differing only in the proxy share one)"

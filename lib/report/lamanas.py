@@ -26,7 +26,7 @@ NOT_RECORDED = "not recorded"
 NOT_APPLICABLE = "n/a"  # a cell that cannot exist: the control has no loss network and no meta-training accuracy
 METRICS = {"test acc": "test_acc", "train acc": "train_acc", "params": "mean_params"}
 RUN_METRICS = ("test_acc", "test_acc_task_steps", "train_acc", "train_acc_last_epoch", "mean_params",
-               "test_query_ce", "phi_change_total")
+               "test_query_ce", "phi_change_total", "alpha_top_op_ratio")
 
 
 def reported_table1() -> pd.DataFrame:
@@ -66,7 +66,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
 OUR_RUNS = {"test acc (%)": ("test_acc", 1), "train acc (%)": ("train_acc", 1),
             "train acc, last epoch (%)": ("train_acc_last_epoch", 1), "mean params": ("mean_params", 0),
-            "meta-test query CE": ("test_query_ce", 3)}  # minutes: hardware, not the row (records chapter)
+            "meta-test query CE": ("test_query_ce", 3), "alpha top-op / uniform": ("alpha_top_op_ratio", 3)}  # minutes: hardware, not the row (records chapter)
 
 
 def our_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -161,8 +161,8 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         rep = theirs[(theirs[KEYS] == list(labels)).all(axis=1)]
         rep = rep.iloc[0] if len(rep) else None
         mine = [r for r in records if _key(r.config) == (*labels, "ours")]
-        ivs = {m: by_seed.interval_or_none(values[m].get((*labels, "ours"), {})) for m in METRICS.values()}
-        authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}))
+        ivs = {m: by_seed.interval_or_none(values[m].get((*labels, "ours"), {}), m) for m in METRICS.values()}
+        authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}), "test_acc")
         is_base = labels[0] == "Baseline"
         diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base)
         ruling = None

@@ -4,7 +4,12 @@ Algorithm 3 against both variants, and the baseline row of the DARTS chapter. Bu
 
 Rows are labelled as in the book: "Baseline", "Variant 1", "Variant 2", "Algorithm 3". Accuracy columns:
 ``val_acc_mid`` / ``val_acc_final`` are the report's "epoch 10" / "epoch 20" columns (best validation
-accuracy up to the middle / last training epoch, whatever the profile's epoch count).
+accuracy up to the middle / last training epoch, whatever the profile's epoch count). For a row whose weights
+are pruned during training (Variant 1, Algorithm 3), ``val_acc_final`` is the best over the epochs after
+pruning: the report's caption reads it as the best over all epochs, but its own numbers cannot be that
+(INCONSISTENCIES #34: Variant 1 at 0.95 falls from 66.58 to 46.43), and the best over all epochs would report
+the dense network's accuracy before pruning, the baseline's by procedure. The caption's reading is kept as
+``val_acc_all_epochs``.
 """
 
 from dataclasses import dataclass
@@ -31,7 +36,8 @@ LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
 KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
-METRICS = {"val @ mid": "val_acc_mid", "val @ final": "val_acc_final", "FLOPs (M)": "flops_M"}
+METRICS = {"val @ mid": "val_acc_mid", "val @ final": "val_acc_final"}  # measured by both: compared, Δ, ranked
+SIZE_LABELS = ("FLOPs M (report)", "MACs M (ours)")  # side by side only: the report's column is not a measurement (#33)
 MIN_RANKED = 3  # rows a rank correlation needs before it says anything
 
 
@@ -48,19 +54,33 @@ def search_summary(record: Record) -> float:
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
 
 
+def best_final(metrics: Mapping[str, Any]) -> float:
+    """The report's "epoch 20" column of one run: the best validation accuracy up to the last epoch, over the
+    epochs after pruning where the run prunes its weights (module docstring, #34)."""
+    pruned = metrics.get("weight_pruning_log") and metrics.get("val_acc_after_pruning") is not None
+    return metrics["val_acc_after_pruning"] if pruned else metrics["val_acc_final"]
+
+
+def made_on(record: Record) -> str:
+    """The device a run was made on: ``CPU``, or the accelerator's name (``NVIDIA H200``)."""
+    hardware = record.provenance.get("hardware", {})
+    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
+
+
 def row(record: Record, search: Record | None = None) -> dict[str, Any]:
     """One table row of metrics for one run; ``search``: the run whose search it reused, if any."""
     cfg, m = record.config, record.metrics
     variant = row_of(record)
     return {
         "variant": LABELS[variant], "sparsity": cfg["sparsity"] if variant in VARIANTS else "N/A",
-        "seed": cfg["seed"], "val_acc_mid": m["val_acc_mid"], "val_acc_final": m["val_acc_final"],
+        "seed": cfg["seed"], "val_acc_mid": m["val_acc_mid"], "val_acc_final": best_final(m),
+        "val_acc_all_epochs": m["val_acc_final"],
         "val_acc_last": m["val_acc_at_final"], "test_acc": m["test_acc_at_best_val"],
         "flops_M": m["macs"] / 1e6, "dense_flops_M": m.get("dense_macs", m["macs"]) / 1e6,
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record),
+        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record),
         "record": record,
     }
 
@@ -91,8 +111,8 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
 
 
 OUR_COLUMNS = {"test acc (%)": ("test_acc", 1), "val @ last epoch (%)": ("val_acc_last", 1),
-               "val after pruning (%)": ("val_acc_after_pruning", 1), "sparsity reached": ("reached_sparsity", 3),
-               "dense FLOPs M": ("dense_flops_M", 1), "search top-op / uniform": ("search_top_over_uniform", 3)}
+               "best val, all epochs (%)": ("val_acc_all_epochs", 1), "sparsity reached": ("reached_sparsity", 3),
+               "dense MACs M": ("dense_flops_M", 1), "search top-op / uniform": ("search_top_over_uniform", 3)}
 # minutes are left out: they measure the hardware a run had (CPU or a lent GPU), not the row (records chapter)
 
 
@@ -107,7 +127,9 @@ def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
     near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
     label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
-    return shown.assign(search=label), data.assign(search_near_uniform=label)
+    devices = per_run.groupby(KEYS, sort=False)["made_on"].agg(lambda d: ", ".join(sorted(set(d))))
+    made = [devices.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    return shown.assign(search=label, **{"made on": made}), data.assign(search_near_uniform=label, made_on=made)
 
 
 @dataclass
@@ -177,7 +199,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         reported = theirs[(theirs["variant"] == key[0]) & (theirs["sparsity"] == key[1])]
         rep = reported.iloc[0] if len(reported) else None
         runs, requested = groups.get(key, ([], 0))
-        ivs = {m: by_seed.interval_or_none(values[m].get(key, {})) for m in values}
+        ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
         diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final)
         ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, diff)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
@@ -188,15 +210,13 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                      "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
         missing = by_seed.PENDING if requested else "not run"
         shown.append({"variant": key[0], "sparsity": key[1], "runs": state,
-                      **{f"{label} (report)": (None if rep is None else rep[m]) for label, m in METRICS.items()
-                         if m != "flops_M"},
-                      **{f"{label} (ours)": by_seed.text(ivs[m], missing=missing) for label, m in METRICS.items()
-                         if m != "flops_M"},
+                      **{f"{label} (report)": (None if rep is None else rep[m]) for label, m in METRICS.items()},
+                      **{f"{label} (ours)": by_seed.text(ivs[m], missing=missing) for label, m in METRICS.items()},
                       "Δ final vs baseline (ours)": "" if key == base_key else by_seed.text(diff, missing=missing),
                       "report": "" if rep is None else _report_side(key[0], rep["val_acc_final"], report_base),
                       "status": "" if ruling is None else ruling.status,
-                      "FLOPs M (report)": None if rep is None else rep["flops_M"],
-                      "FLOPs M (ours)": by_seed.text(ivs["flops_M"], missing=missing),
+                      SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
+                      SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
                       "search": "near uniform" if bool(near.get(key, False)) else ""})
     return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
                   rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records))
@@ -215,12 +235,37 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
                           if r["variant"] == "Random architecture"}) if not per_run.empty else []
-        out.append({"metric": label, "searched (baseline)": by_seed.text(by_seed.interval_or_none(searched)),
-                    "random (mean of samples)": by_seed.text(by_seed.interval_or_none(random)),
+        out.append({"metric": label, "searched (baseline)": by_seed.text(by_seed.interval_or_none(searched, metric)),
+                    "random (mean of samples)": by_seed.text(by_seed.interval_or_none(random, metric)),
                     "random samples": len(samples), "searched - random": by_seed.text(diff),
                     **by_seed.columns("searched_minus_random", diff),
                     "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status})
     return pd.DataFrame(out)
+
+
+def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
+    """How far the device moves one run: Variant 1's middle-epoch accuracy minus the baseline's at the same seed.
+
+    Until it prunes, Variant 1 runs the baseline's procedure with the same seed (initial weights, data order), so
+    on the same device the difference is 0 by construction; across devices (a Variant-1 row made on a lent GPU,
+    its baseline on the CPU) what remains is the device's arithmetic and a GPU's nondeterministic kernels. One
+    line per kind of pair: pairs, the mean difference with its t-interval over pairs, the largest |difference|.
+    Shown in: book/lnas_table1.
+    """
+    columns = ["pairs", "n", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
+    if per_run.empty:
+        return pd.DataFrame(columns=columns)
+    base = per_run[per_run["variant"] == "Baseline"].set_index("seed")
+    v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
+    kinds = {"same device": [], "across devices": []}
+    for _, run in v1.iterrows():
+        other = base.loc[run["seed"]]
+        same = run["made_on"] == other["made_on"]
+        kinds["same device" if same else "across devices"].append(run["val_acc_mid"] - other["val_acc_mid"])
+    return pd.DataFrame([{"pairs": kind, "n": len(d), "V1 mid - baseline mid (pp)": by_seed.text(
+                              stats.t_interval(d) if d else None, missing="none"),
+                          "largest |difference| (pp)": round(max(map(abs, d)), 2) if d else None}
+                         for kind, d in kinds.items()], columns=columns)
 
 
 def without_fixed_cells(data: pd.DataFrame) -> pd.DataFrame:
@@ -256,6 +301,12 @@ def _cited(authors: str) -> str:
     return " & ".join(names) if len(names) <= 2 else f"{names[0]} et al."
 
 
+def _decimals(spread: float) -> int:
+    """The decimals a published "value ± spread" is printed with: the spread's (3.00 ± 0.14, not 3 ± 0.14)."""
+    text = f"{spread:g}"
+    return len(text.split(".")[1]) if "." in text else 0
+
+
 def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> pd.DataFrame:
     """Published numbers of ``benchmark`` (data/reported/anchors.json) with their citation, shown greyed under
     a table; ``secondary``: anchor ids marked so (e.g. a number the book could not check in the paper).
@@ -263,7 +314,7 @@ def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> p
     table = anchors.for_benchmark(benchmark)
     return pd.DataFrame({
         "published": table["method"], "metric": table["metric"],
-        "value": [f"{v:g} ± {s:g} {u}" if pd.notna(s) else f"{v:g} {u}"
+        "value": [f"{v:.{_decimals(s)}f} ± {s:g} {u}" if pd.notna(s) else f"{v:g} {u}"
                   for v, s, u in zip(table["value"], table["spread"], table["unit"])],
         "source": [f"{_cited(a)}, {v} (arXiv {x}), {t}" + (f", p. {p}" if pd.notna(p) else "")
                    for a, v, x, t, p in zip(table["authors"], table["venue"], table["arxiv"], table["table"], table["page"])],
@@ -321,7 +372,7 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     values = {m: by_seed.per_seed(runs.astype({m: float}), KEYS, m) for m in CURVE_MEASURES.values()}
     shown, data = [], []
     for key, group in runs.groupby(KEYS, sort=False):
-        ivs = {m: by_seed.interval_or_none(values[m].get(key, {})) for m in CURVE_MEASURES.values()}
+        ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in CURVE_MEASURES.values()}
         shown.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
                       **{name: by_seed.text(ivs[m], missing="n/a") for name, m in CURVE_MEASURES.items()}})
         data.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
@@ -349,7 +400,8 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
     """One row per measured sparsity: active paths, then per way of running the pruned supernet (``skip``:
     pruned ops not computed; ``compute``: masked in the softmax but computed) the median seconds per step
     and the step's memory (peak RSS growth), and their ratios to the unpruned supernet and to plain DARTS
-    (every op computed, sparsity 0). A record without the ``compute`` mode gives NaN in its columns.
+    (every op computed, sparsity 0), and the two ways' time ratio within the record (timed back to back, so free
+    of the noise between separately timed records). A record without the ``compute`` mode gives NaN in its columns.
 
     Shown in: book/lnas_search_cost.
     """
@@ -367,6 +419,7 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
         "peak RSS (MiB)": r.metrics["peak_rss_mb"],
     } for r in records])
     dense = table.loc[table["target sparsity"] == 0.0].iloc[0]
+    table["skipped / computed (one record)"] = table["s / step"] / table["s / step (masked, computed)"]
     table["time vs unpruned"] = table["s / step"] / dense["s / step"]
     table["step memory vs unpruned"] = table["step memory (MiB)"] / dense["step memory (MiB)"]
     darts_s, darts_mib = dense["s / step (masked, computed)"], dense["step memory (masked, computed)"]
@@ -387,7 +440,7 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
     data = [{"variant": key[0], "sparsity": key[1],
              "seeds": ";".join(str(s) for s in sorted(values["val_acc_final"][key])),
-             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}))).items()}}
+             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}), m)).items()}}
             for key in (values.get("val_acc_final") or {})]
     data = pd.DataFrame(data)
     if data.empty:
@@ -408,7 +461,10 @@ def baseline_comparison(record: Record) -> pd.DataFrame:
     Shown in: book/darts_cifar10.
     """
     theirs = reported_table1()
-    return compare.compare(rows([record]), theirs[theirs["variant"] == "Baseline"], on=["variant"], metrics=METRICS)
+    ours = rows([record])
+    table = compare.compare(ours, theirs[theirs["variant"] == "Baseline"], on=["variant"], metrics=METRICS)
+    return table.assign(**{SIZE_LABELS[0]: theirs.loc[theirs["variant"] == "Baseline", "flops_M"].to_numpy(),
+                           SIZE_LABELS[1]: ours["flops_M"].to_numpy()})
 
 
 def baseline_details(record: Record) -> pd.DataFrame:

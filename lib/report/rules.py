@@ -40,7 +40,8 @@ RULE_EQUAL = (f"About equal: held when the 95% interval of the paired difference
 RULE_VALUE = (f"A reported number (paper profile only): held when our 95% interval lies inside the report's value "
               f"± the tolerance ({ACCURACY_TOLERANCE_PP:g} pp for accuracy, {SIZE_TOLERANCE:.0%} for sizes); did not "
               f"hold when it lies entirely outside; inconclusive when it crosses the band's edge. At a reduced profile "
-              f"an absolute number is not testable.")
+              f"an absolute number is not testable, so a size is judged as its per-seed ratio to our baseline against "
+              f"the report's ratio to its baseline, with the same {SIZE_TOLERANCE:.0%} tolerance.")
 RULE_NOT_TESTABLE = ("Not testable: the claim describes the setup or earlier work, sets no threshold, needs a run "
                      "the profile does not hold, or its cell is fixed by construction or judged against a report "
                      "column that is not a measurement; the row says which.")

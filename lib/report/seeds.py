@@ -6,6 +6,7 @@ row's n counts seeds. Intervals come from :mod:`lib.report.stats`; the numeric f
 (``seeds`` and ``NAME``, ``NAME_low``, ``NAME_high``, ``NAME_n`` per metric), :func:`shown` is what the page shows.
 """
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,8 +18,9 @@ from lib.report.export import interval_columns, seeds_text
 from lib.report.stats import Interval, paired_difference, t_interval
 
 PENDING, DIVERGED = "pending", "diverged"
-SEED_NOTE = ("Each number: mean [low, high] (n) with the 95% t-interval over the n seeds; Δ: the mean per-seed "
-             "difference over the seeds both rows ran, with the t-interval of those differences.")
+SEED_NOTE = ("Each number: mean [low, high] (n) with the 95% t-interval over the n seeds, clipped to what the "
+             "quantity can be ([0, 100] for an accuracy); Δ: the mean per-seed difference over the seeds both rows "
+             "ran, with the t-interval of those differences.")
 
 
 def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tuple, dict[int, float]]:
@@ -31,8 +33,23 @@ def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tu
     return out
 
 
-def interval_or_none(values: Mapping[int, float]) -> Interval | None:
-    return t_interval(list(values.values())) if values else None
+PERCENT = (0.0, 100.0)
+NON_NEGATIVE = (0.0, math.inf)
+SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT}
+
+
+def support_of(metric: str | None) -> tuple[float, float] | None:
+    """The range a per-row value of ``metric`` can take, to which its interval is clipped: an accuracy in percent
+    (a metric named ``*acc*``: ``test_acc``, ``val_acc_final``...) lies in [0, 100], the others of ``SUPPORTS`` in
+    theirs; None (no clipping) for the rest, e.g. a change, which can have either sign."""
+    if metric is None:
+        return None
+    return PERCENT if "acc" in metric else SUPPORTS.get(metric)
+
+
+def interval_or_none(values: Mapping[int, float], metric: str | None = None) -> Interval | None:
+    """The t-interval of one row's per-seed values of ``metric`` (clipped to :func:`support_of`), None without values."""
+    return t_interval(list(values.values())).clipped(support_of(metric)) if values else None
 
 
 def paired_or_none(a: Mapping[int, float], b: Mapping[int, float]) -> Interval | None:
@@ -74,7 +91,7 @@ def over_seeds(per_run: pd.DataFrame, keys: Sequence[str], metrics: Mapping[str,
     for key, group in per_run.groupby(list(keys), sort=False):
         labels = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         values = {m: per_seed(group, keys, m).get(tuple(labels.values()), {}) for m, _ in metrics.values()}
-        ivs = {m: interval_or_none(v) for m, v in values.items()}
+        ivs = {m: interval_or_none(v, m) for m, v in values.items()}
         seeds = seeds_text(group["seed"])
         shown.append({**labels, "seeds": seeds, **{label: _compact(ivs[m], digits, group["seed"].nunique(), missing)
                                                    for label, (m, digits) in metrics.items()}})

@@ -34,6 +34,14 @@ class Interval:
         """Whether ``value`` lies in the closed interval (False when there is no interval)."""
         return self.has_interval and self.low <= value <= self.high
 
+    def clipped(self, support: tuple[float, float] | None) -> "Interval":
+        """This interval intersected with ``support``, the range the quantity can take (e.g. [0, 100] for an
+        accuracy in percent): still a 95% interval, since the true value lies in the support. None: unchanged."""
+        if support is None or not self.has_interval or (self.low >= support[0] and self.high <= support[1]):
+            return self
+        low, high = max(self.low, support[0]), min(self.high, support[1])
+        return Interval(self.estimate, low, high, self.n, f"{self.method}, clipped to [{support[0]:g}, {support[1]:g}]")
+
     def text(self, digits: int = 2) -> str:
         """``mean [low, high] (n=k)``, or ``mean (n=1, no interval)``."""
         if not self.has_interval:

@@ -8,7 +8,7 @@ bar; a single run (no interval) is compared by its value and says so. Shown in: 
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -69,13 +69,18 @@ def search_trajectory(record: Record) -> pd.DataFrame:
     return pd.DataFrame({"alpha steps": [per_epoch * (i + 1) for i in range(len(ratios))], "top / uniform": ratios})
 
 
+FIT_POINTS = 3  # the fewest points a power law is fitted to: two would be a line through them, not a fit
+FIT_TEXT = "power law fitted to the later half of the points, at least 3"
+
+
 def power_law(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
-    """``(a, b)`` of ``y = a * x^b`` fitted (least squares in log-log) to the second half of the points; None
-    with fewer than 4 points (too short to extrapolate), a non-positive value, or a curve that does not rise."""
+    """``(a, b)`` of ``y = a * x^b`` fitted (least squares in log-log) to the later half of the points, at least
+    three of them (:data:`FIT_POINTS`); None with fewer than 4 points (too short to extrapolate), a non-positive
+    value, or a curve that does not rise."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) < 4:
         return None
-    late = slice(len(x) // 2, None)
+    late = slice(min(len(x) // 2, len(x) - FIT_POINTS), None)
     if (x[late] <= 0).any() or (y[late] <= 0).any():
         return None
     b, log_a = np.polyfit(np.log(x[late]), np.log(y[late]), 1)
@@ -106,18 +111,21 @@ def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | N
 
 
 def phi_curve(record: Record) -> pd.DataFrame:
-    """A learning curve's (lamanas_curve record) phi movement: columns ``tasks seen``, ``phi moved / |phi_0|``
-    and ``meta-train seconds`` (cumulative), from the first meta-trained point on."""
+    """A learning curve's (lamanas_curve record) phi movement: columns ``tasks seen``, ``meta-updates`` (tasks seen
+    / the meta-batch), ``phi moved / |phi_0|`` and ``meta-train seconds`` (cumulative), from the first meta-trained
+    point on."""
     row = record.metrics["row_config"]
     norm = initial_phi_norm(row)
     points = [p for p in record.metrics["curve"] if p["meta_epoch"] > 0]
     return pd.DataFrame({"tasks seen": [p["tasks_seen"] for p in points],
+                         "meta-updates": [p["tasks_seen"] / row["reptile"]["meta_batch_size"] for p in points],
                          "phi moved / |phi_0|": [p["phi_distance_from_init"] / norm for p in points],
                          "meta-train seconds": [p["meta_train_seconds"] for p in points]})
 
 
 def _learned_loss_curves(curves: Sequence[Record]) -> list[tuple[int, pd.DataFrame, tuple[float, float] | None]]:
-    """Per finished learned-loss learning curve: (supernet width C, :func:`phi_curve`, its power-law fit or None)."""
+    """Per finished learned-loss learning curve: (supernet width C, :func:`phi_curve`, its power-law fit over tasks
+    seen or None)."""
     out = []
     for record in curves:
         row = record.metrics.get("row_config", {})
@@ -127,10 +135,30 @@ def _learned_loss_curves(curves: Sequence[Record]) -> list[tuple[int, pd.DataFra
     return out
 
 
-def phi_at_paper_scale(curves: Sequence[Record]) -> list[tuple[int, float]]:
-    """Per learned-loss curve with a rising power law: (supernet width C, phi's movement relative to its initial
-    norm that the fit gives at the paper profile's meta-training tasks)."""
-    return [(c, fit[0] * paper_tasks() ** fit[1]) for c, _, fit in _learned_loss_curves(curves) if fit is not None]
+class PaperScale(NamedTuple):
+    """phi's movement relative to its initial norm that one learning curve's power law gives at the paper profile,
+    extrapolated along the tasks seen and along the meta-updates (the paper's meta-batch is larger than ours, so
+    the two differ; which one phi's drift follows is not measured, so both are shown)."""
+
+    C: int
+    by_tasks: float
+    by_updates: float
+
+    @property
+    def largest(self) -> float:
+        return max(self.by_tasks, self.by_updates)
+
+
+def phi_at_paper_scale(curves: Sequence[Record]) -> list[PaperScale]:
+    """Per learned-loss curve with rising power laws: :class:`PaperScale` at the paper profile's
+    :func:`paper_tasks` and :func:`paper_updates`."""
+    out = []
+    for c, curve, by_tasks in _learned_loss_curves(curves):
+        by_updates = power_law(curve["meta-updates"], curve["phi moved / |phi_0|"])
+        if by_tasks is not None and by_updates is not None:
+            out.append(PaperScale(c, by_tasks[0] * paper_tasks() ** by_tasks[1],
+                                  by_updates[0] * paper_updates() ** by_updates[1]))
+    return out
 
 
 def phi_reach(curves: Sequence[Record]) -> str:
@@ -144,14 +172,18 @@ def phi_reach(curves: Sequence[Record]) -> str:
             parts.append(f"{seen}: no rising power law to extrapolate")
             continue
         hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
-        parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law "
-                     f"fitted to the second half of the curve); at the paper profile's {paper_tasks():,} tasks the "
-                     f"fit gives {fit[0] * paper_tasks() ** fit[1]:.2%}")
+        parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours ({FIT_TEXT}); "
+                     f"at the paper profile's {paper_tasks():,} tasks the fit gives {fit[0] * paper_tasks() ** fit[1]:.2%}")
     return "; ".join(parts) or "pending: the learned-loss learning curves"
 
 
 def _interval_text(interval: Interval | None, digits: int = 1) -> str:
     return "pending" if interval is None else interval.text(digits)
+
+
+def paper_updates() -> int:
+    """Meta-updates of the paper profile: one per meta-epoch (of a meta-batch of tasks)."""
+    return LamanasConfig.for_profile("paper").reptile.meta_epochs
 
 
 def paper_tasks() -> int:
@@ -195,8 +227,8 @@ def lnas_rows(profile: str, baseline: Sequence[Record], measured_searches: Seque
     else:
         searched = len(lnas_sweep.Sweep.for_profile(profile, lnas_sweep.SEARCHES, seeds=SEEDS).jobs(lnas_sweep.SEARCHES, SEEDS))
         hours = [needed * rate / 3600 for rate in rates]
-        cost = (f"about {needed:,.0f} alpha steps (this profile: {steps_here:,}; power law fitted to the second half "
-                f"of a {search_steps(longest.config):,}-step search): {hours[0]:.1f}-{hours[1]:.1f} one-core hours per "
+        cost = (f"about {needed:,.0f} alpha steps (this profile: {steps_here:,}; {FIT_TEXT}, of a "
+                f"{search_steps(longest.config):,}-step search): {hours[0]:.1f}-{hours[1]:.1f} one-core hours per "
                 f"search (fastest and median measured step), {searched * hours[0]:.0f}-{searched * hours[1]:.0f} for "
                 f"the profile's {searched} searched runs")
     return [

@@ -163,7 +163,7 @@ def rank_agreement(card: Scorecard) -> pd.DataFrame:
     train accuracy). Shown in: book/scorecard (front summary), book/lnas_table1, book/lamanas_table1."""
     ln = lnas_report.table1(card.lnas_evidence.runs).agreement
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
-    measured = {label for label, metric in lnas_report.METRICS.items() if metric != "flops_M"}  # FLOPs: not a measurement
+    measured = set(lnas_report.METRICS)  # the measured columns (the report's FLOPs are not a measurement)
     parts = [ln[ln["column"].isin(measured)].assign(report="LNAS"),
              lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
     return pd.concat(parts, ignore_index=True)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]
@@ -216,10 +216,9 @@ def findings(card: Scorecard) -> list[str]:
     moved = lambda authors: [float(r.metrics["phi_change_total"]) for r in la if r.status == "ok" and not is_view(r)
                              and r.config["authors_code"] == authors and r.config["loss"] != "ce"
                              and r.metrics.get("phi_change_total") is not None]
-    costs = card.lnas_evidence.step_costs
-    pruned = costs[costs["target sparsity"] > 0]["time vs unpruned"].tolist() if costs is not None else []
-    step_costs = (f"Here a pruned search step costs {_range(pruned, 2)} times an unpruned DARTS step (pruned paths "
-                  "are not computed)." if pruned else f"The step costs here: {PENDING_TEXT}.")
+    cost = lnas.search_step_cost(card.lnas_evidence)
+    step_costs = (f"Here {cost.ours} (pruned paths are not computed; L11 {cost.status})."
+                  if card.lnas_evidence.step_costs is not None else f"The step costs here: {PENDING_TEXT}.")
     searched = lnas.searched_vs_random(card.lnas_evidence)
     meta = lamanas.meta_training_vs_control(card.lamanas_evidence)
     return [
@@ -251,10 +250,11 @@ def _phi_scale(card: Scorecard) -> str:
     text = f" Relative to phi's initial norm that is at most {max(moved):.2%} here"
     if not fits:
         return text + "."
-    paper = "; ".join(f"{share:.2%} at C={c}" for c, share in fits)
+    paper = "; ".join(f"{f.by_tasks:.2%} by tasks, {f.by_updates:.2%} by meta-updates at C={f.C}" for f in fits)
     text += (f", and the power law fitted to each learned-loss learning curve gives {paper} at the paper's "
-             f"{targets.paper_tasks():,} meta-training tasks (scaling chapter)")
-    if max(moved) >= targets.PHI_BAR or max(share for _, share in fits) >= targets.PHI_BAR:
+             f"{targets.paper_tasks():,} meta-training tasks in {targets.paper_updates():,} meta-updates (scaling "
+             "chapter)")
+    if max(moved) >= targets.PHI_BAR or max(f.largest for f in fits) >= targets.PHI_BAR:
         return text + "."
     rate = la[0].config["reptile"]["phi_meta_lr"]
     return (text + f": below {targets.PHI_BAR:.0%} throughout, so with the code's phi meta-learning rate ({rate:g}) "
@@ -303,7 +303,7 @@ def _collapse_finding(records: list[Record]) -> str:
         hit, later = frame["sign says"] == frame["outcome"], frame["new"] == "yes"
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
                   f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
-                  "made after the rule was written down).")
+                  f"made after the rule was written down, {collapse.draws_text(frame[later])}).")
     return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
             "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
             "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "

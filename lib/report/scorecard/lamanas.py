@@ -11,8 +11,9 @@ import pandas as pd
 
 from lib.experiments.lamanas_rows import TABLE1_ROWS
 from lib.experiments.lamanas_sweep import Sweep, control_sweep
+from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.report import lamanas as report
+from lib.report import lamanas as report, rules
 from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
@@ -58,10 +59,31 @@ def evidence(profile: str) -> LamanasEvidence:
     return LamanasEvidence(profile, ours, ours, authors, records, controls, control_records)
 
 
+def duplicated_sizes(theirs: pd.DataFrame) -> Callable[[pd.Series, Column], str | None]:
+    """``cells``' ``fixed``: a parameter count the report prints in more than one row is not a target (#9)."""
+    printed = theirs["mean_params"].value_counts()
+
+    def fixed(row: pd.Series, col: Column) -> str | None:
+        if col.name != "mean_params" or printed.get(row["mean_params"], 0) < 2:
+            return None
+        return rules.not_testable(f"the report prints {row['mean_params']:,.0f} in two rows with different loss networks: "
+                                  "a mean of a per-task count cannot repeat exactly, so it is probably a copy error "
+                                  "(INCONSISTENCIES #9) and not a target").reason
+    return fixed
+
+
 def table_rows(ev: LamanasEvidence) -> list[dict]:
     """Every cell of Table 1 judged. Shown in: book/scorecard."""
     theirs = report.reported_table1()
-    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name)
+    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name,
+                 duplicated_sizes(theirs), near_uniform_label(ev.rows))
+
+
+def near_uniform_label(rows: pd.DataFrame) -> Callable[[pd.Series], str]:
+    """``cells``' ``label``: "search near uniform" where the row's meta-learned alphas end, on average over its
+    runs, with a mean top-op weight below :data:`NEAR_UNIFORM` x uniform (the LNAS cells' mark, the same bar)."""
+    ratio = rows.astype({"alpha_top_op_ratio": float}).groupby(KEYS)["alpha_top_op_ratio"].mean() if len(rows) else {}
+    return lambda row: ("search near uniform" if ratio.get(tuple(row[KEYS]), NEAR_UNIFORM) < NEAR_UNIFORM else "")
 
 
 Key = tuple[str, str, str]

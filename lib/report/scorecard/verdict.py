@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lib.report import rules
 from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES, Ruling
+from lib.report.seeds import NON_NEGATIVE, PERCENT
 from lib.report.stats import paired_difference, t_interval
 
 ACCURACY, SIZE = "accuracy", "size"
@@ -66,7 +67,7 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         return Verdict(NOT_TESTABLE, "", "the report printed no number")
     if not ours:
         return missing(profile)
-    mine = t_interval(list(ours.values()))
+    mine = t_interval(list(ours.values())).clipped(PERCENT if kind == ACCURACY else NON_NEGATIVE)
     text = mine.text(2 if kind == ACCURACY else 1)
     if profile == "paper":
         tolerance = rules.ACCURACY_TOLERANCE_PP if kind == ACCURACY else rules.SIZE_TOLERANCE
