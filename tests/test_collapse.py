@@ -84,8 +84,8 @@ def test_scorecard_finding_counts_the_cached_runs():
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
     text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0, AFTER)])
     assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes "
-                         "(1 of the 1 made after the rule was written down, from 1 distinct initial loss network (runs "
-                         "differing only in the proxy share one)).")
+                         "(1 of the 1 made after the rule was written down; they start from 1 distinct initial loss "
+                         "network, since runs differing only in the proxy share one).")
 
 
 def test_prediction_states_the_side_of_the_slope():

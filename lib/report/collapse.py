@@ -134,4 +134,4 @@ def draws(frame: pd.DataFrame) -> int:
 def draws_text(frame: pd.DataFrame) -> str:
     """``from k distinct initial loss networks`` for the runs of ``frame``."""
     k = draws(frame)
-    return f"from {k} distinct initial loss network{'s' if k != 1 else ''} (runs differing only in the proxy share one)"
+    return f"from {k} distinct initial loss network{'s' if k != 1 else ''}, since runs differing only in the proxy share one"

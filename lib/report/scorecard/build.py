@@ -217,7 +217,8 @@ def findings(card: Scorecard) -> list[str]:
                              and r.config["authors_code"] == authors and r.config["loss"] != "ce"
                              and r.metrics.get("phi_change_total") is not None]
     cost = lnas.search_step_cost(card.lnas_evidence)
-    step_costs = (f"Here {cost.ours} (pruned paths are not computed; L11 {cost.status})."
+    step_costs = (f"Here {cost.ours}. Pruned paths are not computed, and each ratio is timed within one record "
+                  f"(L11: {cost.status})."
                   if card.lnas_evidence.step_costs is not None else f"The step costs here: {PENDING_TEXT}.")
     searched = lnas.searched_vs_random(card.lnas_evidence)
     meta = lamanas.meta_training_vs_control(card.lamanas_evidence)
@@ -303,7 +304,7 @@ def _collapse_finding(records: list[Record]) -> str:
         hit, later = frame["sign says"] == frame["outcome"], frame["new"] == "yes"
         counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
                   f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
-                  f"made after the rule was written down, {collapse.draws_text(frame[later])}).")
+                  f"made after the rule was written down; they start {collapse.draws_text(frame[later])}).")
     return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
             "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
             "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "
