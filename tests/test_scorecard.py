@@ -303,3 +303,16 @@ def test_lamanas_cells_whose_alphas_end_near_uniform_are_marked_as_lnas_cells_ar
     assert label(pd.Series({"loss_network": "Baseline", "residual": "No", "loss_proxy": "N/A"})) == "search near uniform"
     assert label(pd.Series({"loss_network": "FNN", "residual": "Yes", "loss_proxy": "MSE"})) == ""  # left uniform
     assert label(pd.Series({"loss_network": "LSTM", "residual": "Yes", "loss_proxy": "MSE"})) == ""  # no run: no mark
+
+
+def test_the_controls_finding_adds_what_meta_training_gained_along_the_baselines_curves(empty_cache, monkeypatch):
+    point = lambda series, x, accuracies: {"curve": "lamanas", "series": series, "x": x, "status": "done",
+                                           "accuracies": accuracies}
+    monkeypatch.setattr(build.scaling, "points", lambda profile: [
+        point("baseline, C=28", 0, [40.0, 50.0, 60.0]), point("baseline, C=28", 128, [50.0, 70.0, 90.0]),
+        point("lstm-res-ip, C=28", 0, [40.0, 50.0]), point("lstm-res-ip, C=28", 128, [40.0, 50.0])])
+    text = build.findings(build.scorecard("smoke"))[1]
+    assert "the baseline's learning curves gain 20.0 [" in text and "] pp (n=3) at C=28 (0 to 128 tasks)" in text
+    assert "lstm" not in text  # the baseline's curves only: the control question is about the baseline
+    monkeypatch.setattr(build.scaling, "points", lambda profile: [])
+    assert "learning curves" not in build.findings(build.scorecard("smoke"))[1]

@@ -58,8 +58,9 @@ def _array(values: Sequence[float], what: str) -> np.ndarray:
     return x
 
 
-def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
-    """Mean with a Student-t interval over seeds: mean ± t_{(1+level)/2, n-1} · s / √n (s with ddof=1).
+def t_interval(values: Sequence[float], level: float = LEVEL, over: str = "seeds") -> Interval:
+    """Mean with a Student-t interval over seeds (or over what ``over`` names, e.g. paired meta-test tasks):
+    mean ± t_{(1+level)/2, n-1} · s / √n (s with ddof=1).
 
     Seeds are few (3-10), so the t quantile, not 1.96, is the right multiplier. n=1 gives the value with no
     interval (``low``/``high`` None), and ``method`` says so.
@@ -67,9 +68,9 @@ def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     x = _array(values, "t_interval")
     n, mean = x.size, float(x.mean())
     if n == 1:
-        return Interval(mean, None, None, 1, "one seed: no interval")
+        return Interval(mean, None, None, 1, f"one value (n=1 {over}): no interval" if over != "seeds" else "one seed: no interval")
     half = float(sps.t.ppf((1 + level) / 2, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, n, f"{level:.0%} t-interval over {n} seeds")
+    return Interval(mean, mean - half, mean + half, n, f"{level:.0%} t-interval over {n} {over}")
 
 
 def paired_difference(a: Mapping[int, float], b: Mapping[int, float], level: float = LEVEL) -> Interval:

@@ -16,7 +16,7 @@ from lib.experiments import scaling
 from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.report import collapse, lamanas as lamanas_report, lnas as lnas_report, rules, targets
+from lib.report import collapse, lamanas as lamanas_report, learning_curves, lnas as lnas_report, rules, targets
 from lib.report.compare import REPORTED_DIR
 from lib.report.scorecard import lamanas, lnas
 from lib.report.scorecard.verdict import STATUSES, Verdict, is_pending  # noqa: F401 (the notebook reads build.STATUSES)
@@ -227,7 +227,7 @@ def findings(card: Scorecard) -> list[str]:
         f"**The controls: does the DARTS search beat random cells of the same space, and does meta-training beat "
         f"test-time adaptation alone?** Searched minus random at this profile: {_control_text(searched)}. "
         f"Meta-trained baseline minus the same adaptation without meta-training: {_control_text(meta)} "
-        f"(the controls table below says on what).",
+        f"(the controls table below says on what).{_curve_gain(card.lamanas_evidence.profile)}",
         _training_budget_finding(card),
         f"**In the authors' code the loss network phi is never meta-updated (#22)** (read in their code; "
         f"`tests/test_meta.py` checks that our authors'-code option does the same). phi's distance (L2) from its "
@@ -284,6 +284,18 @@ def _training_budget_finding(card: Scorecard) -> str:
         text += (f". Searching {search[0]['x']:,} to {search[-1]['x']:,} alpha steps, retrained on {sizes(search[0])}, gives "
                  f"{min(accuracies):.1f}-{max(accuracies):.1f}%")
     return head + text + " (one seed per point; scaling chapter)."
+
+
+def _curve_gain(profile: str) -> str:
+    """What meta-training added along the baseline's measured learning curves (one seed each, paired over tasks)."""
+    gains = learning_curves.gain(scaling.points(profile))
+    base = gains[gains["curve"].str.startswith("baseline")]
+    if base.empty:
+        return ""
+    parts = ", ".join(f"{r['gain (pp)'].replace('] (', '] pp (')} at {r['curve'].split(', ')[-1]} "
+                      f"({r['tasks'].replace(' -> ', ' to ')} tasks)" for _, r in base.iterrows())
+    return (f" Within one run, the baseline's learning curves gain {parts} from meta-training, paired over the same "
+            "meta-test tasks (one seed each; scaling chapter).")
 
 
 def _control_text(verdict: Verdict) -> str:
