@@ -83,3 +83,10 @@ def test_rows_read_only_from_the_cache_are_not_run_at_their_extra_seeds_either(m
     monkeypatch.setattr(lnas_sweep, "run_all", lambda jobs, *args, **kwargs: started.extend(jobs) or [])
     assert sorted(r.key for r in sweep.run(only_stored=rows)) == sorted(r.key for r in cached)  # seed 1: missing, left out
     assert started == []  # nothing ran: a book built from the cache never computes a run (RUN_MISSING=1 does)
+
+
+def test_extra_seeds_rank_rows_by_the_tables_final_column_and_need_a_pruned_row():
+    dense_best = Record("lnas", "v1", {"variant": "variant1", "sparsity": 0.95, "seed": 0},
+                        {"val_acc_final": 70.0, "weight_pruning_log": [{"epoch": 2}], "val_acc_after_pruning": 40.0}, {})
+    assert best_and_worst([dense_best, _record("variant2", 0.5, 0, 60.0)]) == [("variant2", 0.5), ("variant1", 0.95)]
+    assert best_and_worst([]) == []  # an empty cache: no row to add seeds to, not an error

@@ -17,6 +17,7 @@ import pytest
 from matplotlib import pyplot as plt
 
 from lib.pipeline.results import Record
+from lib.report.seeds import NON_NEGATIVE, PERCENT
 from lib.plots import bands, lamanas as lamanas_plots, lnas as lnas_plots
 
 T_975_DF1 = math.tan(0.475 * math.pi)  # 12.7062...: Student t with one degree of freedom is the Cauchy
@@ -48,7 +49,7 @@ def test_the_oracle_is_the_raw_t_interval():
 
 
 def test_an_accuracy_interval_is_clipped_to_0_100():
-    stats = bands.over_seeds(_two_seeds(), "epoch", "acc", bands.PERCENT).set_index("epoch")
+    stats = bands.over_seeds(_two_seeds(), "epoch", "acc", PERCENT).set_index("epoch")
     assert stats.loc[1, ["mean", "low", "high", "n"]].tolist() == [50.0, 0.0, 100.0, 2]
     raw = bands.over_seeds(_two_seeds(), "epoch", "acc").set_index("epoch")
     assert stats.loc[2].tolist() == raw.loc[2].tolist()  # 3 seeds, [25.2, 74.8]: inside the range, not clipped
@@ -56,19 +57,19 @@ def test_an_accuracy_interval_is_clipped_to_0_100():
 
 def test_a_narrow_interval_is_left_alone_by_the_clip():
     curves = pd.DataFrame({"seed": [0, 1, 2], "epoch": [1, 1, 1], "acc": [50.0, 52.0, 54.0]})
-    clipped, raw = (bands.over_seeds(curves, "epoch", "acc", s) for s in (bands.PERCENT, None))
+    clipped, raw = (bands.over_seeds(curves, "epoch", "acc", s) for s in (PERCENT, None))
     pd.testing.assert_frame_equal(clipped, raw)
 
 
 def test_a_non_negative_quantity_is_clipped_below_only():
     curves = pd.DataFrame({"seed": [0, 1], "epoch": [1, 1], "loss": [0.0, 100.0]})
-    stats = bands.over_seeds(curves, "epoch", "loss", bands.NON_NEGATIVE)
+    stats = bands.over_seeds(curves, "epoch", "loss", NON_NEGATIVE)
     assert stats.loc[0, "low"] == 0.0 and stats.loc[0, "high"] == pytest.approx(50 + HALF)
 
 
 def test_error_bars_of_an_accuracy_are_clipped_to_0_100():
     mean, low, high = pd.Series([50.0, 70.0]), pd.Series([50 - HALF, np.nan]), pd.Series([50 + HALF, np.nan])
-    below, above = bands.error_bars(mean, low, high, bands.PERCENT)
+    below, above = bands.error_bars(mean, low, high, PERCENT)
     assert below.tolist() == [50.0, 0.0] and above.tolist() == [50.0, 0.0]
     below, above = bands.error_bars(mean, low, high)
     assert below[0] == pytest.approx(HALF) and above[0] == pytest.approx(HALF)
@@ -76,7 +77,7 @@ def test_error_bars_of_an_accuracy_are_clipped_to_0_100():
 
 def test_band_of_an_accuracy_stays_in_0_100_and_draws_both_seeds_where_n_is_2():
     fig, ax = plt.subplots()
-    bands.band(ax, _two_seeds(), "epoch", "acc", "row", bands.PERCENT)
+    bands.band(ax, _two_seeds(), "epoch", "acc", "row", PERCENT)
     assert ax.lines[0].get_label() == "row (n=2-3)"
     (poly,) = ax.collections
     ys = poly.get_paths()[0].vertices[:, 1]
@@ -93,7 +94,7 @@ def test_band_of_an_accuracy_stays_in_0_100_and_draws_both_seeds_where_n_is_2():
 def test_one_seed_draws_neither_band_nor_seed_values():
     fig, ax = plt.subplots()
     bands.band(ax, pd.DataFrame({"seed": [0, 0], "epoch": [1, 2], "acc": [10.0, 20.0]}), "epoch", "acc", "row",
-               bands.PERCENT)
+               PERCENT)
     assert ax.lines[0].get_label() == "row (n=1)" and not _seed_rings(ax)
 
 

@@ -123,3 +123,25 @@ def test_rank_agreement_leaves_out_the_cells_fixed_by_construction():
     agreement = lnas.table1([base, *v1, *v2]).agreement.set_index("column")
     assert agreement.loc["val @ mid", "rows"] == 3  # the baseline and Variant 2; Variant 1's mid is the baseline's run
     assert agreement.loc["val @ final", "rows"] == 6
+
+
+def test_device_noise_pairs_variant_1_with_its_seeds_baseline_and_averages_within_a_seed():
+    import pandas as pd
+    from lib.report import lnas
+
+    runs = pd.DataFrame([
+        {"variant": "Baseline", "seed": 0, "val_acc_mid": 60.0, "made_on": "CPU"},
+        {"variant": "Baseline", "seed": 1, "val_acc_mid": 50.0, "made_on": "CPU"},
+        {"variant": "Variant 1", "seed": 0, "val_acc_mid": 60.0, "made_on": "CPU"},  # same device: 0
+        {"variant": "Variant 1", "seed": 0, "val_acc_mid": 62.0, "made_on": "GPU"},  # +2
+        {"variant": "Variant 1", "seed": 0, "val_acc_mid": 64.0, "made_on": "GPU"},  # +4: seed 0 averages +3
+        {"variant": "Variant 1", "seed": 1, "val_acc_mid": 45.0, "made_on": "GPU"},  # -5
+    ])
+    table = lnas.device_noise(runs).set_index("pairs")
+    assert table.loc["same device", "V1 mid - baseline mid (pp)"] == "0.00 (n=1, no interval)"
+    # across devices, per seed: +3 and -5 -> mean -1, sd 5.657, t(0.975, 1) = 12.7062
+    half = 12.7062 * 5.656854 / 2 ** 0.5
+    assert table.loc["across devices", "V1 mid - baseline mid (pp)"] == f"-1.00 [{-1 - half:.2f}, {-1 + half:.2f}] (n=2)"
+    assert table.loc["across devices", "Variant 1 runs"] == 3 and table.loc["across devices", "largest |difference| (pp)"] == 5.0
+    with pytest.raises(ValueError, match="more than one baseline run"):
+        lnas.device_noise(pd.concat([runs, runs.iloc[:1]]))

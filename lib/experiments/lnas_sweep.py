@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from lib.experiments import darts_cifar10, lnas_algorithm3, lnas_variant1, lnas_variant2, random_architecture, search_cost
 from lib.experiments.cifar_config import CifarConfig
+from lib.experiments.final_accuracy import best_final
 from lib.experiments.lnas import SPARSITIES, VARIANTS, LnasConfig
 from lib.experiments.random_architecture import SAMPLES, RandomArchitectureConfig
 from lib.experiments.search_cost import SearchCostConfig
@@ -37,13 +38,14 @@ def row_of(record: Record | CifarConfig) -> str:
 
 
 def best_and_worst(records: Sequence[Record]) -> list[tuple[str, float]]:
-    """The pruned (variant, sparsity) rows with the best and the worst mean final validation accuracy."""
+    """The pruned (variant, sparsity) rows with the best and the worst mean final validation accuracy (the
+    tables' :func:`~lib.experiments.final_accuracy.best_final`); none when no pruned row has run."""
     finals: dict[tuple[str, float], list[float]] = {}
     for r in records:
         if row_of(r) not in ("baseline", RANDOM) and r.status == "ok":
-            finals.setdefault((row_of(r), r.config["sparsity"]), []).append(r.metrics["val_acc_final"])
+            finals.setdefault((row_of(r), r.config["sparsity"]), []).append(best_final(r.metrics))
     means = {key: fmean(values) for key, values in sorted(finals.items())}
-    return [max(means, key=means.__getitem__), min(means, key=means.__getitem__)]
+    return [max(means, key=means.__getitem__), min(means, key=means.__getitem__)] if means else []
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class Sweep:
     def run(self, force: bool = False, only_stored: Sequence[str] = ()) -> list[Record]:
         """Run (or load) every record: searches first, then the rows reusing them, then the extra seeds.
 
-        Rows in ``only_stored`` are loaded, never run, at their extra seeds too (a missing one stays in :meth:`pending`).
+        Rows in ``only_stored`` are loaded, never run: a missing run of ``seeds`` stays in :meth:`pending`, a missing
+        extra-seed run is left out (the extra seeds only widen the spread of rows that have runs).
         """
         searches = [r for r in self.rows if r in SEARCHES and r not in only_stored]
         reusers = [r for r in self.rows if r not in SEARCHES and r not in only_stored]

@@ -6,13 +6,12 @@ no interval: it is drawn without a band and its legend entry says ``n=1``.
 
 A t-interval over few seeds can run far outside what the quantity can be (at n=2 its quantile is 12.7: a
 collapsed run at 0% beside a working one at 100% gives -585% to 685%). Every function takes the quantity's
-``support`` (:data:`PERCENT` for an accuracy, :data:`NON_NEGATIVE` for a distance or a loss) and clips the
+``support`` (:data:`lib.report.seeds.PERCENT` for an accuracy, :data:`~lib.report.seeds.NON_NEGATIVE` for a distance or a loss) and clips the
 interval to it: a confidence interval intersected with the parameter's possible range is still one, and the
 axis then stays on the curves. Where a mean rests on two seeds (:data:`SEEDS_DRAWN`) both seeds' own values
 are drawn too (:func:`seed_values`), so the reader sees the two runs and not only a wide band.
 """
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -22,8 +21,6 @@ from matplotlib.typing import ColorType
 from lib.report.stats import t_interval
 
 Support = tuple[float, float]
-PERCENT: Support = (0.0, 100.0)
-NON_NEGATIVE: Support = (0.0, math.inf)
 SEEDS_DRAWN = 2  # a mean over 2..SEEDS_DRAWN seeds also shows each seed's value (at n=1 the mean is the seed)
 
 SEED_BAND = ("lines: mean over seeds; bands: 95% t-interval over the n seeds, clipped to the possible range;\n"

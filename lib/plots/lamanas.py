@@ -6,7 +6,8 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from lib.plots.bands import (NON_NEGATIVE, PERCENT, SEED_BAND, SEED_BARS, SEED_RINGS, Support, band, error_bars,
+from lib.report.seeds import NON_NEGATIVE, PERCENT
+from lib.plots.bands import (SEED_BAND, SEED_BARS, SEED_RINGS, Support, band, error_bars,
                              seed_values)
 from lib.plots.style import MAX_WIDTH_IN, legend_above
 from lib.report.lamanas import KEYS, row_name

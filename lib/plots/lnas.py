@@ -16,7 +16,8 @@ from lib.darts.ops import SEARCH_SPACES
 from lib.experiments.lnas_sweep import row_of
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
-from lib.plots.bands import (PERCENT, SEED_BAND, SEED_BARS, SEED_RINGS, SEEDS_DRAWN, band, clip, error_bars,
+from lib.report.seeds import PERCENT
+from lib.plots.bands import (SEED_BAND, SEED_BARS, SEED_RINGS, SEEDS_DRAWN, band, clip, error_bars,
                              seed_values)
 from lib.plots.style import MAX_WIDTH_IN, alpha_heatmap, legend_above, legend_outside, sequential_colours
 from lib.report.lnas import LABELS, Table1, reported_table1, rows as run_rows

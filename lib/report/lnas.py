@@ -4,12 +4,9 @@ Algorithm 3 against both variants, and the baseline row of the DARTS chapter. Bu
 
 Rows are labelled as in the book: "Baseline", "Variant 1", "Variant 2", "Algorithm 3". Accuracy columns:
 ``val_acc_mid`` / ``val_acc_final`` are the report's "epoch 10" / "epoch 20" columns (best validation
-accuracy up to the middle / last training epoch, whatever the profile's epoch count). For a row whose weights
-are pruned during training (Variant 1, Algorithm 3), ``val_acc_final`` is the best over the epochs after
-pruning: the report's caption reads it as the best over all epochs, but its own numbers cannot be that
-(INCONSISTENCIES #34: Variant 1 at 0.95 falls from 66.58 to 46.43), and the best over all epochs would report
-the dense network's accuracy before pruning, the baseline's by procedure. The caption's reading is kept as
-``val_acc_all_epochs``.
+accuracy up to the middle / last training epoch, whatever the profile's epoch count); ``val_acc_final`` is
+:func:`lib.experiments.final_accuracy.best_final` (over the epochs after pruning where a run pruned its weights,
+#34), and the caption's reading over all epochs is kept as ``val_acc_all_epochs``.
 """
 
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from lib.darts.genotype import Genotype
 from lib.darts.network import DiscreteNetwork
 from lib.darts.published import DARTS_V2
 from lib.experiments.cifar_config import CifarConfig
+from lib.experiments.final_accuracy import best_final
 from lib.experiments.lnas import VARIANTS
 from lib.experiments.lnas_sweep import RANDOM, row_of
 from lib.experiments.profiles import reductions
@@ -52,13 +50,6 @@ def search_summary(record: Record) -> float:
     """Mean top-op weight / uniform of the search behind a record, from its final alphas (its own, or the reused search's)."""
     m = record.metrics
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
-
-
-def best_final(metrics: Mapping[str, Any]) -> float:
-    """The report's "epoch 20" column of one run: the best validation accuracy up to the last epoch, over the
-    epochs after pruning where the run prunes its weights (module docstring, #34)."""
-    pruned = metrics.get("weight_pruning_log") and metrics.get("val_acc_after_pruning") is not None
-    return metrics["val_acc_after_pruning"] if pruned else metrics["val_acc_final"]
 
 
 def made_on(record: Record) -> str:
@@ -249,23 +240,28 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
     Until it prunes, Variant 1 runs the baseline's procedure with the same seed (initial weights, data order), so
     on the same device the difference is 0 by construction; across devices (a Variant-1 row made on a lent GPU,
     its baseline on the CPU) what remains is the device's arithmetic and a GPU's nondeterministic kernels. One
-    line per kind of pair: pairs, the mean difference with its t-interval over pairs, the largest |difference|.
+    line per kind of pair: the Variant-1 runs, the mean difference with its t-interval over seeds (the runs of
+    one seed share one baseline run, so they are averaged first), and the largest |difference| of one run.
     Shown in: book/lnas_table1.
     """
-    columns = ["pairs", "n", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
-    if per_run.empty:
+    columns = ["pairs", "Variant 1 runs", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
+    base = per_run[per_run["variant"] == "Baseline"] if len(per_run) else per_run
+    if base.empty:
         return pd.DataFrame(columns=columns)
-    base = per_run[per_run["variant"] == "Baseline"].set_index("seed")
+    if base["seed"].duplicated().any():
+        raise ValueError("device_noise: more than one baseline run at a seed")
+    base = base.set_index("seed")
     v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
-    kinds = {"same device": [], "across devices": []}
-    for _, run in v1.iterrows():
-        other = base.loc[run["seed"]]
-        same = run["made_on"] == other["made_on"]
-        kinds["same device" if same else "across devices"].append(run["val_acc_mid"] - other["val_acc_mid"])
-    return pd.DataFrame([{"pairs": kind, "n": len(d), "V1 mid - baseline mid (pp)": by_seed.text(
-                              stats.t_interval(d) if d else None, missing="none"),
-                          "largest |difference| (pp)": round(max(map(abs, d)), 2) if d else None}
-                         for kind, d in kinds.items()], columns=columns)
+    diffs = v1.assign(diff=v1["val_acc_mid"].to_numpy() - base.loc[v1["seed"], "val_acc_mid"].to_numpy(),
+                      same=v1["made_on"].to_numpy() == base.loc[v1["seed"], "made_on"].to_numpy())
+    out = []
+    for kind, same in (("same device", True), ("across devices", False)):
+        d = diffs[diffs["same"] == same]
+        per_seed = d.groupby("seed")["diff"].mean().to_list()
+        out.append({"pairs": kind, "Variant 1 runs": len(d),
+                    "V1 mid - baseline mid (pp)": by_seed.text(stats.t_interval(per_seed) if per_seed else None, missing="none"),
+                    "largest |difference| (pp)": round(float(d["diff"].abs().max()), 2) if len(d) else None})
+    return pd.DataFrame(out, columns=columns)
 
 
 def without_fixed_cells(data: pd.DataFrame) -> pd.DataFrame:
@@ -301,10 +297,10 @@ def _cited(authors: str) -> str:
     return " & ".join(names) if len(names) <= 2 else f"{names[0]} et al."
 
 
-def _decimals(spread: float) -> int:
-    """The decimals a published "value ± spread" is printed with: the spread's (3.00 ± 0.14, not 3 ± 0.14)."""
-    text = f"{spread:g}"
-    return len(text.split(".")[1]) if "." in text else 0
+def _decimals(*numbers: float) -> int:
+    """The decimals a published "value ± spread" is printed with: the most either has (3.00 ± 0.14, not 3 ± 0.14;
+    2.76 ± 0.1 stays 2.76)."""
+    return max(len(f"{n:g}".split(".")[1]) if "." in f"{n:g}" else 0 for n in numbers)
 
 
 def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> pd.DataFrame:
@@ -314,7 +310,7 @@ def anchor_rows(benchmark: str = "CIFAR-10", secondary: Sequence[str] = ()) -> p
     table = anchors.for_benchmark(benchmark)
     return pd.DataFrame({
         "published": table["method"], "metric": table["metric"],
-        "value": [f"{v:.{_decimals(s)}f} ± {s:g} {u}" if pd.notna(s) else f"{v:g} {u}"
+        "value": [f"{v:.{_decimals(v, s)}f} ± {s:.{_decimals(v, s)}f} {u}" if pd.notna(s) else f"{v:g} {u}"
                   for v, s, u in zip(table["value"], table["spread"], table["unit"])],
         "source": [f"{_cited(a)}, {v} (arXiv {x}), {t}" + (f", p. {p}" if pd.notna(p) else "")
                    for a, v, x, t, p in zip(table["authors"], table["venue"], table["arxiv"], table["table"], table["page"])],

@@ -33,8 +33,8 @@ def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tu
     return out
 
 
-PERCENT = (0.0, 100.0)
-NON_NEGATIVE = (0.0, math.inf)
+PERCENT: tuple[float, float] = (0.0, 100.0)
+NON_NEGATIVE: tuple[float, float] = (0.0, math.inf)
 SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT}
 
 

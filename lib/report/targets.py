@@ -150,14 +150,15 @@ class PaperScale(NamedTuple):
 
 
 def phi_at_paper_scale(curves: Sequence[Record]) -> list[PaperScale]:
-    """Per learned-loss curve with rising power laws: :class:`PaperScale` at the paper profile's
-    :func:`paper_tasks` and :func:`paper_updates`."""
+    """Per learned-loss curve with a rising power law: :class:`PaperScale` at the paper profile's
+    :func:`paper_tasks`, and at its :func:`paper_updates` meta-updates of our meta-batch (meta-updates are tasks
+    seen / our meta-batch, so it is the same fit read at our meta-batch x the paper's meta-updates)."""
     out = []
-    for c, curve, by_tasks in _learned_loss_curves(curves):
-        by_updates = power_law(curve["meta-updates"], curve["phi moved / |phi_0|"])
-        if by_tasks is not None and by_updates is not None:
-            out.append(PaperScale(c, by_tasks[0] * paper_tasks() ** by_tasks[1],
-                                  by_updates[0] * paper_updates() ** by_updates[1]))
+    for c, curve, fit in _learned_loss_curves(curves):
+        if fit is None:
+            continue
+        batch = curve["tasks seen"].iloc[-1] / curve["meta-updates"].iloc[-1]
+        out.append(PaperScale(c, fit[0] * paper_tasks() ** fit[1], fit[0] * (batch * paper_updates()) ** fit[1]))
     return out
 
 

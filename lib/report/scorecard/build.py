@@ -217,9 +217,13 @@ def findings(card: Scorecard) -> list[str]:
                              and r.config["authors_code"] == authors and r.config["loss"] != "ce"
                              and r.metrics.get("phi_change_total") is not None]
     cost = lnas.search_step_cost(card.lnas_evidence)
-    step_costs = (f"Here {cost.ours}. Pruned paths are not computed, and each ratio is timed within one record "
-                  f"(L11: {cost.status})."
-                  if card.lnas_evidence.step_costs is not None else f"The step costs here: {PENDING_TEXT}.")
+    if card.lnas_evidence.step_costs is None:
+        step_costs = f"The step costs here: {PENDING_TEXT}."
+    elif not cost.ours:
+        step_costs = f"The step costs here cannot judge it: {cost.basis}."
+    else:
+        step_costs = (f"Here {cost.ours}. Pruned paths are not computed, and each ratio is timed within one record "
+                      f"(L11: {cost.status}).")
     searched = lnas.searched_vs_random(card.lnas_evidence)
     meta = lamanas.meta_training_vs_control(card.lamanas_evidence)
     return [

@@ -63,8 +63,8 @@ class LnasEvidence:
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
 
     def devices(self, variants: tuple[str, ...]) -> str:
-        """"runs made on CPU and NVIDIA H200: ..." when the runs of ``variants`` and the baseline span devices."""
-        made = sorted(set(self.rows.loc[self.rows["variant"].isin((*variants, "Baseline")), "made_on"])) if len(self.rows) else []
+        """"runs made on CPU and NVIDIA H200: ..." when the runs of the compared rows ``variants`` span devices."""
+        made = sorted(set(self.rows.loc[self.rows["variant"].isin(variants), "made_on"])) if len(self.rows) else []
         return (f"runs made on {' and '.join(made)}: a pair shares its seed, not its arithmetic (how much that moves "
                 "a run: LNAS Table 1 chapter)") if len(made) > 1 else ""
 
@@ -109,11 +109,14 @@ def _difference(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
     return {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
 
 
-def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence, variants: tuple[str, ...]) -> Verdict:
+def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence, variants: tuple[str, ...],
+           compared: tuple[str, ...] | None = None) -> Verdict:
+    """``rule`` on the paired differences ``diffs``; notes how many searches of ``variants`` ended near uniform and
+    whether the runs of the ``compared`` rows (default ``variants``) were made on different devices."""
     if not diffs:
         return missing(ev.profile, what)
     ruling = rule(t_interval(list(diffs.values())))
-    notes = [note for note in (ev.near_uniform(variants), ev.devices(variants)) if note]
+    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants)) if note]
     return Verdict(ruling.status, t_interval(list(diffs.values())).text(), "; ".join([ruling.reason, *notes]))
 
 
@@ -138,7 +141,7 @@ def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], di
 def _l9(ev: LnasEvidence) -> Verdict:
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
     return _judge(rules.better_than, _difference(v2, v1), "Variant 1 and Variant 2 at a shared sparsity and seed", ev,
-                  ("Variant 2",))
+                  ("Variant 2",), ("Variant 2", "Variant 1"))
 
 
 def _l10(ev: LnasEvidence) -> Verdict:
@@ -147,26 +150,38 @@ def _l10(ev: LnasEvidence) -> Verdict:
     return _judge(rules.better_than, diffs, "Variant 2 at p=0.95 and the baseline", ev, ("Baseline", "Variant 2"))
 
 
+REPORTED_SLOWDOWN = 5.2 / 2.0  # L11: "around 2 hours for Variant 1 vs about 5.2 hours for Variant 2" (Sec. 5.3)
+
+
 def search_step_cost(ev: LnasEvidence) -> Verdict:
-    """L11: is a pruned (Variant 2) search step slower than an unpruned one? Shown in: book/scorecard (L11, findings)."""
+    """L11: is a pruned (Variant 2) search step about 2.6x an unpruned one? Shown in: book/scorecard (L11, findings).
+
+    Per sparsity, the step with pruned paths skipped over the same supernet masked but computed, timed back to
+    back in one record, divided by that ratio at sparsity 0 (where the two ways differ only in that skipping
+    leaves out the 'none' op): an estimate of a pruned step over an unpruned one that does not compare
+    separately timed records. Judged like a size: against the report's ratio with the size tolerance.
+    """
     if ev.step_costs is None:
         return missing(ev.profile, "the search-step cost measurement")
-    pruned = ev.step_costs[ev.step_costs["target sparsity"] > 0]
-    skip = pruned["skipped / computed (one record)"].dropna()
-    noise = pruned["time vs DARTS (masked, computed)"].dropna()  # the same work as unpruned: 1x but for timing noise
-    if skip.empty:
+    costs = ev.step_costs
+    within = costs["skipped / computed (one record)"]
+    dense = within[costs["target sparsity"] == 0.0].dropna()
+    ratios = (within[costs["target sparsity"] > 0] / float(dense.iloc[0])).dropna() if len(dense) else within.iloc[:0]
+    if ratios.empty:
         return Verdict(NOT_TESTABLE, "", "the step-cost records hold no masked-but-computed timing to compare with")
-    slower = 1 + rules.SIZE_TOLERANCE
-    status = rules.HELD if (skip > slower).any() else rules.NOT_HELD
-    spread = f"; separate records of the same work differ by {noise.min():.2f}-{noise.max():.2f}x here" if len(noise) else ""
-    return Verdict(status, f"a pruned search step costs {skip.min():.2f}-{skip.max():.2f}x an unpruned one{spread}",
-                   "per sparsity, the median seconds per step with pruned ops skipped over the same supernet with them "
-                   "masked but computed (the work of an unpruned DARTS step), timed back to back in one record: held "
-                   f"when a pruned step is more than {slower:.2f}x slower at some sparsity, did not hold otherwise "
-                   "(report: 2.6x). Masked-but-computed steps do the unpruned step's work, so an implementation without "
-                   "skipping is not slower either; how much their separately timed records differ is the timing noise. "
-                   "The claim's second half (training times negligible) is not tested: our wall times come from "
-                   "different devices and loads")
+    bar = REPORTED_SLOWDOWN / (1 + rules.SIZE_TOLERANCE)
+    status = rules.HELD if ratios.median() >= bar else rules.NOT_HELD if ratios.max() < bar else rules.INCONCLUSIVE
+    noise = costs.loc[costs["target sparsity"] > 0, "time vs DARTS (masked, computed)"].dropna()
+    spread = f"; separately timed records of the same work differ by {noise.min():.2f}-{noise.max():.2f}x here" if len(noise) else ""
+    return Verdict(status, f"a pruned search step costs {ratios.min():.2f}-{ratios.max():.2f}x an unpruned one "
+                           f"(median {ratios.median():.2f}x){spread}",
+                   "per sparsity, the step with pruned paths skipped over the same supernet masked but computed, timed "
+                   "back to back in one record, divided by that ratio at sparsity 0 (median seconds per step): held "
+                   f"when the median over sparsities is at least {bar:.2f}x (the report's {REPORTED_SLOWDOWN:.1f}x "
+                   f"within {rules.SIZE_TOLERANCE:.0%}), did not hold when every sparsity is below it, inconclusive "
+                   "otherwise. An implementation that computes pruned paths does the unpruned step's work, so it is not "
+                   "slower either. The claim's second half (training times negligible) is not tested: our wall times "
+                   "come from different devices and loads")
 
 
 def _l12(ev: LnasEvidence) -> Verdict:
@@ -215,4 +230,5 @@ def searched_vs_random(ev: LnasEvidence) -> Verdict:
     """The control NAS reviewers ask for (not a report claim): the searched baseline beats random cells."""
     v = ev.values()
     diffs = _difference(v.get(("Baseline", "N/A"), {}), v.get(("Random architecture", "N/A"), {}))
-    return _judge(rules.better_than, diffs, "the random-architecture control and the baseline", ev, ("Baseline",))
+    return _judge(rules.better_than, diffs, "the random-architecture control and the baseline", ev, ("Baseline",),
+                  ("Baseline", "Random architecture"))
