@@ -43,11 +43,12 @@ def test_lstm_flow_as_code_shows_the_codes_choices():
     assert "$H_0 = c_0 = y$ broadcast 5×N×64" in texts
     assert {"FC 64→32", "+ CE (residual)", "ELU, FC 32→1, mean"} <= texts
     assert "FC-ELU-FC-MEAN" not in texts
+    assert {"Logits (N×K)", "Concat. N×(K+1)"} <= texts and "Logits (N×C)" not in texts  # C stays the channels
 
 
 def test_fnn_flow_has_its_layers():
     texts = _texts(diagrams.fnn_loss_flow())
-    assert {"Concat.", "FC (C+1→64)", "+ CE (residual)", "ELU", "FC (64→1)", "mean", "Proxy (MSE)"} <= texts
+    assert {"Logits (N×K)", "Concat.", "FC (K+1→64)", "+ CE (residual)", "ELU", "FC (64→1)", "mean", "Proxy (MSE)"} <= texts
 
 
 def test_diagram_labels_list_the_title_then_the_texts_in_drawing_order():

@@ -185,8 +185,9 @@ def _drawn_lstm_links() -> list[Link]:
 def _code_lstm_changes() -> dict[str, Box]:
     """Figure 2's boxes whose content the authors' code makes specific (INCONSISTENCIES #17a, c, e, f)."""
     return {
+        "logits": Box("Logits\n(N×K)", 6.9, 6.6, 1.0, 2.4, "blue", fontsize=7.5),
         "labels": Box("Labels y: N×1\nfloat class index", 8.9, 9.0, 3.3, 1.0, "blue", fontsize=7),
-        "concat": Box("Concat.\nN×(C+1)", 8.9, 6.6, 1.3, 1.0, "grey", fontsize=7.5),
+        "concat": Box("Concat.\nN×(K+1)", 8.9, 6.6, 1.3, 1.0, "grey", fontsize=7.5),
         "h0": Box("$H_0 = c_0 = y$\nbroadcast\n5×N×64", 10.9, 1.3, 2.4, 1.3, "blue", fontsize=7),
         "lstm": Box("LSTM\n5 layers,\n1 step,\nbatch N", 13.4, 3.9, 1.9, 1.9, "green", fontsize=7.5),
         "fc_head": Box("FC 64→32", 13.4, 6.3, 1.5, 0.7, "white", fontsize=7.5),
@@ -198,7 +199,7 @@ def _code_lstm_links() -> list[Link]:
     replaced = {("lstm.right", "l_hat.left"), ("slab.bottom", "input.top")}
     links = [link for link in _drawn_lstm_links() if (link.start, link.end) not in replaced]
     return links + [
-        Link("slab.bottom", "input.top", "fcz (C+1→64), ELU"),
+        Link("slab.bottom", "input.top", "fcz (K+1→64), ELU"),
         Link("lstm.top", "fc_head.bottom"), Link("fc_head.right", "residual.left"),
         Link("ce.bottom", "residual.top", path="arc3,rad=0.2"),
         Link("residual.bottom", "l_hat.top", "ELU, FC 32→1, mean"),
@@ -207,6 +208,9 @@ def _code_lstm_links() -> list[Link]:
 
 def lstm_loss_flow(as_code: bool = False) -> Figure:
     """Figure 2 (LSTM loss network, MSE proxy) as the report draws it, or with ``as_code`` as the code computes it.
+
+    The report writes C both for image channels (N×C×H×W) and for the classes of a task (Logits N×C); the version
+    as computed writes K for the classes (20, the ways).
 
     Shown in: book/lamanas_algorithms.
     """
@@ -219,15 +223,15 @@ def lstm_loss_flow(as_code: bool = False) -> Figure:
 
 
 def fnn_loss_flow() -> Figure:
-    """The FNN loss network (the Figure 3 configuration): Concat -> FC(21->64) (+CE) -> ELU -> FC(64->1) -> mean.
+    """The FNN loss network (the Figure 3 configuration): Concat -> FC(K+1 = 21 -> 64) (+CE) -> ELU -> FC(64->1) -> mean.
 
     Shown in: book/lamanas_algorithms.
     """
     boxes = {
-        "logits": Box("Logits\n(N×C)", 1.0, 5.0, 1.2, 1.6, "blue", fontsize=7.5),
+        "logits": Box("Logits\n(N×K)", 1.0, 5.0, 1.2, 1.6, "blue", fontsize=7.5),
         "labels": Box("Labels y (N)", 1.1, 2.0, 2.2, 0.7, "blue", fontsize=7.5),
         "concat": Box("Concat.", 3.4, 3.5, 1.3, 1.0, "grey"),
-        "fc1": Box("FC\n(C+1→64)", 5.8, 3.5, 1.9, 1.1, "white"),
+        "fc1": Box("FC\n(K+1→64)", 5.8, 3.5, 1.9, 1.1, "white"),
         "residual": Box("+ CE\n(residual)", 8.3, 3.5, 2.2, 1.1, "orange"),
         "elu": Box("ELU", 10.4, 3.5, 1.0, 0.9, "white"),
         "fc2": Box("FC\n(64→1)", 12.4, 3.5, 1.6, 1.1, "white"),
