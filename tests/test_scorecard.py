@@ -334,3 +334,11 @@ def test_the_controls_finding_adds_what_meta_training_gained_along_the_baselines
     assert "lstm" not in text  # the baseline's curves only: the control question is about the baseline
     monkeypatch.setattr(build.scaling, "points", lambda profile: [])
     assert "learning curves" not in build.findings(build.scorecard("smoke"))[1]
+
+
+def test_the_scope_says_whether_tasks_or_seeds_make_the_lamanas_spread(empty_cache):
+    for seed, (test, tasks) in enumerate([(10.0, [8.0, 12.0]), (50.0, [40.0, 60.0])]):
+        _store_lamanas("baseline", seed, False, {**_lamanas_metrics(test, test), "test_accuracies": tasks})
+    text = build.scope(build.scorecard("smoke"))
+    # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40
+    assert "±11.8 pp at the median, at most ±19.6" in text and "differ by up to 40.0 pp" in text

@@ -7,6 +7,8 @@ rebuilding updates the scorecard.
 """
 
 import json
+import math
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,8 +128,22 @@ def scope(card: Scorecard) -> str:
             f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
             f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
             f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
-            f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks, so their accuracies carry wide "
-            f"task intervals.{_staleness(card.records)}")
+            f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks{_spread(card)}."
+            f"{_staleness(card.records)}")
+
+
+def _spread(card: Scorecard) -> str:
+    """Where the LAMANAS spread comes from: a run's 95% interval over its meta-test tasks against seeds of a row."""
+    accuracies = [r.metrics["test_accuracies"] for r in card.lamanas_evidence.records
+                  if r.status == "ok" and len(r.metrics.get("test_accuracies") or []) > 1]
+    la = card.lamanas_evidence.ours
+    ranges = la.astype({"test_acc": float}).groupby(lamanas.KEYS)["test_acc"].agg(lambda a: a.max() - a.min()) if len(la) else []
+    if not accuracies or not len(ranges):
+        return ""
+    halves = [1.96 * statistics.stdev(a) / math.sqrt(len(a)) for a in accuracies]
+    return (f" (a run's 95% interval over its tasks: ±{statistics.median(halves):.1f} pp at the median, at most "
+            f"±{max(halves):.1f}), while the seeds of one row differ by up to {max(ranges):.1f} pp: the seed, more than "
+            "the sample of tasks, decides a row's spread")
 
 
 def _staleness(records: list[Record]) -> str:
