@@ -191,3 +191,13 @@ def test_an_accuracy_interval_is_clipped_to_what_an_accuracy_can_be():
     assert change.low < -5.0 and change.high > 3.0
     inside = seeds.interval_or_none({0: 60.0, 1: 61.0, 2: 62.0}, "test_acc")
     assert inside.method == "95% t-interval over 3 seeds"  # nothing to clip: unchanged
+
+
+def test_a_difference_of_accuracies_is_clipped_to_plus_minus_100():
+    from lib.report import seeds
+
+    # per seed: -95 and +60: mean -17.5, sd 109.6, t(0.975, 1) = 12.7062 -> far beyond +-100
+    diff = seeds.paired_or_none({0: 2.0, 1: 90.0}, {0: 97.0, 1: 30.0}, "test_acc")
+    assert (diff.low, diff.high, diff.estimate) == (-100.0, 100.0, pytest.approx(-17.5))
+    assert seeds.difference_support("test_acc") == (-100.0, 100.0) and seeds.difference_support("drop_at_pruning") is None
+    assert seeds.paired_or_none({0: 2.0, 1: 90.0}, {0: 97.0, 1: 30.0}).low < -100  # no metric: not clipped

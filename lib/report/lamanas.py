@@ -164,7 +164,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         ivs = {m: by_seed.interval_or_none(values[m].get((*labels, "ours"), {}), m) for m in METRICS.values()}
         authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}), "test_acc")
         is_base = labels[0] == "Baseline"
-        diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base)
+        diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base, "test_acc")
         ruling = None
         if rep is not None and not is_base:
             ruling = (rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
@@ -266,7 +266,7 @@ def meta_learning_verdict(rows: pd.DataFrame) -> str:
     """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
     the paired difference baseline - control (markdown). Shown in: book/lamanas_table1."""
     baseline, control = baseline_and_control(rows)
-    diff = by_seed.paired_or_none(baseline, control)
+    diff = by_seed.paired_or_none(baseline, control, "test_acc")
     if diff is None:
         return "Pending: no seed has both the baseline and the control."
     ruling = rules.better_than(diff)

@@ -191,7 +191,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         rep = reported.iloc[0] if len(reported) else None
         runs, requested = groups.get(key, ([], 0))
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
-        diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final)
+        diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final, "val_acc_final")
         ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, diff)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
         data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
@@ -221,7 +221,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
     for label, metric in (("val @ final", "val_acc_final"), ("test acc", "test_acc")):
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
-        diff = by_seed.paired_or_none(searched, random)
+        diff = by_seed.paired_or_none(searched, random, metric)
         ruling = rules.better_than(diff) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()

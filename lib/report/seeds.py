@@ -52,9 +52,17 @@ def interval_or_none(values: Mapping[int, float], metric: str | None = None) -> 
     return t_interval(list(values.values())).clipped(support_of(metric)) if values else None
 
 
-def paired_or_none(a: Mapping[int, float], b: Mapping[int, float]) -> Interval | None:
-    """The paired difference a - b over shared seeds, or None when they share no seed."""
-    return paired_difference(a, b) if set(a) & set(b) else None
+def difference_support(metric: str | None) -> tuple[float, float] | None:
+    """The range a difference of two values of ``metric`` can take: [lo - hi, hi - lo] of :func:`support_of`
+    ([-100, 100] for an accuracy in percent); None where the metric has no range."""
+    support = support_of(metric)
+    return None if support is None else (support[0] - support[1], support[1] - support[0])
+
+
+def paired_or_none(a: Mapping[int, float], b: Mapping[int, float], metric: str | None = None) -> Interval | None:
+    """The paired difference a - b over shared seeds (clipped to :func:`difference_support` of ``metric``), or None
+    when they share no seed."""
+    return paired_difference(a, b).clipped(difference_support(metric)) if set(a) & set(b) else None
 
 
 def columns(name: str, interval: Interval | None) -> dict[str, Any]:

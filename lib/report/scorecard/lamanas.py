@@ -18,7 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.seeds import per_seed
+from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
 SEEDS = (0, 1, 2)
@@ -102,7 +102,7 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             a, b = values.get(better, {}), values.get(other, {})
             if not set(a) & set(b):
                 return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
-            diff = paired_difference(a, b)
+            diff = paired_difference(a, b).clipped(difference_support(metric))
             parts.append(better_than(diff))
             texts.append(f"{metric}: {diff.text()}")
     ruling = all_of(parts)
@@ -130,7 +130,7 @@ def meta_training_vs_control(ev: LamanasEvidence) -> Verdict:
     trained, control = report.baseline_and_control(ev.controls)
     if not set(trained) & set(control):
         return missing(ev.profile, "the baseline and the no-meta-training control at a shared seed")
-    diff = paired_difference(trained, control)
+    diff = paired_difference(trained, control).clipped(difference_support("test_acc"))
     ruling = better_than(diff)
     return Verdict(ruling.status, diff.text(), ruling.reason)
 

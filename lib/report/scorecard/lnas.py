@@ -17,7 +17,7 @@ from lib.pipeline import results
 from lib.report import lnas as report, rules
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.seeds import per_seed
+from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import t_interval
 
 SEEDS = (0, 1, 2)
@@ -115,9 +115,10 @@ def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence,
     whether the runs of the ``compared`` rows (default ``variants``) were made on different devices."""
     if not diffs:
         return missing(ev.profile, what)
-    ruling = rule(t_interval(list(diffs.values())))
+    diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
+    ruling = rule(diff)
     notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants)) if note]
-    return Verdict(ruling.status, t_interval(list(diffs.values())).text(), "; ".join([ruling.reason, *notes]))
+    return Verdict(ruling.status, diff.text(), "; ".join([ruling.reason, *notes]))
 
 
 def _sparsities(values: dict, variant: str, chosen) -> list[tuple]:
@@ -204,7 +205,7 @@ def _l13(ev: LnasEvidence) -> Verdict:
         diffs = _difference(a3, o)
         if not diffs:
             return missing(ev.profile, f"Algorithm 3 and {other} at a shared sparsity and seed")
-        parts.append(rules.better_than(t_interval(list(diffs.values()))))
+        parts.append(rules.better_than(t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))))
     ruling = rules.all_of(parts)
     near = ev.near_uniform(("Algorithm 3",))
     return Verdict(ruling.status, "", ruling.reason + (f"; {near}" if near else ""))
