@@ -7,7 +7,7 @@
 #   COMMIT=<sha> bash benchmarks/gpu_evidence.sh   (on the GPU machine, from the repository root)
 # Carry .carry/omniglot-py/omniglot28.pt, .carry/cifar10-jpeg.tar.xz and .carry/cifar10-jpeg.json (`make gpu-carry`).
 # The committed records are copied in first, so only runs not yet cached are made.
-# Variables: PROFILE (cpu), ONLY ("LNAS" when CIFAR-10 checks out, else "LAMANAS": an LNAS run is ~17x faster
+# Variables: PROFILE (cpu), ONLY (texts separated by commas, e.g. "Variant 2,Algorithm 3"; "LNAS" when CIFAR-10 checks out, else "LAMANAS": an LNAS run is ~17x faster
 # on an H200 than on one core here, a LAMANAS row ~5x, so the card takes LNAS and the CPU sweep LAMANAS; a C=28
 # learning curve takes ~14 min on the card, more than one call), SECONDS_LEFT (seconds the runs may take), PROCESSES (10 with CUDA MPS: each launch-bound
 # run leaves the card mostly idle, and 10 on an H100 took 387-442 s per row, 7 of 10 inside 480 s; else 3),
@@ -55,10 +55,11 @@ pack() { (cd "$COMPANION_RESULTS_DIR" && find . -name '*.json' -newer /tmp/evide
            | tar czf "$OUT/records.tgz.part" -T -) && mv "$OUT/records.tgz.part" "$OUT/records.tgz"; }
 ( while sleep 20; do pack; done ) &  # what has landed comes back even if the call is cut short
 PACKER=$!
+IFS=, read -ra ONLY_TEXTS <<< "${ONLY:-${LNAS:-LAMANAS}}"
 timeout "${SECONDS_LEFT:-480}" python3 tools/evidence.py start --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" \
-  --processes "$PROCESSES" --threads 1 --only ${ONLY:-${LNAS:-LAMANAS}} > "$OUT/evidence.log" 2>&1
+  --processes "$PROCESSES" --threads 1 --only "${ONLY_TEXTS[@]}" > "$OUT/evidence.log" 2>&1
 sleep 2  # timeout signals the whole process group, the spawned workers included
-python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only ${ONLY:-${LNAS:-LAMANAS}} \
+python3 tools/evidence.py status --profile "${PROFILE:-cpu}" --device "${DEVICE:-cuda}" --only "${ONLY_TEXTS[@]}" \
   > "$OUT/status.txt" 2>&1
 kill $PACKER; pack
 echo quit | nvidia-cuda-mps-control 2>/dev/null
