@@ -85,6 +85,10 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     assert times["V2 / baseline"].tolist() == [0.5] and times.index.tolist() == [0]
     without_baseline = lnas.search_times(per_run[per_run["variant"] != "Baseline"])
     assert without_baseline["V2 search_min"].tolist() == [1.0] and without_baseline["V2 / baseline"].isna().all()
+    on_a_gpu = per_run.assign(made_on=["CPU", "CPU", "NVIDIA H200"])
+    across = lnas.search_times(on_a_gpu)  # a GPU search over a CPU one measures the devices: no ratio
+    assert across[["V2 made on", "baseline made on"]].values.tolist() == [["NVIDIA H200", "CPU"]]
+    assert across["V2 / baseline"].isna().all() and across["V2 search_min"].tolist() == [1.0]
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
 
 

@@ -378,17 +378,21 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def search_times(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Search wall time of each Variant-2 run next to the baseline's, and their ratio (the report: 2.6x); NaN
-    where the baseline has not run yet.
+    """Search wall time of each Variant-2 run next to the baseline's, the device each was made on, and their
+    ratio (the report: 2.6x); NaN where the baseline has not run yet or ran on another device (a GPU search
+    over a CPU one measures the devices, not the pruning).
 
     Shown in: book/lnas_search_cost.
     """
-    baseline = per_run.loc[per_run["variant"] == "Baseline", "search_min"]
-    base = float(baseline.iloc[0]) if len(baseline) else float("nan")
-    out = per_run[per_run["variant"] == "Variant 2"][["sparsity", "search_min", "reached_sparsity"]].copy()
-    out.insert(2, "baseline search_min", base)
-    out["V2 / baseline"] = out["search_min"] / base
-    out = out.rename(columns={"search_min": "V2 search_min", "reached_sparsity": "path sparsity reached"})
+    baseline = per_run[per_run["variant"] == "Baseline"]
+    base = float(baseline["search_min"].iloc[0]) if len(baseline) else float("nan")
+    base_device = baseline["made_on"].iloc[0] if len(baseline) else None
+    out = per_run[per_run["variant"] == "Variant 2"][["sparsity", "search_min", "made_on", "reached_sparsity"]].copy()
+    out.insert(3, "baseline search_min", base)
+    out.insert(4, "baseline made on", base_device)
+    out["V2 / baseline"] = (out["search_min"] / base).where(out["made_on"] == base_device)
+    out = out.rename(columns={"search_min": "V2 search_min", "made_on": "V2 made on",
+                              "reached_sparsity": "path sparsity reached"})
     return out.reset_index(drop=True)
 
 
