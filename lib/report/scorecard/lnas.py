@@ -125,7 +125,17 @@ def _sparsities(values: dict, variant: str, chosen) -> list[tuple]:
     return [(variant, p) for p in SPARSITIES if (variant, p) in values and p in chosen]
 
 
+def _uncovered(ev: LnasEvidence, variants: tuple[str, ...]) -> Verdict | None:
+    """A claim over all eight sparsities waits until each of ``variants`` has a run at every one ("pending")."""
+    v = ev.values()
+    absent = {variant: [p for p in SPARSITIES if (variant, p) not in v] for variant in variants}
+    what = " and ".join(f"{variant} at p=" + ", ".join(f"{p:g}" for p in ps) for variant, ps in absent.items() if ps)
+    return missing(ev.profile, what) if what else None
+
+
 def _l8(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Variant 1",)):
+        return pending
     v = ev.values()
     mid = _per_seed_mean(v, _sparsities(v, "Variant 1", MID_SPARSITIES))
     rest = _per_seed_mean(v, _sparsities(v, "Variant 1", set(SPARSITIES) - set(MID_SPARSITIES)))
@@ -140,6 +150,8 @@ def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], di
 
 
 def _l9(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Variant 2", "Variant 1")):
+        return pending
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
     return _judge(rules.better_than, _difference(v2, v1), "Variant 1 and Variant 2 at a shared sparsity and seed", ev,
                   ("Variant 2",), ("Variant 2", "Variant 1"))
@@ -185,11 +197,15 @@ def search_step_cost(ev: LnasEvidence) -> Verdict:
                    "come from different devices and loads")
 
 
+L12_SPARSITIES = (0.875, 0.95)  # "a sharp drop-off at sparsity 0.875 and 0.95" (Sec. 5.4)
+
+
 def _l12(ev: LnasEvidence) -> Verdict:
     runs = ev.rows
-    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin([0.875, 0.95])] if len(runs) else runs
-    if len(rows) < 2:
-        return missing(ev.profile, "Variant 1 at p=0.875 and 0.95")
+    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin(L12_SPARSITIES)] if len(runs) else runs
+    absent = [p for p in L12_SPARSITIES if p not in set(rows["sparsity"] if len(rows) else [])]
+    if absent:  # the claim is about both sparsities: one alone does not decide it
+        return missing(ev.profile, "Variant 1 at p=" + " and ".join(f"{p:g}" for p in absent))
     measures = [report.curve_measures(record) for record in rows["record"]]
     never = [m["best_after_pruning"] < m["best_overall"] for m in measures]
     status = rules.HELD if all(never) else rules.NOT_HELD if not any(never) else rules.INCONCLUSIVE
@@ -199,6 +215,8 @@ def _l12(ev: LnasEvidence) -> Verdict:
 
 
 def _l13(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Algorithm 3", "Variant 1", "Variant 2")):
+        return pending
     parts = []
     for other in ("Variant 1", "Variant 2"):
         a3, o = _common_mean(ev, "Algorithm 3", other)
