@@ -365,11 +365,12 @@ def test_the_variant_1_drop_off_claim_needs_both_of_its_sparsities():
     assert judge([_ticket_curve(p, 0, regains=True) for p in (0.875, 0.95)]).status == NOT_HELD
 
 
-def _row(variant: str, sparsity: float, seed: int, final: float):
+def _row(variant: str, sparsity: float, seed: int, final: float, accelerator: str | None = None):
     from lib.pipeline.results import Record
 
     config = {"variant": variant, "sparsity": sparsity, "seed": seed}
-    return Record("lnas", f"{variant}-{sparsity}-{seed}", config, _lnas_metrics(final=final), {})
+    hardware = {"device": "cuda", "accelerator": accelerator} if accelerator else {"device": "cpu"}
+    return Record("lnas", f"{variant}-{sparsity}-{seed}", config, _lnas_metrics(final=final), {"hardware": hardware})
 
 
 def test_claims_over_every_sparsity_wait_until_each_has_a_run():
@@ -388,3 +389,19 @@ def test_claims_over_every_sparsity_wait_until_each_has_a_run():
     a3 = [_row("algorithm3", p, s, 81.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # +1 over Variant 2 at each seed
     assert "Algorithm 3 at p=0.125 is cached" in judge(card._l13, v1 + v2 + a3[3:]).basis
     assert judge(card._l13, v1 + v2 + a3).status == HELD
+
+
+def test_a_paired_difference_across_devices_carries_the_caveat():
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0 + s), {"hardware": {"device": "cpu"}})
+                for s in (0, 1, 2)]
+    on_the_cpu = [_row("variant2", 0.95, s, 72.0 + s) for s in (0, 1, 2)]
+    on_a_gpu = [_row("variant2", 0.95, s, 72.0 + s, "NVIDIA H200") if s else on_the_cpu[0] for s in (0, 1, 2)]
+    judge = lambda runs: card._l10(card.LnasEvidence("cpu", runs, None, []))
+    assert judge(baseline + on_the_cpu).status == HELD and "devices" not in judge(baseline + on_the_cpu).basis
+    assert "at 2 of 3 seeds the compared runs were made on different devices (CPU and NVIDIA H200)" in judge(baseline + on_a_gpu).basis
+    cells = {c["claim"]: c for c in card.table_rows(card.LnasEvidence("cpu", baseline + on_a_gpu, None, []))}
+    v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
+    assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]

@@ -27,7 +27,7 @@ from lib.experiments.lnas_sweep import RANDOM, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
-from lib.report import anchors, compare, rules, seeds as by_seed, stats
+from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
 from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
@@ -52,12 +52,6 @@ def search_summary(record: Record) -> float:
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
 
 
-def made_on(record: Record) -> str:
-    """The device a run was made on: ``CPU``, or the accelerator's name (``NVIDIA H200``)."""
-    hardware = record.provenance.get("hardware", {})
-    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
-
-
 def row(record: Record, search: Record | None = None) -> dict[str, Any]:
     """One table row of metrics for one run; ``search``: the run whose search it reused, if any."""
     cfg, m = record.config, record.metrics
@@ -71,7 +65,7 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record),
+        "search_top_over_uniform": search_summary(search or record), "made_on": devices.made_on(record),
         "record": record,
     }
 
@@ -118,8 +112,7 @@ def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
     near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
     label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
-    devices = per_run.groupby(KEYS, sort=False)["made_on"].agg(lambda d: ", ".join(sorted(set(d))))
-    made = [devices.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    made = devices.per_row(per_run, KEYS, shown)
     return shown.assign(search=label, **{"made on": made}), data.assign(search_near_uniform=label, made_on=made)
 
 

@@ -21,7 +21,7 @@ from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record, result_fields
 from lib.report.collapse import initial_loss_network
-from lib.report.lnas import made_on
+from lib.report.devices import made_on
 from lib.report.stats import Interval, t_interval
 
 SEEDS = (0, 1, 2)  # the evidence profiles' paired seeds

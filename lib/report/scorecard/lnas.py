@@ -6,7 +6,7 @@ share. Cells and claims resting on a search that never left uniform say so ("sea
 
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from lib.pipeline import results
 from lib.report import lnas as report, rules
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
+from lib.report.devices import spans_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import t_interval
 
@@ -62,11 +63,9 @@ class LnasEvidence:
         ratios = rows["search_top_over_uniform"].dropna()
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
 
-    def devices(self, variants: tuple[str, ...]) -> str:
-        """"runs made on CPU and NVIDIA H200: ..." when the runs of the compared rows ``variants`` span devices."""
-        made = sorted(set(self.rows.loc[self.rows["variant"].isin(variants), "made_on"])) if len(self.rows) else []
-        return (f"runs made on {' and '.join(made)}: a pair shares its seed, not its arithmetic (how much that moves "
-                "a run: LNAS Table 1 chapter)") if len(made) > 1 else ""
+    def devices(self, variants: tuple[str, ...], seeds: Iterable[int]) -> str:
+        """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` span devices."""
+        return spans_note(self.rows[self.rows["variant"].isin(variants)], seeds) if len(self.rows) else ""
 
 
 def evidence(profile: str) -> LnasEvidence:
@@ -117,7 +116,7 @@ def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence,
         return missing(ev.profile, what)
     diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
     ruling = rule(diff)
-    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants)) if note]
+    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants, diffs)) if note]
     return Verdict(ruling.status, diff.text(), "; ".join([ruling.reason, *notes]))
 
 
