@@ -22,15 +22,15 @@ from lib.darts.network import DiscreteNetwork
 from lib.darts.published import DARTS_V2
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.final_accuracy import best_final
-from lib.experiments.lnas import VARIANTS
-from lib.experiments.lnas_sweep import RANDOM, row_of
+from lib.experiments.lnas import SPARSITIES, VARIANTS
+from lib.experiments.lnas_sweep import RANDOM, REWIND, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
 from lib.report.export import seeds_text
 
-LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
+LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
 KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
@@ -224,6 +224,26 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
                     "random samples": len(samples), "searched - random": by_seed.text(diff),
                     **by_seed.columns("searched_minus_random", diff),
                     "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status})
+    return pd.DataFrame(out)
+
+
+def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
+    """What Variant 1's rewind costs by itself, and what its pruning costs beyond it, paired over seeds.
+
+    Variant 1 prunes at the middle epoch *and* rewinds the survivors to theta_0, so its ticket trains for half
+    the epochs of the baseline. The rewind-only control (Variant 1 pruning no weight) separates the two: its
+    best validation accuracy after the rewind minus the baseline's best is the rewind's cost; each Variant 1
+    sparsity minus the control is the pruning's own. Shown in: book/lnas_table1.
+    """
+    values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, "val_acc_final")
+    rewind, v1 = values.get((LABELS[REWIND], "N/A"), {}), "Variant 1"
+    lines = [("nothing pruned (rewind only) - baseline", rewind, values.get(("Baseline", "N/A"), {}))]
+    lines += [(f"{v1} at p={p:g} - nothing pruned", values[(v1, p)], rewind) for p in SPARSITIES if (v1, p) in values]
+    out = []
+    for label, a, b in lines:
+        diff = by_seed.paired_or_none(a, b, "val_acc_final")
+        out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
+                    "seeds": ";".join(str(s) for s in sorted(set(a) & set(b)))})
     return pd.DataFrame(out)
 
 
