@@ -201,3 +201,14 @@ def test_a_difference_of_accuracies_is_clipped_to_plus_minus_100():
     assert (diff.low, diff.high, diff.estimate) == (-100.0, 100.0, pytest.approx(-17.5))
     assert seeds.difference_support("test_acc") == (-100.0, 100.0) and seeds.difference_support("drop_at_pruning") is None
     assert seeds.paired_or_none({0: 2.0, 1: 90.0}, {0: 97.0, 1: 30.0}).low < -100  # no metric: not clipped
+
+
+def test_sizes_fractions_and_weight_ratios_are_clipped_to_what_they_can_be():
+    from lib.report import seeds
+
+    spread = {0: 0.1, 1: 0.5}  # mean 0.3, t-interval 0.3 +- 12.7 * 0.2: far below 0 and above 1
+    assert seeds.interval_or_none(spread, "dense_flops_M").low == 0.0  # a count of multiply-adds
+    fraction = seeds.interval_or_none(spread, "reached_sparsity")
+    assert (fraction.low, fraction.high) == (0.0, 1.0)
+    ratio = seeds.interval_or_none({0: 1.01, 1: 1.2}, "search_top_over_uniform")
+    assert ratio.low == 1.0 and ratio.high > 1.2  # the strongest op weighs at least the uniform weight

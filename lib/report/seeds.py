@@ -36,7 +36,12 @@ def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tu
 PERCENT: tuple[float, float] = (0.0, 100.0)
 NON_NEGATIVE: tuple[float, float] = (0.0, math.inf)
 PERCENT_DIFFERENCE: tuple[float, float] = (-100.0, 100.0)  # a difference of two accuracies in percent
-SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT}
+FRACTION: tuple[float, float] = (0.0, 1.0)
+AT_LEAST_ONE: tuple[float, float] = (1.0, math.inf)  # the strongest op's softmax weight over the uniform weight
+SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT,
+            "flops_M": NON_NEGATIVE, "dense_flops_M": NON_NEGATIVE, "mean_params": NON_NEGATIVE,
+            "test_query_ce": NON_NEGATIVE, "reached_sparsity": FRACTION,
+            "search_top_over_uniform": AT_LEAST_ONE, "alpha_top_op_ratio": AT_LEAST_ONE}
 
 
 def support_of(metric: str | None) -> tuple[float, float] | None:
