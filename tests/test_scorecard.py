@@ -405,3 +405,18 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     cells = {c["claim"]: c for c in card.table_rows(card.LnasEvidence("cpu", baseline + on_a_gpu, None, []))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
     assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]
+
+
+def test_the_rewind_control_is_judged_against_the_baseline():
+    from lib.experiments import lnas_sweep
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0 + s), {"hardware": {"device": "cpu"}})
+                for s in (0, 1, 2)]
+    judge = lambda runs: card.rewind_cost(card.LnasEvidence("cpu", runs, None, []))
+    assert judge(baseline).status == NOT_TESTABLE  # pending
+    costly = [_row("variant1", lnas_sweep.REWIND_ONLY, s, 64.0 + s + 0.5 * (s == 1)) for s in (0, 1, 2)]  # -6, -5.5, -6
+    assert judge(baseline + costly).status == HELD
+    free = [_row("variant1", lnas_sweep.REWIND_ONLY, s, 70.0 + s + (1.0, -1.0, 0.5)[s]) for s in (0, 1, 2)]
+    assert judge(baseline + free).status == INCONCLUSIVE  # +1, -1, +0.5: contains 0

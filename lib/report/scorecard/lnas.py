@@ -11,13 +11,13 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from lib.experiments.lnas import SPARSITIES
-from lib.experiments.lnas_sweep import ROWS, Sweep
+from lib.experiments.lnas_sweep import REWIND, ROWS, Sweep
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline import results
 from lib.report import lnas as report, rules
+from lib.report.devices import spans_note
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.devices import spans_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import t_interval
 
@@ -242,6 +242,15 @@ CLAIMS: dict[str, Callable[[LnasEvidence], Verdict]] = {
     "L8": _l8, "L9": _l9, "L10": _l10, "L11": search_step_cost, "L12": _l12, "L13": _l13,
     "L14": _not_testable("'state-of-the-art without expensive memory or time' sets no threshold; L10 and L11 test its parts"),
 }
+
+
+def rewind_cost(ev: LnasEvidence) -> Verdict:
+    """A control (not a report claim): Variant 1's rewind to theta_0 at the middle epoch costs accuracy by itself,
+    without pruning (the rewind-only control below the baseline, by the worse-than rule)."""
+    v = ev.values()
+    diffs = _difference(v.get((report.LABELS[REWIND], "N/A"), {}), v.get(("Baseline", "N/A"), {}))
+    return _judge(rules.worse_than, diffs, "the rewind-only control and the baseline", ev, (),
+                  ("Baseline", report.LABELS[REWIND]))
 
 
 def searched_vs_random(ev: LnasEvidence) -> Verdict:
