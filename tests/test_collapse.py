@@ -109,3 +109,24 @@ def test_scorecard_comparison_counts_the_runs_below_chance():
     verdict = card.CLAIMS["A11"](runs, "smoke")
     assert verdict.ours.endswith("LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)")
     assert "Baseline" not in verdict.ours.split("; ")[-1]
+
+
+def test_a_comparison_of_runs_made_on_different_devices_says_so():
+    from lib.report import lamanas as report
+    from lib.report.scorecard import lamanas as card
+
+    def run(loss: str, seed: int, accuracy: float, hardware: dict) -> Record:
+        cfg = LamanasConfig.for_profile("smoke", seed=seed, **({} if loss == "ce" else
+                                                               {"loss": loss, "residual": True, "proxy": "inner_product"}))
+        return Record("lamanas", "k", result_fields(cfg), {"test_acc": accuracy, "train_acc": accuracy},
+                      {"hardware": hardware})
+
+    cpu, gpu = {"device": "cpu"}, {"device": "cuda", "accelerator": "NVIDIA H200"}
+    on_cpu = [run("lstm", 0, 60.0, cpu), run("lstm", 1, 62.0, cpu), run("ce", 0, 50.0, cpu), run("ce", 1, 55.0, cpu)]
+    assert "different devices" not in card.CLAIMS["A11"](report.run_rows(on_cpu), "smoke").basis
+    mixed = report.run_rows(on_cpu[:3] + [run("ce", 1, 55.0, gpu)])
+    assert "at 1 of 2 seeds the compared runs were made on different devices (CPU and NVIDIA H200)" in card.CLAIMS["A11"](mixed, "smoke").basis
+    one_device_per_seed = report.run_rows([on_cpu[0], on_cpu[2], run("lstm", 1, 62.0, gpu), run("ce", 1, 55.0, gpu)])
+    assert "different devices" not in card.CLAIMS["A11"](one_device_per_seed, "smoke").basis
+    shown, data = report.our_runs(mixed)
+    assert sorted(shown["made on"]) == ["CPU", "CPU, NVIDIA H200"] and list(data["made_on"]) == list(shown["made on"])

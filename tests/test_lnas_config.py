@@ -1,6 +1,7 @@
 """LNAS / DARTS configs: every field checked, cross-field rules, one profile table, one baseline; the sweep's rows."""
 
 import pytest
+import torch
 
 from lib.experiments import darts_cifar10, lnas
 from lib.experiments.checks import ConfigError
@@ -90,3 +91,25 @@ def test_extra_seeds_rank_rows_by_the_tables_final_column_and_need_a_pruned_row(
                         {"val_acc_final": 70.0, "weight_pruning_log": [{"epoch": 2}], "val_acc_after_pruning": 40.0}, {})
     assert best_and_worst([dense_best, _record("variant2", 0.5, 0, 60.0)]) == [("variant2", 0.5), ("variant1", 0.95)]
     assert best_and_worst([]) == []  # an empty cache: no row to add seeds to, not an error
+
+
+def test_the_rewind_only_control_is_variant_1_pruning_nothing_and_rewinding_to_theta_0():
+    from torch import nn
+
+    from lib.experiments import lnas_sweep
+    from lib.pruning.lottery import LotteryTicketPruning
+
+    sweep = Sweep.for_profile("smoke", ["baseline", lnas_sweep.REWIND], seeds=[0, 1])
+    rewind = [cfg for cfg, _ in sweep.jobs(sweep.rows, sweep.seeds) if lnas_sweep.row_of(cfg) == lnas_sweep.REWIND]
+    assert [(c.variant, c.sparsity, c.seed) for c in rewind] == [("variant1", lnas_sweep.REWIND_ONLY, s) for s in (0, 1)]
+    assert lnas_sweep.row_of(sweep.config("variant1", 0.5)) == "variant1"  # a pruned Variant 1 row stays itself
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8 * 36, 4))  # 216 + 8 + 1152 + 4 weights
+    theta_0 = {name: value.clone() for name, value in model.state_dict().items()}
+    ticket = LotteryTicketPruning.one_shot(model, lnas_sweep.REWIND_ONLY, prune_epoch=1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    nn.functional.cross_entropy(model(torch.randn(4, 3, 8, 8)), torch.tensor([0, 1, 2, 3])).backward()
+    optimizer.step()
+    ticket.on_epoch_end(1, model, optimizer)
+    assert ticket.mask.sparsity == 0.0 and all(bool(keep.all()) for keep in ticket.mask.values())
+    assert all(torch.equal(model.state_dict()[name], theta_0[name]) for name in ticket.mask)  # every weight rewound

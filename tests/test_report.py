@@ -85,6 +85,10 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     assert times["V2 / baseline"].tolist() == [0.5] and times.index.tolist() == [0]
     without_baseline = lnas.search_times(per_run[per_run["variant"] != "Baseline"])
     assert without_baseline["V2 search_min"].tolist() == [1.0] and without_baseline["V2 / baseline"].isna().all()
+    on_a_gpu = per_run.assign(made_on=["CPU", "CPU", "NVIDIA H200"])
+    across = lnas.search_times(on_a_gpu)  # a GPU search over a CPU one measures the devices: no ratio
+    assert across[["V2 made on", "baseline made on"]].values.tolist() == [["NVIDIA H200", "CPU"]]
+    assert across["V2 / baseline"].isna().all() and across["V2 search_min"].tolist() == [1.0]
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
 
 
@@ -145,3 +149,23 @@ def test_device_noise_pairs_variant_1_with_its_seeds_baseline_and_averages_withi
     assert table.loc["across devices", "Variant 1 runs"] == 3 and table.loc["across devices", "largest |difference| (pp)"] == 5.0
     with pytest.raises(ValueError, match="more than one baseline run"):
         lnas.device_noise(pd.concat([runs, runs.iloc[:1]]))
+
+
+def test_the_rewind_control_separates_variant_1s_rewind_from_its_pruning():
+    from lib.experiments import lnas_sweep
+    from lib.report import lnas
+
+    def run(experiment: str, variant: str | None, sparsity: float | None, seed: int, final: float):
+        config = {"variant": variant, "sparsity": sparsity} if variant else {}
+        return _lnas_record(experiment, f"{variant}{sparsity}{seed}", {**config, "seed": seed}, {"val_acc_final": final})
+
+    # per seed: baseline 70, 72; rewind only 64, 65 (-6, -7); Variant 1 at 0.5: 60, 63 (-4, -2 below the control)
+    records = [run("darts_cifar10", None, None, 0, 70.0), run("darts_cifar10", None, None, 1, 72.0),
+               run("lnas", "variant1", lnas_sweep.REWIND_ONLY, 0, 64.0), run("lnas", "variant1", lnas_sweep.REWIND_ONLY, 1, 65.0),
+               run("lnas", "variant1", 0.5, 0, 60.0), run("lnas", "variant1", 0.5, 1, 63.0)]
+    table = lnas.rewind_control(lnas.rows(records)).set_index("comparison")
+    assert table.loc["nothing pruned (rewind only) - baseline", "difference"] == pytest.approx(-6.5)
+    assert table.loc["Variant 1 at p=0.5 - nothing pruned", "difference"] == pytest.approx(-3.0)
+    assert table.loc["Variant 1 at p=0.5 - nothing pruned", "seeds"] == "0;1"
+    pending = lnas.rewind_control(lnas.rows(records[:2])).set_index("comparison")
+    assert pending.loc["nothing pruned (rewind only) - baseline", "difference (pp)"] == "pending"

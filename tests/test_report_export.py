@@ -68,3 +68,14 @@ def test_the_records_page_joins_a_trust_mark_to_the_status_and_the_csv_keeps_bot
     shown = export.records_shown(table)
     assert shown["status"].tolist() == ["ok", "ok; stale: computed with code X, now Y"]
     assert "mark" not in shown and "mark" in table
+
+
+def test_the_records_table_names_the_accelerator_a_run_was_made_on():
+    from lib.pipeline.results import Record
+
+    def record(key: str, hardware: dict) -> Record:
+        provenance = {"git": {"commit": "abcdef0123"}, "hardware": hardware, "wall_time_s": 60.0, "date": "2026-11-26T00:00"}
+        return Record("lnas", key, {"seed": 0}, {}, provenance)
+
+    table = export.records_table([record("a", {"device": "cpu"}), record("b", {"device": "cuda", "accelerator": "NVIDIA H200"})])
+    assert table["device"].tolist() == ["CPU", "NVIDIA H200"]

@@ -37,3 +37,12 @@ def test_measurement_grids_vary_one_budget_each():
     assert [scaling.search_steps(results.result_fields(c)) for c in search] == sorted(
         scaling.search_steps(results.result_fields(c)) for c in search)
     assert all(c.experiment == "darts_cifar10" for c in search + training)
+
+
+def test_a_point_made_on_a_gpu_does_not_pass_for_core_time():
+    from lib.experiments.scaling import cost_basis
+    from lib.pipeline.results import Record
+
+    made_on = lambda hardware: Record("lamanas_curve", "k", {}, {}, {"hardware": hardware})
+    assert cost_basis(made_on({"device": "cpu"})) == "measured"
+    assert cost_basis(made_on({"device": "cuda:0", "accelerator": "NVIDIA H200"})) == "measured on NVIDIA H200 (not core time)"

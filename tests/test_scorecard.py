@@ -342,3 +342,66 @@ def test_the_scope_says_whether_tasks_or_seeds_make_the_lamanas_spread(empty_cac
     text = build.scope(build.scorecard("smoke"))
     # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40
     assert "±11.8 pp at the median, at most ±19.6" in text and "differ by up to 40.0 pp" in text
+
+
+def _ticket_curve(sparsity: float, seed: int, regains: bool):
+    """A Variant-1 run pruned after epoch 2 of 4: the dense epochs peak at 70, the ticket at 72 or 60."""
+    from lib.pipeline.results import Record
+
+    curve = (60.0, 70.0, 50.0, 72.0 if regains else 60.0)
+    metrics = {**_lnas_metrics(final=max(curve[2:]), mid=70.0), "train_history": [{"val_acc": a} for a in curve],
+               "weight_pruning_log": [{"epoch": 2}]}
+    return Record("lnas", f"v1-{sparsity}-{seed}", {"variant": "variant1", "sparsity": sparsity, "seed": seed}, metrics, {})
+
+
+def test_the_variant_1_drop_off_claim_needs_both_of_its_sparsities():
+    from lib.report.scorecard import lnas as card
+
+    judge = lambda runs: card._l12(card.LnasEvidence("cpu", runs, None, []))
+    only_0875 = [_ticket_curve(0.875, seed, regains=False) for seed in (0, 1)]
+    assert judge(only_0875).status == NOT_TESTABLE and "Variant 1 at p=0.95" in judge(only_0875).basis
+    assert judge(only_0875 + [_ticket_curve(0.95, 0, regains=False)]).status == HELD  # no curve regains its best
+    assert judge(only_0875 + [_ticket_curve(0.95, 0, regains=True)]).status == INCONCLUSIVE
+    assert judge([_ticket_curve(p, 0, regains=True) for p in (0.875, 0.95)]).status == NOT_HELD
+
+
+def _row(variant: str, sparsity: float, seed: int, final: float, accelerator: str | None = None):
+    from lib.pipeline.results import Record
+
+    config = {"variant": variant, "sparsity": sparsity, "seed": seed}
+    hardware = {"device": "cuda", "accelerator": accelerator} if accelerator else {"device": "cpu"}
+    return Record("lnas", f"{variant}-{sparsity}-{seed}", config, _lnas_metrics(final=final), {"hardware": hardware})
+
+
+def test_claims_over_every_sparsity_wait_until_each_has_a_run():
+    from lib.experiments.lnas import SPARSITIES
+    from lib.report.scorecard import lnas as card
+
+    judge = lambda claim, runs: claim(card.LnasEvidence("cpu", runs, None, []))
+    # L8: Variant 1's middle sparsities at 78, the outer ones at 70 + seed: +8, +7, +6 over three paired seeds
+    v1 = [_row("variant1", p, s, 78.0 if p in card.MID_SPARSITIES else 70.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
+    assert judge(card._l8, v1[3:]).status == NOT_TESTABLE and "Variant 1 at p=0.125 is cached" in judge(card._l8, v1[3:]).basis
+    assert judge(card._l8, v1).status == HELD
+    # L9 ("Variant 2 performs stronger overall"): Variant 2 at 80 + seed, 6.6-7.8 above Variant 1's mean at each seed
+    v2 = [_row("variant2", p, s, 80.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
+    assert "Variant 2 at p=0.95 is cached" in judge(card._l9, v1 + v2[:-3]).basis
+    assert judge(card._l9, v1 + v2).status == HELD
+    a3 = [_row("algorithm3", p, s, 81.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # +1 over Variant 2 at each seed
+    assert "Algorithm 3 at p=0.125 is cached" in judge(card._l13, v1 + v2 + a3[3:]).basis
+    assert judge(card._l13, v1 + v2 + a3).status == HELD
+
+
+def test_a_paired_difference_across_devices_carries_the_caveat():
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0 + s), {"hardware": {"device": "cpu"}})
+                for s in (0, 1, 2)]
+    on_the_cpu = [_row("variant2", 0.95, s, 72.0 + s) for s in (0, 1, 2)]
+    on_a_gpu = [_row("variant2", 0.95, s, 72.0 + s, "NVIDIA H200") if s else on_the_cpu[0] for s in (0, 1, 2)]
+    judge = lambda runs: card._l10(card.LnasEvidence("cpu", runs, None, []))
+    assert judge(baseline + on_the_cpu).status == HELD and "devices" not in judge(baseline + on_the_cpu).basis
+    assert "at 2 of 3 seeds the compared runs were made on different devices (CPU and NVIDIA H200)" in judge(baseline + on_a_gpu).basis
+    cells = {c["claim"]: c for c in card.table_rows(card.LnasEvidence("cpu", baseline + on_a_gpu, None, []))}
+    v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
+    assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]

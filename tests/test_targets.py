@@ -47,10 +47,13 @@ def test_steps_to_reach_needs_four_epochs_and_a_rising_curve():
     assert targets.steps_to_reach(_trajectory([10, 20, 30, 40], [1.04, 1.03, 1.02, 1.01])) is None
 
 
-def _search(epochs_top: list[float], n_search: int = 640, batch: int = 64, seconds: float = 50.0) -> Record:
+def _search(epochs_top: list[float], n_search: int = 640, batch: int = 64, seconds: float = 50.0,
+            device: str = "cpu") -> Record:
     config = {"data": {"n_search": n_search}, "search": {"batch": batch, "epochs": len(epochs_top)}}
     diagnostics = [{"top_over_uniform": {"normal": [v, v], "reduce": [v]}} for v in epochs_top]
-    return Record("darts_cifar10", "k", config, {"search_diagnostics": diagnostics, "search_seconds": seconds}, {})
+    hardware = {"device": device, **({"accelerator": "NVIDIA H200"} if device == "cuda" else {})}
+    return Record("darts_cifar10", "k", config, {"search_diagnostics": diagnostics, "search_seconds": seconds},
+                  {"hardware": hardware})
 
 
 def test_search_trajectory_counts_alpha_steps_per_epoch():
@@ -61,7 +64,8 @@ def test_search_trajectory_counts_alpha_steps_per_epoch():
 
 def test_seconds_per_alpha_step_gives_fastest_and_median():
     records = [_search([1.0] * 2, seconds=s) for s in (40.0, 100.0, 60.0)]  # 20 steps each
-    assert targets.seconds_per_alpha_step(records) == pytest.approx((2.0, 3.0))
+    on_a_gpu = _search([1.0] * 2, seconds=4.0, device="cuda")  # not a one-core time: left out
+    assert targets.seconds_per_alpha_step(records + [on_a_gpu]) == pytest.approx((2.0, 3.0))
 
 
 def _row(loss: str = "lstm", authors: bool = False) -> LamanasConfig:

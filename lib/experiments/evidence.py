@@ -9,7 +9,8 @@ LAMANAS rows before LNAS rows, whose searches barely leave uniform at an afforda
    cheapest first; the evidence profile was read off the first of them, the rest complete the curves;
 3. ``headline``: what the headline claims rest on: the report's best LAMANAS row (LSTM + residual +
    inner product), and LNAS Variant 2 (the search-time claim) and Variant 1 at every sparsity;
-4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, and the Sec. 5.3 step costs;
+4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, the rewind-only control of Variant 1, and the
+   Sec. 5.3 step costs;
 5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22);
 6. ``decide``: the seeds beyond ``seeds`` of the runs whose 3-seed interval could not decide a control (the
    LAMANAS baseline and its no-meta-training control at ``lamanas_sweep.CONTROL_SEEDS``).
@@ -69,7 +70,8 @@ def decide_items(profile: str, seeds: Sequence[int]) -> list[Item]:
 
 
 def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
-    """The LNAS baseline, Variant 2 and 1 at every sparsity, Algorithm 3, and the step costs of Sec. 5.3."""
+    """The LNAS baseline, Variant 2 and 1 at every sparsity, Algorithm 3, the controls (random architectures,
+    Variant 1's rewind alone), and the step costs of Sec. 5.3."""
     sweep = lnas_sweep.Sweep.for_profile(profile, lnas_sweep.ROWS, seeds=seeds)
     out = []
     for config, run in sweep.jobs(lnas_sweep.ROWS, seeds):
@@ -80,8 +82,10 @@ def lnas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
             out.append(_item(f"LNAS baseline seed {config.seed}", "baselines", config, run))
             continue
         needs = {"variant1": [config.baseline()], "algorithm3": [config.variant2()]}.get(config.variant, [])
-        group = "headline" if config.variant in LNAS_HEADLINE else "rows"
-        name = f"LNAS {lnas_sweep.VARIANTS[config.variant]} sparsity {config.sparsity} seed {config.seed}"
+        rewind = lnas_sweep.row_of(config) == lnas_sweep.REWIND
+        group = "rows" if rewind or config.variant not in LNAS_HEADLINE else "headline"
+        what = "rewind only (nothing pruned)" if rewind else f"sparsity {config.sparsity}"
+        name = f"LNAS {lnas_sweep.VARIANTS[config.variant]} {what} seed {config.seed}"
         out.append(_item(name, group, config, run, needs))
     return out + step_cost_items(sweep)
 

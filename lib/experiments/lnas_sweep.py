@@ -2,8 +2,10 @@
 
 A notebook names its rows and passes its parameters: ``Sweep.for_profile(profile, rows, ...).run()`` runs
 (or loads) every record; ``stored()`` only loads, and ``pending()`` lists what was requested but not run.
-Rows are ``"baseline"``, the keys of :data:`lib.experiments.lnas.VARIANTS` and ``"random"`` (the
-random-architecture control: :data:`SAMPLES` sampled genotypes trained with the baseline's recipe and seeds).
+Rows are ``"baseline"``, the keys of :data:`lib.experiments.lnas.VARIANTS`, ``"random"`` (the
+random-architecture control: :data:`SAMPLES` sampled genotypes trained with the baseline's recipe and seeds)
+and ``"rewind"`` (the rewind-only control: Variant 1 with no weight pruned, so that its rewind to theta_0 at
+the middle epoch is all that differs from the baseline).
 Rows whose search other rows reuse (the baseline, Variant 2) run first.
 """
 
@@ -22,19 +24,23 @@ from lib.pipeline.results import Record
 from lib.pipeline.runner import default_processes, run_all
 
 RANDOM = "random"
-ROWS = ("baseline", *VARIANTS, RANDOM)
+REWIND = "rewind"
+REWIND_ONLY = 1e-9  # the rewind-only control's sparsity: round(p * n) = 0 weights pruned in every layer (p must be > 0)
+ROWS = ("baseline", *VARIANTS, RANDOM, REWIND)
 RUNS: dict[str, Callable] = {"baseline": darts_cifar10.run, "variant1": lnas_variant1.run,
                              "variant2": lnas_variant2.run, "algorithm3": lnas_algorithm3.run,
-                             RANDOM: random_architecture.run}
+                             RANDOM: random_architecture.run, REWIND: lnas_variant1.run}
 SEARCHES = ("baseline", "variant2")  # rows whose search the other rows reuse
 SMOKE_SPARSITIES = (0.5, 0.95)
 Job = tuple[CifarConfig, Callable]
 
 
 def row_of(record: Record | CifarConfig) -> str:
-    """The row a record (or a config) belongs to: ``"baseline"``, its LNAS variant, or ``"random"``."""
-    variant = record.config.get("variant") if isinstance(record, Record) else getattr(record, "variant", None)
-    return {"lnas": variant, "random_architecture": RANDOM}.get(record.experiment, "baseline")
+    """The row a record (or a config) belongs to: ``"baseline"``, its LNAS variant, ``"random"`` or ``"rewind"``."""
+    config = record.config if isinstance(record, Record) else vars(record)
+    if record.experiment == "lnas" and config.get("variant") == "variant1" and config.get("sparsity") == REWIND_ONLY:
+        return REWIND
+    return {"lnas": config.get("variant"), "random_architecture": RANDOM}.get(record.experiment, "baseline")
 
 
 def best_and_worst(records: Sequence[Record]) -> list[tuple[str, float]]:
@@ -42,7 +48,7 @@ def best_and_worst(records: Sequence[Record]) -> list[tuple[str, float]]:
     tables' :func:`~lib.experiments.final_accuracy.best_final`); none when no pruned row has run."""
     finals: dict[tuple[str, float], list[float]] = {}
     for r in records:
-        if row_of(r) not in ("baseline", RANDOM) and r.status == "ok":
+        if row_of(r) not in ("baseline", RANDOM, REWIND) and r.status == "ok":
             finals.setdefault((row_of(r), r.config["sparsity"]), []).append(best_final(r.metrics))
     means = {key: fmean(values) for key, values in sorted(finals.items())}
     return [max(means, key=means.__getitem__), min(means, key=means.__getitem__)] if means else []
@@ -80,8 +86,10 @@ class Sweep:
         return cls(profile, tuple(rows), tuple(seeds), sparsities, extra, processes, {**(overrides or {}), "device": device})
 
     def config(self, row: str = "variant1", sparsity: float = 0.5, seed: int = 0, sample: int = 0) -> CifarConfig:
-        """The config of one run (the baseline's has no variant and no sparsity; the random row's a ``sample``)."""
+        """The config of one run (the baseline's has no variant and no sparsity; the random row's a ``sample``; the
+        rewind row's is Variant 1's at :data:`REWIND_ONLY`)."""
         variant = row if row in VARIANTS else "variant1"
+        sparsity = REWIND_ONLY if row == REWIND else sparsity
         cfg = LnasConfig.for_profile(self.profile, **{**self.settings, "variant": variant, "sparsity": sparsity, "seed": seed})
         if row == RANDOM:
             shared = {f.name: getattr(cfg, f.name) for f in fields(CifarConfig) if f.name != "experiment"}
@@ -89,12 +97,14 @@ class Sweep:
         return cfg.baseline() if row == "baseline" else cfg
 
     def jobs(self, rows: Sequence[str], seeds: Sequence[int]) -> list[Job]:
-        """Per seed: the baseline (if among ``rows``), each variant of ``rows`` at every sparsity, the random samples."""
+        """Per seed: the baseline (if among ``rows``), each variant of ``rows`` at every sparsity, the random samples,
+        the rewind-only run."""
         jobs: list[Job] = []
         for seed in seeds:
             jobs += [(self.config("baseline", seed=seed), RUNS["baseline"])] if "baseline" in rows else []
             jobs += [(self.config(row, p, seed), RUNS[row]) for row in rows if row in VARIANTS for p in self.sparsities]
             jobs += [(self.config(RANDOM, seed=seed, sample=k), RUNS[RANDOM]) for k in SAMPLES] if RANDOM in rows else []
+            jobs += [(self.config(REWIND, seed=seed), RUNS[REWIND])] if REWIND in rows else []
         return jobs
 
     def _run(self, jobs: list[Job], force: bool, desc: str) -> list[Record]:

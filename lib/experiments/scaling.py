@@ -129,6 +129,15 @@ def _record(config: Any, root: Any = None) -> tuple[Record | None, str]:
     return record, "done" if record.mark is None else "stale"
 
 
+def cost_basis(record: Record) -> str:
+    """How a done point's cost was got: "measured" (one CPU core), else "measured on <accelerator>", which is
+    not core time."""
+    hardware = record.provenance.get("hardware", {})
+    if str(hardware.get("device", "cpu")).startswith("cpu"):
+        return "measured"
+    return f"measured on {hardware.get('accelerator', 'a GPU')} (not core time)"
+
+
 def _curve_points(m: Measurement, estimator: Estimator, root: Any) -> list[dict[str, Any]]:
     cfg, (record, status) = m.config, _record(m.config, root)
     done = {p["meta_epoch"]: p for p in (record.metrics["curve"] if record else [])}
@@ -139,7 +148,7 @@ def _curve_points(m: Measurement, estimator: Estimator, root: Any) -> list[dict[
                 "meta_epoch": epoch, "status": status if p else "pending"}
         if p:
             cost = p["meta_train_seconds"] + p["meta_test_seconds"]
-            out.append({**base, "y": p["test_acc"], "accuracies": p["test_accuracies"], "cost_s": cost, "cost": "measured",
+            out.append({**base, "y": p["test_acc"], "accuracies": p["test_accuracies"], "cost_s": cost, "cost": cost_basis(record),
                         "phi_distance": p["phi_distance_from_init"], "alpha_top_op_ratio": p["alpha_top_op_ratio"]})
         else:
             cost, _ = estimator.seconds(cfg.lamanas(epoch if cfg.row == "baseline" else max(epoch, 1)))
@@ -158,7 +167,7 @@ def _darts_point(m: Measurement, estimator: Estimator, root: Any) -> dict[str, A
         return {**base, "y": None, "cost_s": cost, "cost": "estimated"}
     per_epoch = [sum(v for edges in e["top_over_uniform"].values() for v in edges)
                  / sum(len(edges) for edges in e["top_over_uniform"].values()) for e in record.metrics.get("search_diagnostics", [])]
-    return {**base, "y": record.metrics["test_acc_last"], "cost_s": record.provenance["wall_time_s"], "cost": "measured",
+    return {**base, "y": record.metrics["test_acc_last"], "cost_s": record.provenance["wall_time_s"], "cost": cost_basis(record),
             "top_over_uniform": record.metrics.get("alpha_top_over_uniform"), "top_over_uniform_per_epoch": per_epoch}
 
 

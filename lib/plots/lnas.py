@@ -129,7 +129,7 @@ def plot_curves(per_run: pd.DataFrame) -> Figure:
     axes[-1, 0].set_xlabel("training epoch")
     if len(baseline):
         handle = [line for line in axes[0, 0].lines if line.get_label().startswith("baseline")]
-        axes[0, 0].legend(handles=handle, loc="lower right", bbox_to_anchor=(1.0, 1.12), borderaxespad=0.0)
+        axes[0, 0].legend(handles=handle, loc="lower right")  # inside: above the panel it met the caption
     fig.suptitle(SEED_BAND, fontsize=8.5, x=0.02, ha="left")
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[:, 0], label="sparsity p", fraction=0.05,
                  pad=0.02)

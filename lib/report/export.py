@@ -17,6 +17,7 @@ import pandas as pd
 from lib.pipeline.atomic import _temporary_sibling
 from lib.pipeline.provenance import REPO_ROOT
 from lib.pipeline.results import Record, load_records, results_dir
+from lib.report.devices import made_on
 from lib.report.stats import Interval
 
 BOOK_DIR = REPO_ROOT / "book"
@@ -109,14 +110,15 @@ def profile_records(profile: str, experiments: Iterable[str] | None = None, sour
 
 
 def records_table(records: Iterable[Record]) -> pd.DataFrame:
-    """One row per run record: experiment, key, seed, status, trust mark, commit, device, minutes, date.
+    """One row per run record: experiment, key, seed, status, trust mark, commit, the device it was made on
+    (``CPU`` or the accelerator's name), minutes, date.
 
     Shown in: book/records.
     """
     return pd.DataFrame([{
         "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
         "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:7],
-        "device": r.provenance["hardware"]["device"], "minutes": r.provenance["wall_time_s"] / 60,
+        "device": made_on(r), "minutes": r.provenance["wall_time_s"] / 60,
         "date": str(r.provenance["date"])[:10]} for r in records],
         columns=["experiment", "key", "seed", "status", "mark", "commit", "device", "minutes", "date"])
 

@@ -18,7 +18,7 @@ from lib.experiments.lamanas_sweep import AUTHORS_PROXY, is_view
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.results import Record
-from lib.report import compare, rules, seeds as by_seed
+from lib.report import compare, devices, rules, seeds as by_seed
 from lib.report.stats import task_interval
 
 KEYS = ["loss_network", "residual", "loss_proxy"]
@@ -46,8 +46,9 @@ def run_rows(records: Iterable[Record]) -> pd.DataFrame:
         cfg, m = record.config, record.metrics
         minutes = (m.get("meta_train_seconds", 0.0) + m.get("meta_test_seconds", 0.0)) / 60
         out.append({**row_of(cfg).labels(), "code": "authors" if cfg["authors_code"] else "ours", "seed": cfg["seed"],
-                    **{name: _metric(m, name) for name in RUN_METRICS}, "minutes": minutes, "record": record})
-    return pd.DataFrame(out, columns=KEYS + ["code", "seed", *RUN_METRICS, "minutes", "record"])
+                    **{name: _metric(m, name) for name in RUN_METRICS}, "minutes": minutes,
+                    "made_on": devices.made_on(record), "record": record})
+    return pd.DataFrame(out, columns=KEYS + ["code", "seed", *RUN_METRICS, "minutes", "made_on", "record"])
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
@@ -70,8 +71,8 @@ OUR_RUNS = {"test acc (%)": ("test_acc", 1), "train acc (%)": ("train_acc", 1),
 
 
 def our_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per row and code: each number of :data:`OUR_RUNS` as mean [low, high] over the row's seeds (n where fewer),
-    as (shown, CSV data); "n/a" where the control cannot have the number (no meta-training accuracy), "not
+    """Per row and code: each number of :data:`OUR_RUNS` as mean [low, high] over the row's seeds (n where fewer)
+    and the devices its runs were made on, as (shown, CSV data); "n/a" where the control cannot have the number (no meta-training accuracy), "not
     recorded" where a run made before a metric existed lacks it.
 
     Shown in: book/lamanas_table1 ("Our runs").
@@ -82,7 +83,8 @@ def our_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, data = by_seed.over_seeds(named, ["row", "code"], OUR_RUNS, missing=NOT_RECORDED)
     control = shown["row"] == "No meta-training"
     shown.loc[control] = shown.loc[control].replace(NOT_RECORDED, NOT_APPLICABLE)  # it has no meta-training numbers
-    return shown, data
+    made = devices.per_row(named, ["row", "code"], shown)
+    return shown.assign(**{"made on": made}), data.assign(made_on=made)
 
 
 def why(labels: pd.Series) -> str:

@@ -22,15 +22,15 @@ from lib.darts.network import DiscreteNetwork
 from lib.darts.published import DARTS_V2
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.final_accuracy import best_final
-from lib.experiments.lnas import VARIANTS
-from lib.experiments.lnas_sweep import RANDOM, row_of
+from lib.experiments.lnas import SPARSITIES, VARIANTS
+from lib.experiments.lnas_sweep import RANDOM, REWIND, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.results import Record
-from lib.report import anchors, compare, rules, seeds as by_seed, stats
+from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
 from lib.report.export import seeds_text
 
-LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture"}
+LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
 KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
@@ -52,12 +52,6 @@ def search_summary(record: Record) -> float:
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
 
 
-def made_on(record: Record) -> str:
-    """The device a run was made on: ``CPU``, or the accelerator's name (``NVIDIA H200``)."""
-    hardware = record.provenance.get("hardware", {})
-    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
-
-
 def row(record: Record, search: Record | None = None) -> dict[str, Any]:
     """One table row of metrics for one run; ``search``: the run whose search it reused, if any."""
     cfg, m = record.config, record.metrics
@@ -71,7 +65,7 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record),
+        "search_top_over_uniform": search_summary(search or record), "made_on": devices.made_on(record),
         "record": record,
     }
 
@@ -118,8 +112,7 @@ def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
     near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
     label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
-    devices = per_run.groupby(KEYS, sort=False)["made_on"].agg(lambda d: ", ".join(sorted(set(d))))
-    made = [devices.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    made = devices.per_row(per_run, KEYS, shown)
     return shown.assign(search=label, **{"made on": made}), data.assign(search_near_uniform=label, made_on=made)
 
 
@@ -231,6 +224,26 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
                     "random samples": len(samples), "searched - random": by_seed.text(diff),
                     **by_seed.columns("searched_minus_random", diff),
                     "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status})
+    return pd.DataFrame(out)
+
+
+def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
+    """What Variant 1's rewind costs by itself, and what its pruning costs beyond it, paired over seeds.
+
+    Variant 1 prunes at the middle epoch *and* rewinds the survivors to theta_0, so its ticket trains for half
+    the epochs of the baseline. The rewind-only control (Variant 1 pruning no weight) separates the two: its
+    best validation accuracy after the rewind minus the baseline's best is the rewind's cost; each Variant 1
+    sparsity minus the control is the pruning's own. Shown in: book/lnas_table1.
+    """
+    values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, "val_acc_final")
+    rewind, v1 = values.get((LABELS[REWIND], "N/A"), {}), "Variant 1"
+    lines = [("nothing pruned (rewind only) - baseline", rewind, values.get(("Baseline", "N/A"), {}))]
+    lines += [(f"{v1} at p={p:g} - nothing pruned", values[(v1, p)], rewind) for p in SPARSITIES if (v1, p) in values]
+    out = []
+    for label, a, b in lines:
+        diff = by_seed.paired_or_none(a, b, "val_acc_final")
+        out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
+                    "seeds": ";".join(str(s) for s in sorted(set(a) & set(b)))})
     return pd.DataFrame(out)
 
 
@@ -378,17 +391,21 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def search_times(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Search wall time of each Variant-2 run next to the baseline's, and their ratio (the report: 2.6x); NaN
-    where the baseline has not run yet.
+    """Search wall time of each Variant-2 run next to the baseline's, the device each was made on, and their
+    ratio (the report: 2.6x); NaN where the baseline has not run yet or ran on another device (a GPU search
+    over a CPU one measures the devices, not the pruning).
 
     Shown in: book/lnas_search_cost.
     """
-    baseline = per_run.loc[per_run["variant"] == "Baseline", "search_min"]
-    base = float(baseline.iloc[0]) if len(baseline) else float("nan")
-    out = per_run[per_run["variant"] == "Variant 2"][["sparsity", "search_min", "reached_sparsity"]].copy()
-    out.insert(2, "baseline search_min", base)
-    out["V2 / baseline"] = out["search_min"] / base
-    out = out.rename(columns={"search_min": "V2 search_min", "reached_sparsity": "path sparsity reached"})
+    baseline = per_run[per_run["variant"] == "Baseline"]
+    base = float(baseline["search_min"].iloc[0]) if len(baseline) else float("nan")
+    base_device = baseline["made_on"].iloc[0] if len(baseline) else None
+    out = per_run[per_run["variant"] == "Variant 2"][["sparsity", "search_min", "made_on", "reached_sparsity"]].copy()
+    out.insert(3, "baseline search_min", base)
+    out.insert(4, "baseline made on", base_device)
+    out["V2 / baseline"] = (out["search_min"] / base).where(out["made_on"] == base_device)
+    out = out.rename(columns={"search_min": "V2 search_min", "made_on": "V2 made on",
+                              "reached_sparsity": "path sparsity reached"})
     return out.reset_index(drop=True)
 
 

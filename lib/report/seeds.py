@@ -35,6 +35,7 @@ def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tu
 
 PERCENT: tuple[float, float] = (0.0, 100.0)
 NON_NEGATIVE: tuple[float, float] = (0.0, math.inf)
+PERCENT_DIFFERENCE: tuple[float, float] = (-100.0, 100.0)  # a difference of two accuracies in percent
 SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT}
 
 
@@ -54,7 +55,7 @@ def interval_or_none(values: Mapping[int, float], metric: str | None = None) -> 
 
 def difference_support(metric: str | None) -> tuple[float, float] | None:
     """The range a difference of two values of ``metric`` can take: [lo - hi, hi - lo] of :func:`support_of`
-    ([-100, 100] for an accuracy in percent); None where the metric has no range."""
+    (:data:`PERCENT_DIFFERENCE` for an accuracy in percent); None where the metric has no range."""
     support = support_of(metric)
     return None if support is None else (support[0] - support[1], support[1] - support[0])
 

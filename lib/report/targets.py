@@ -21,6 +21,7 @@ from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record, result_fields
 from lib.report.collapse import initial_loss_network
+from lib.report.devices import made_on
 from lib.report.stats import Interval, t_interval
 
 SEEDS = (0, 1, 2)  # the evidence profiles' paired seeds
@@ -103,10 +104,11 @@ def steps_to_reach(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> float
 
 
 def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | None:
-    """(fastest, median) one-core search seconds per alpha step over DARTS search records. Wall times include
-    any pause of the machine's other work, so the fastest is the best estimate of an uncontended step."""
+    """(fastest, median) one-core search seconds per alpha step over the DARTS search records made on a CPU (a
+    lent GPU's are not one-core times). Wall times include any pause of the machine's other work, so the fastest
+    is the best estimate of an uncontended step."""
     rates = [r.metrics["search_seconds"] / search_steps(r.config) for r in records
-             if r.status == "ok" and r.metrics.get("search_seconds")]
+             if r.status == "ok" and r.metrics.get("search_seconds") and made_on(r) == "CPU"]
     return (float(min(rates)), float(np.median(rates))) if rates else None
 
 

@@ -18,6 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
+from lib.report.devices import spans_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
@@ -95,18 +96,22 @@ def _values(runs: pd.DataFrame, metric: str = "test_acc") -> dict[Key, dict[int,
 
 def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
     """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold."""
-    parts, texts = [], []
+    parts, texts, shared = [], [], set()
     for metric in metrics:
         values = _values(runs, metric)
         for better, other in pairs:
             a, b = values.get(better, {}), values.get(other, {})
+            shared |= set(a) & set(b)
             if not set(a) & set(b):
                 return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
             diff = paired_difference(a, b).clipped(difference_support(metric))
             parts.append(better_than(diff))
             texts.append(f"{metric}: {diff.text()}")
     ruling = all_of(parts)
-    return Verdict(ruling.status, "; ".join(texts + _collapsed(runs, [k for pair in pairs for k in pair])), ruling.reason)
+    keys = [k for pair in pairs for k in pair]
+    compared = runs[pd.concat([(runs[KEYS] == list(key)).all(axis=1) for key in keys], axis=1).any(axis=1)]
+    return Verdict(ruling.status, "; ".join(texts + _collapsed(runs, keys)),
+                   "; ".join(filter(None, [ruling.reason, spans_note(compared, shared)])))
 
 
 def _collapsed(runs: pd.DataFrame, keys: list[Key]) -> list[str]:
@@ -132,7 +137,8 @@ def meta_training_vs_control(ev: LamanasEvidence) -> Verdict:
         return missing(ev.profile, "the baseline and the no-meta-training control at a shared seed")
     diff = paired_difference(trained, control).clipped(difference_support("test_acc"))
     ruling = better_than(diff)
-    return Verdict(ruling.status, diff.text(), ruling.reason)
+    note = spans_note(ev.controls, set(trained) & set(control))
+    return Verdict(ruling.status, diff.text(), "; ".join(filter(None, [ruling.reason, note])))
 
 
 def _a7(runs: pd.DataFrame, profile: str) -> Verdict:

@@ -6,7 +6,7 @@ share. Cells and claims resting on a search that never left uniform say so ("sea
 
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from lib.pipeline import results
 from lib.report import lnas as report, rules
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
+from lib.report.devices import spans_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import t_interval
 
@@ -62,11 +63,9 @@ class LnasEvidence:
         ratios = rows["search_top_over_uniform"].dropna()
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
 
-    def devices(self, variants: tuple[str, ...]) -> str:
-        """"runs made on CPU and NVIDIA H200: ..." when the runs of the compared rows ``variants`` span devices."""
-        made = sorted(set(self.rows.loc[self.rows["variant"].isin(variants), "made_on"])) if len(self.rows) else []
-        return (f"runs made on {' and '.join(made)}: a pair shares its seed, not its arithmetic (how much that moves "
-                "a run: LNAS Table 1 chapter)") if len(made) > 1 else ""
+    def devices(self, variants: tuple[str, ...], seeds: Iterable[int]) -> str:
+        """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` span devices."""
+        return spans_note(self.rows[self.rows["variant"].isin(variants)], seeds) if len(self.rows) else ""
 
 
 def evidence(profile: str) -> LnasEvidence:
@@ -117,7 +116,7 @@ def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence,
         return missing(ev.profile, what)
     diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
     ruling = rule(diff)
-    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants)) if note]
+    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants, diffs)) if note]
     return Verdict(ruling.status, diff.text(), "; ".join([ruling.reason, *notes]))
 
 
@@ -125,7 +124,17 @@ def _sparsities(values: dict, variant: str, chosen) -> list[tuple]:
     return [(variant, p) for p in SPARSITIES if (variant, p) in values and p in chosen]
 
 
+def _uncovered(ev: LnasEvidence, variants: tuple[str, ...]) -> Verdict | None:
+    """A claim over all eight sparsities waits until each of ``variants`` has a run at every one ("pending")."""
+    v = ev.values()
+    absent = {variant: [p for p in SPARSITIES if (variant, p) not in v] for variant in variants}
+    what = " and ".join(f"{variant} at p=" + ", ".join(f"{p:g}" for p in ps) for variant, ps in absent.items() if ps)
+    return missing(ev.profile, what) if what else None
+
+
 def _l8(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Variant 1",)):
+        return pending
     v = ev.values()
     mid = _per_seed_mean(v, _sparsities(v, "Variant 1", MID_SPARSITIES))
     rest = _per_seed_mean(v, _sparsities(v, "Variant 1", set(SPARSITIES) - set(MID_SPARSITIES)))
@@ -140,6 +149,8 @@ def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], di
 
 
 def _l9(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Variant 2", "Variant 1")):
+        return pending
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
     return _judge(rules.better_than, _difference(v2, v1), "Variant 1 and Variant 2 at a shared sparsity and seed", ev,
                   ("Variant 2",), ("Variant 2", "Variant 1"))
@@ -185,11 +196,15 @@ def search_step_cost(ev: LnasEvidence) -> Verdict:
                    "come from different devices and loads")
 
 
+L12_SPARSITIES = (0.875, 0.95)  # "a sharp drop-off at sparsity 0.875 and 0.95" (Sec. 5.4)
+
+
 def _l12(ev: LnasEvidence) -> Verdict:
     runs = ev.rows
-    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin([0.875, 0.95])] if len(runs) else runs
-    if len(rows) < 2:
-        return missing(ev.profile, "Variant 1 at p=0.875 and 0.95")
+    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin(L12_SPARSITIES)] if len(runs) else runs
+    absent = [p for p in L12_SPARSITIES if p not in set(rows["sparsity"] if len(rows) else [])]
+    if absent:  # the claim is about both sparsities: one alone does not decide it
+        return missing(ev.profile, "Variant 1 at p=" + " and ".join(f"{p:g}" for p in absent))
     measures = [report.curve_measures(record) for record in rows["record"]]
     never = [m["best_after_pruning"] < m["best_overall"] for m in measures]
     status = rules.HELD if all(never) else rules.NOT_HELD if not any(never) else rules.INCONCLUSIVE
@@ -199,6 +214,8 @@ def _l12(ev: LnasEvidence) -> Verdict:
 
 
 def _l13(ev: LnasEvidence) -> Verdict:
+    if pending := _uncovered(ev, ("Algorithm 3", "Variant 1", "Variant 2")):
+        return pending
     parts = []
     for other in ("Variant 1", "Variant 2"):
         a3, o = _common_mean(ev, "Algorithm 3", other)

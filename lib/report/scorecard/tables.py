@@ -6,12 +6,13 @@ A cell can be declared not testable before any number is looked at (``fixed``): 
 construction, or the report's column is not a measurement.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import pandas as pd
 
-from lib.report.scorecard.verdict import Verdict, cell
+from lib.report.devices import spans_note
+from lib.report.scorecard.verdict import NOT_TESTABLE, Verdict, cell
 from lib.report.seeds import per_seed
 
 
@@ -50,8 +51,22 @@ def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns
             else:
                 verdict = cell(col.kind, row[col.name], float(base_row[col.name]), values.get(key, {}),
                                values.get(base_key, {}), bool(is_baseline[index]), profile)
+                if profile != "paper":  # at paper a cell is our interval against the report's value: no pair
+                    verdict = _with_devices(verdict, ours, keys, (key, base_key), values)
             mark = label(row) if verdict.ours and verdict.ours != "pending" else ""
             out.append({"claim": f"{name(row)}: {col.label}", "reported": row[col.name],
                         "ours": verdict.ours + (f" [{mark}]" if mark else ""),
                         "status": verdict.status, "basis": verdict.basis})
     return out
+
+
+def _with_devices(verdict: Verdict, ours: pd.DataFrame, keys: Sequence[str], compared: tuple[tuple, tuple],
+                  values: dict[tuple, dict[int, float]]) -> Verdict:
+    """``verdict`` with the devices caveat where a judged paired difference compares runs made on different
+    devices at some of its seeds (``lib/report/devices.py``; ``ours`` without ``made_on``: unchanged)."""
+    key, base_key = compared
+    if verdict.status == NOT_TESTABLE or key == base_key or "made_on" not in ours:
+        return verdict
+    runs = ours[pd.concat([(ours[list(keys)] == list(k)).all(axis=1) for k in compared], axis=1).any(axis=1)]
+    note = spans_note(runs, set(values.get(key, {})) & set(values.get(base_key, {})))
+    return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note])))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lib.report import rules
 from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES, Ruling
-from lib.report.seeds import NON_NEGATIVE, PERCENT, difference_support
+from lib.report.seeds import NON_NEGATIVE, PERCENT, PERCENT_DIFFERENCE
 from lib.report.stats import paired_difference, t_interval
 
 ACCURACY, SIZE = "accuracy", "size"
@@ -81,7 +81,7 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         ratio = t_interval([ours[s] / baseline[s] for s in shared])
         return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",
                                                  relative=True, unit=" (ratio to the baseline)"), text)
-    diff = paired_difference(ours, baseline).clipped(difference_support("acc") if kind == ACCURACY else None)
+    diff = paired_difference(ours, baseline).clipped(PERCENT_DIFFERENCE if kind == ACCURACY else None)
     rule = rules.better_than if reported >= reported_baseline else rules.worse_than
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)

@@ -1,0 +1,44 @@
+"""Which device made a run, and the caveat a comparison carries when its runs were made on different devices.
+
+Seed s gives every row the same initial weights, data order and tasks, so rows are compared per seed; but a
+run on a lent GPU computes with other kernels than one on this machine's CPU (and a GPU's kernels are not
+deterministic), so two runs of one seed on different devices share their seed, not their arithmetic. The LNAS
+Table 1 chapter measures how much that moves a run ("How much the device moves a run").
+"""
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from lib.pipeline.results import Record
+
+SPANS_DEVICES = "such a pair shares its seed, not its arithmetic (how much that moves a run: LNAS Table 1 chapter)"
+
+
+def made_on(record: Record) -> str:
+    """The device a run was made on: ``CPU``, or the accelerator's name (``NVIDIA H200``)."""
+    hardware = record.provenance.get("hardware", {})
+    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
+
+
+def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> list[str]:
+    """For each row of ``shown`` (keyed by ``keys``), the devices its ``runs`` (column ``made_on``) were made on."""
+    devices = runs.groupby(list(keys), sort=False)["made_on"].agg(lambda d: ", ".join(sorted(set(d))))
+    return [devices.get(tuple(key) if len(keys) > 1 else key[0], "") for key in shown[list(keys)].itertuples(index=False)]
+
+
+def spans_note(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> str:
+    """The caveat for a paired comparison of ``runs`` (columns ``seed``, ``made_on``: the runs of the compared
+    rows) over ``seeds`` (default: all): "at k of n seeds the compared runs were made on different devices (CPU
+    and NVIDIA H200): ...", or "" when every seed's runs share one device."""
+    if seeds is not None:
+        runs = runs[runs["seed"].isin(list(seeds))]
+    if runs.empty:
+        return ""
+    per_seed = runs.groupby("seed")["made_on"].nunique()
+    mixed = int((per_seed > 1).sum())
+    if not mixed:
+        return ""
+    names = sorted(set(runs["made_on"]))
+    made = " and ".join([", ".join(names[:-1]), names[-1]])
+    return f"at {mixed} of {len(per_seed)} seeds the compared runs were made on different devices ({made}): {SPANS_DEVICES}"
