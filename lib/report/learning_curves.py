@@ -15,13 +15,15 @@ import pandas as pd
 
 from lib.report.stats import t_interval
 
-COLUMNS = ["curve", "tasks", "no meta-training (%)", "after meta-training (%)", "gain (pp)"]
+COLUMNS = ["curve", "tasks", "no meta-training (%)", "after meta-training (%)", "gain (pp)", "note"]
+BELOW_CHANCE = "below chance: a collapsed run (LAMANAS Table 1, 'Why some learned-loss runs fall below chance')"
 
 
-def gain(points: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def gain(points: Sequence[Mapping[str, Any]], chance: float) -> pd.DataFrame:
     """Per measured LAMANAS curve (``points`` of :func:`lib.experiments.scaling.points`): the meta-test accuracy
     before meta-training and at its last measured point, and their per-task difference as mean [95% t-interval
-    over the paired meta-test tasks]. A curve without both ends measured is left out."""
+    over the paired meta-test tasks]; ``note`` marks a curve that ends below ``chance`` (%), whose gain says
+    nothing about meta-training. A curve without both ends measured is left out."""
     rows, curves = [], [p for p in points if p["curve"] == "lamanas"]
     for series, group in (pd.DataFrame(curves).groupby("series", sort=False) if curves else []):
         done = group[group["status"] == "done"].sort_values("x")
@@ -33,5 +35,6 @@ def gain(points: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         rows.append({"curve": series, "tasks": f"0 -> {int(done['x'].iloc[-1])}",
                      "no meta-training (%)": round(float(first.mean()), 1),
                      "after meta-training (%)": round(float(last.mean()), 1),
-                     "gain (pp)": t_interval(list(last - first), over="paired meta-test tasks").text(1)})
+                     "gain (pp)": t_interval(list(last - first), over="paired meta-test tasks").text(1),
+                     "note": BELOW_CHANCE if last.mean() < chance else ""})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib.experiments import scaling
+from lib.experiments.lamanas_config import LamanasConfig
 from lib.experiments.lamanas_sweep import is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
@@ -310,7 +311,7 @@ def _training_budget_finding(card: Scorecard) -> str:
 
 def _curve_gain(profile: str) -> str:
     """What meta-training added along the baseline's measured learning curves (one seed each, paired over tasks)."""
-    gains = learning_curves.gain(scaling.points(profile))
+    gains = learning_curves.gain(scaling.points(profile), chance=100 / LamanasConfig.for_profile(profile).data.ways)
     base = gains[gains["curve"].str.startswith("baseline")]
     if base.empty:
         return ""
