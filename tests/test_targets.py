@@ -133,6 +133,8 @@ def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path, mon
     hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
     assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the later half of the points, at least 3); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"
     assert targets.phi_reach([]) == "pending: the learned-loss learning curves"
+    short = targets.phi_reach([_curve([a * t ** b * norm for t in tasks[:3]])])  # 3 meta-trained points: no fit
+    assert short.endswith("3 meta-trained points, too few to extrapolate (a fit needs 4)")
 
 
 def test_a_power_law_is_fitted_to_at_least_three_points():

@@ -71,15 +71,16 @@ def search_trajectory(record: Record) -> pd.DataFrame:
 
 
 FIT_POINTS = 3  # the fewest points a power law is fitted to: two would be a line through them, not a fit
+MIN_POINTS = 4  # the fewest measured points a curve needs before it is extrapolated at all
 FIT_TEXT = "power law fitted to the later half of the points, at least 3"
 
 
 def power_law(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
     """``(a, b)`` of ``y = a * x^b`` fitted (least squares in log-log) to the later half of the points, at least
-    three of them (:data:`FIT_POINTS`); None with fewer than 4 points (too short to extrapolate), a non-positive
+    three of them (:data:`FIT_POINTS`); None with fewer than :data:`MIN_POINTS` points (too short to extrapolate), a non-positive
     value, or a curve that does not rise."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 4:
+    if len(x) < MIN_POINTS:
         return None
     late = slice(min(len(x) // 2, len(x) - FIT_POINTS), None)
     if (x[late] <= 0).any() or (y[late] <= 0).any():
@@ -172,7 +173,9 @@ def phi_reach(curves: Sequence[Record]) -> str:
         tasks, last = reach(curve["tasks seen"], curve["phi moved / |phi_0|"], PHI_BAR), curve.iloc[-1]
         seen = f"C={c}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
         if tasks is None or fit is None:
-            parts.append(f"{seen}: no rising power law to extrapolate")
+            why = (f"{len(curve)} meta-trained points, too few to extrapolate (a fit needs {MIN_POINTS})"
+                   if len(curve) < MIN_POINTS else "no rising power law to extrapolate")
+            parts.append(f"{seen}: {why}")
             continue
         hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
         parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours ({FIT_TEXT}); "
