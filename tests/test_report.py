@@ -167,5 +167,10 @@ def test_the_rewind_control_separates_variant_1s_rewind_from_its_pruning():
     assert table.loc["nothing pruned (rewind only) - baseline", "difference"] == pytest.approx(-6.5)
     assert table.loc["Variant 1 at p=0.5 - nothing pruned", "difference"] == pytest.approx(-3.0)
     assert table.loc["Variant 1 at p=0.5 - nothing pruned", "seeds"] == "0;1"
+    assert table["seeds on different devices"].tolist() == ["", ""]
+    per_run = lnas.rows(records)
+    on_a_gpu = per_run.assign(made_on=["CPU", "CPU", "CPU", "CPU", "NVIDIA H200", "CPU"])  # V1 p=0.5 seed 0
+    mixed = lnas.rewind_control(on_a_gpu).set_index("comparison")["seeds on different devices"]
+    assert mixed.tolist() == ["", "1 of 2"]
     pending = lnas.rewind_control(lnas.rows(records[:2])).set_index("comparison")
     assert pending.loc["nothing pruned (rewind only) - baseline", "difference (pp)"] == "pending"

@@ -27,18 +27,21 @@ def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> lis
     return [devices.get(tuple(key) if len(keys) > 1 else key[0], "") for key in shown[list(keys)].itertuples(index=False)]
 
 
-def spans_note(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> str:
-    """The caveat for a paired comparison of ``runs`` (columns ``seed``, ``made_on``: the runs of the compared
-    rows) over ``seeds`` (default: all): "at k of n seeds the compared runs were made on different devices (CPU
-    and NVIDIA H200): ...", or "" when every seed's runs share one device."""
+def mixed_seeds(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> tuple[int, int]:
+    """(seeds whose ``runs`` span more than one device, seeds) over ``seeds`` (default: all); ``runs``: columns
+    ``seed`` and ``made_on``, the runs of the compared rows."""
     if seeds is not None:
         runs = runs[runs["seed"].isin(list(seeds))]
-    if runs.empty:
-        return ""
-    per_seed = runs.groupby("seed")["made_on"].nunique()
-    mixed = int((per_seed > 1).sum())
+    per_seed = runs.groupby("seed")["made_on"].nunique() if len(runs) else pd.Series(dtype=int)
+    return int((per_seed > 1).sum()), len(per_seed)
+
+
+def spans_note(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> str:
+    """The caveat for a paired comparison of ``runs`` (as :func:`mixed_seeds`): "at k of n seeds the compared runs
+    were made on different devices (CPU and NVIDIA H200): ...", or "" when every seed's runs share one device."""
+    mixed, total = mixed_seeds(runs, seeds)
     if not mixed:
         return ""
     names = sorted(set(runs["made_on"]))
     made = " and ".join([", ".join(names[:-1]), names[-1]])
-    return f"at {mixed} of {len(per_seed)} seeds the compared runs were made on different devices ({made}): {SPANS_DEVICES}"
+    return f"at {mixed} of {total} seeds the compared runs were made on different devices ({made}): {SPANS_DEVICES}"

@@ -233,17 +233,21 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
     Variant 1 prunes at the middle epoch *and* rewinds the survivors to theta_0, so its ticket trains for half
     the epochs of the baseline. The rewind-only control (Variant 1 pruning no weight) separates the two: its
     best validation accuracy after the rewind minus the baseline's best is the rewind's cost; each Variant 1
-    sparsity minus the control is the pruning's own. Shown in: book/lnas_table1.
+    sparsity minus the control is the pruning's own; "seeds on different devices" counts the paired seeds whose
+    two runs were made on different devices (``lib/report/devices.py``). Shown in: book/lnas_table1.
     """
     values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, "val_acc_final")
-    rewind, v1 = values.get((LABELS[REWIND], "N/A"), {}), "Variant 1"
-    lines = [("nothing pruned (rewind only) - baseline", rewind, values.get(("Baseline", "N/A"), {}))]
-    lines += [(f"{v1} at p={p:g} - nothing pruned", values[(v1, p)], rewind) for p in SPARSITIES if (v1, p) in values]
+    rewind, base, v1 = (LABELS[REWIND], "N/A"), ("Baseline", "N/A"), "Variant 1"
+    lines = [("nothing pruned (rewind only) - baseline", rewind, base)]
+    lines += [(f"{v1} at p={p:g} - nothing pruned", (v1, p), rewind) for p in SPARSITIES if (v1, p) in values]
     out = []
     for label, a, b in lines:
-        diff = by_seed.paired_or_none(a, b, "val_acc_final")
+        shared = sorted(set(values.get(a, {})) & set(values.get(b, {})))
+        diff = by_seed.paired_or_none(values.get(a, {}), values.get(b, {}), "val_acc_final")
+        compared = per_run[[tuple(k) in (a, b) for k in per_run[KEYS].itertuples(index=False)]] if shared else per_run.iloc[:0]
+        mixed, total = devices.mixed_seeds(compared, shared)
         out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
-                    "seeds": ";".join(str(s) for s in sorted(set(a) & set(b)))})
+                    "seeds": ";".join(map(str, shared)), "seeds on different devices": f"{mixed} of {total}" if mixed else ""})
     return pd.DataFrame(out)
 
 
