@@ -172,5 +172,6 @@ def test_the_rewind_control_separates_variant_1s_rewind_from_its_pruning():
     on_a_gpu = per_run.assign(made_on=["CPU", "CPU", "CPU", "CPU", "NVIDIA H200", "CPU"])  # V1 p=0.5 seed 0
     mixed = lnas.rewind_control(on_a_gpu).set_index("comparison")["seeds on different devices"]
     assert mixed.tolist() == ["", "1 of 2"]
+    assert lnas.rewind_control(lnas.rows([]))["difference (pp)"].tolist() == ["pending"]  # an empty cache
     pending = lnas.rewind_control(lnas.rows(records[:2])).set_index("comparison")
     assert pending.loc["nothing pruned (rewind only) - baseline", "difference (pp)"] == "pending"

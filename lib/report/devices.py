@@ -30,9 +30,11 @@ def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> lis
 def mixed_seeds(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> tuple[int, int]:
     """(seeds whose ``runs`` span more than one device, seeds) over ``seeds`` (default: all); ``runs``: columns
     ``seed`` and ``made_on``, the runs of the compared rows."""
+    if runs.empty:
+        return 0, 0
     if seeds is not None:
         runs = runs[runs["seed"].isin(list(seeds))]
-    per_seed = runs.groupby("seed")["made_on"].nunique() if len(runs) else pd.Series(dtype=int)
+    per_seed = runs.groupby("seed")["made_on"].nunique()
     return int((per_seed > 1).sum()), len(per_seed)
 
 
