@@ -27,6 +27,12 @@ def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> lis
     return [devices.get(tuple(key) if len(keys) > 1 else key[0], "") for key in shown[list(keys)].itertuples(index=False)]
 
 
+def compared_runs(runs: pd.DataFrame, keys: Sequence[str], compared: Iterable[tuple]) -> pd.DataFrame:
+    """The runs (rows of ``runs``) whose ``keys`` columns equal one of the ``compared`` row keys."""
+    wanted = set(compared)
+    return runs[[tuple(k) in wanted for k in runs[list(keys)].itertuples(index=False)]] if len(runs) else runs
+
+
 def mixed_seeds(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> tuple[int, int]:
     """(seeds whose ``runs`` span more than one device, seeds) over ``seeds`` (default: all); ``runs``: columns
     ``seed`` and ``made_on``, the runs of the compared rows."""

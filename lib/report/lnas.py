@@ -244,8 +244,7 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
     for label, a, b in lines:
         shared = sorted(set(values.get(a, {})) & set(values.get(b, {})))
         diff = by_seed.paired_or_none(values.get(a, {}), values.get(b, {}), "val_acc_final")
-        compared = per_run[[tuple(k) in (a, b) for k in per_run[KEYS].itertuples(index=False)]] if shared else per_run.iloc[:0]
-        mixed, total = devices.mixed_seeds(compared, shared)
+        mixed, total = devices.mixed_seeds(devices.compared_runs(per_run, KEYS, (a, b)), shared)
         out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
                     "seeds": ";".join(map(str, shared)), "seeds on different devices": f"{mixed} of {total}" if mixed else ""})
     return pd.DataFrame(out)

@@ -18,7 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.devices import spans_note
+from lib.report.devices import compared_runs, spans_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
@@ -109,7 +109,7 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             texts.append(f"{metric}: {diff.text()}")
     ruling = all_of(parts)
     keys = [k for pair in pairs for k in pair]
-    compared = runs[pd.concat([(runs[KEYS] == list(key)).all(axis=1) for key in keys], axis=1).any(axis=1)]
+    compared = compared_runs(runs, KEYS, keys)
     return Verdict(ruling.status, "; ".join(texts + _collapsed(runs, keys)),
                    "; ".join(filter(None, [ruling.reason, spans_note(compared, shared)])))
 

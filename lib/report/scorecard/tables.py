@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from lib.report.devices import spans_note
+from lib.report.devices import compared_runs, spans_note
 from lib.report.scorecard.verdict import NOT_TESTABLE, Verdict, cell
 from lib.report.seeds import per_seed
 
@@ -67,6 +67,6 @@ def _with_devices(verdict: Verdict, ours: pd.DataFrame, keys: Sequence[str], com
     key, base_key = compared
     if verdict.status == NOT_TESTABLE or key == base_key or "made_on" not in ours:
         return verdict
-    runs = ours[pd.concat([(ours[list(keys)] == list(k)).all(axis=1) for k in compared], axis=1).any(axis=1)]
+    runs = compared_runs(ours, keys, compared)
     note = spans_note(runs, set(values.get(key, {})) & set(values.get(base_key, {})))
     return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note])))
