@@ -107,7 +107,7 @@ def _seed_range(counts: pd.Series, rows: int) -> str:
     low, high = int(counts.min()), int(counts.max())
     seeds = f"{low} seed{'s' if low > 1 else ''}" if low == high else f"{low} to {high} seeds"
     without = rows - len(counts)
-    return f"{seeds} in {len(counts)} row(s)" + (f" ({without} of the report's rows have none yet)" if without > 0 else "")
+    return f"{seeds} in {len(counts)} row(s)" + (f" ({without} of the report's rows {'has' if without == 1 else 'have'} none yet)" if without > 0 else "")
 
 
 def scope(card: Scorecard) -> str:
