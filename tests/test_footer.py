@@ -26,6 +26,13 @@ def test_runs_summary_merges_repeated_values_and_adds_wall_times():
     assert text.count("sha256 abcdef012345") == 1 and text.endswith("3.5 min of runs")
 
 
+def test_runs_summary_counts_many_commits_instead_of_listing_them():
+    records = [_record(f"{i:x}" * 40, i == 4, 60.0) for i in range(5)] + [_record("0" * 40, False, 60.0)]
+    text = footer.runs_summary(records)
+    assert text.startswith("6 run(s), 5 commits (1 with lib edited), each run's in the chapter's provenance;")
+    assert "0000000000" not in text
+
+
 def test_caption_outside_a_notebook_has_no_cell_link():
     caption = footer.Source("scorecard", {"profile": "cpu"}).caption([_record("c" * 40, False, 6.0)])
     assert footer.current_cell() is None

@@ -389,6 +389,12 @@ def test_claims_over_every_sparsity_wait_until_each_has_a_run():
     a3 = [_row("algorithm3", p, s, 81.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # +1 over Variant 2 at each seed
     assert "Algorithm 3 at p=0.125 is cached" in judge(card._l13, v1 + v2 + a3[3:]).basis
     assert judge(card._l13, v1 + v2 + a3).status == HELD
+    # "ours" gives both paired differences. Over Variant 1's mean (3 sparsities at 78, 5 at 70 + s): 81 + s - (73 + 5s/8)
+    # = 8, 8.375, 8.75, mean 8.375, sd 0.375, half-width t(0.975, 2) 4.303 * 0.375 / sqrt(3) = 0.93
+    assert judge(card._l13, v1 + v2 + a3).ours.startswith("vs Variant 1: 8.38 [7.44, 9.31] (n=3)")
+    assert "; vs Variant 2: 1.00 [1.00, 1.00] (n=3)" in judge(card._l13, v1 + v2 + a3).ours
+    worse = [_row("algorithm3", p, s, 79.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # 1 below Variant 2
+    assert judge(card._l13, v1 + v2 + worse).status == NOT_HELD
 
 
 def test_a_paired_difference_across_devices_carries_the_caveat():

@@ -24,6 +24,7 @@ from lib.experiments.darts_cifar10 import DartsCifarConfig
 from lib.experiments.lamanas_curve import LamanasCurveConfig
 from lib.experiments.profiles import PROFILES as ALL_PROFILES
 from lib.pipeline import results
+from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.pipeline.worklist import Estimator, records_of
 
@@ -132,10 +133,8 @@ def _record(config: Any, root: Any = None) -> tuple[Record | None, str]:
 def cost_basis(record: Record) -> str:
     """How a done point's cost was got: "measured" (one CPU core), else "measured on <accelerator>", which is
     not core time."""
-    hardware = record.provenance.get("hardware", {})
-    if str(hardware.get("device", "cpu")).startswith("cpu"):
-        return "measured"
-    return f"measured on {hardware.get('accelerator', 'a GPU')} (not core time)"
+    device = made_on(record.provenance)
+    return "measured" if device == "CPU" else f"measured on {device} (not core time)"
 
 
 def _curve_points(m: Measurement, estimator: Estimator, root: Any) -> list[dict[str, Any]]:

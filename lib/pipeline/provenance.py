@@ -47,6 +47,13 @@ def hardware(device: torch.device) -> dict[str, object]:
     return info
 
 
+def made_on(provenance: dict) -> str:
+    """The device a run was made on, from its record's ``provenance`` (as :func:`collect` wrote it): ``CPU``,
+    or the accelerator's name (``NVIDIA H200``)."""
+    hardware = provenance.get("hardware", {})
+    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
+
+
 def software() -> dict[str, str]:
     """Versions of the interpreter and of torch."""
     import torchvision

@@ -1,4 +1,4 @@
-"""Which device made a run, and the caveat a comparison carries when its runs were made on different devices.
+"""The caveat a comparison carries when its runs were made on different devices (``provenance.made_on``).
 
 Seed s gives every row the same initial weights, data order and tasks, so rows are compared per seed; but a
 run on a lent GPU computes with other kernels than one on this machine's CPU (and a GPU's kernels are not
@@ -10,15 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from lib.pipeline.results import Record
 
 SPANS_DEVICES = "such a pair shares its seed, not its arithmetic (how much that moves a run: LNAS Table 1 chapter)"
-
-
-def made_on(record: Record) -> str:
-    """The device a run was made on: ``CPU``, or the accelerator's name (``NVIDIA H200``)."""
-    hardware = record.provenance.get("hardware", {})
-    return hardware.get("accelerator") or str(hardware.get("device", "?")).upper()
 
 
 def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ import pandas as pd
 from lib.pipeline.atomic import _temporary_sibling
 from lib.pipeline.provenance import REPO_ROOT
 from lib.pipeline.results import Record, load_records, results_dir
-from lib.report.devices import made_on
+from lib.pipeline.provenance import made_on
 from lib.report.stats import Interval
 
 BOOK_DIR = REPO_ROOT / "book"
@@ -118,7 +118,7 @@ def records_table(records: Iterable[Record]) -> pd.DataFrame:
     return pd.DataFrame([{
         "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
         "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:7],
-        "device": made_on(r), "minutes": r.provenance["wall_time_s"] / 60,
+        "device": made_on(r.provenance), "minutes": r.provenance["wall_time_s"] / 60,
         "date": str(r.provenance["date"])[:10]} for r in records],
         columns=["experiment", "key", "seed", "status", "mark", "commit", "device", "minutes", "date"])
 

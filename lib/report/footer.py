@@ -39,6 +39,17 @@ def _unique(values: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(values)) or "-"
 
 
+def _commits_text(commits: Sequence[str], named: int = 3) -> str:
+    """``commit a, b`` for up to ``named`` distinct commits; more are counted, not listed (a caption naming 90
+    commits says nothing a reader can use: each run's commit is in the chapter's provenance, one line per run)."""
+    distinct = list(dict.fromkeys(commits))
+    if len(distinct) <= named:
+        return f"commit {_unique(distinct)}"
+    edited = sum(c.endswith("(lib edited)") for c in distinct)
+    return (f"{len(distinct)} commits{f' ({edited} with lib edited)' if edited else ''}, each run's in the "
+            "chapter's provenance")
+
+
 def _data_text(data: dict[str, Any], code: str = "") -> str:
     """``name [kind] sha256 <12 hex>``; data without a checksum (synthetic timing inputs) says so."""
     checksum = data.get("checksum")
@@ -91,11 +102,11 @@ def runs_summary(records: Sequence[Record]) -> str:
         git = provenance.git_state()
         return f"computed here at commit `{str(git['commit'])[:10]}`{' (lib edited)' if git['lib_dirty'] else ''}"
     prov = [r.provenance for r in records]
-    commits = _unique([p["git"]["commit"][:10] + (" (lib edited)" if p["git"]["lib_dirty"] else "") for p in prov])
+    commits = _commits_text([p["git"]["commit"][:10] + (" (lib edited)" if p["git"]["lib_dirty"] else "") for p in prov])
     data = _unique([_data_text(p["data"]) for p in prov])
     devices = _unique([f"{_device_text(p['hardware'])}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
     minutes = sum(p["wall_time_s"] for p in prov) / 60
-    return f"{len(records)} run(s), commit {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records)}"
+    return f"{len(records)} run(s), {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records)}"
 
 
 def trust_marks(records: Sequence[Record]) -> str:

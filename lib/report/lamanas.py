@@ -17,6 +17,7 @@ from lib.experiments.lamanas_rows import Row, row_of
 from lib.experiments.lamanas_sweep import AUTHORS_PROXY, is_view
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
+from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import compare, devices, rules, seeds as by_seed
 from lib.report.stats import task_interval
@@ -47,7 +48,7 @@ def run_rows(records: Iterable[Record]) -> pd.DataFrame:
         minutes = (m.get("meta_train_seconds", 0.0) + m.get("meta_test_seconds", 0.0)) / 60
         out.append({**row_of(cfg).labels(), "code": "authors" if cfg["authors_code"] else "ours", "seed": cfg["seed"],
                     **{name: _metric(m, name) for name in RUN_METRICS}, "minutes": minutes,
-                    "made_on": devices.made_on(record), "record": record})
+                    "made_on": made_on(record.provenance), "record": record})
     return pd.DataFrame(out, columns=KEYS + ["code", "seed", *RUN_METRICS, "minutes", "made_on", "record"])
 
 

@@ -26,6 +26,7 @@ from lib.experiments.lnas import SPARSITIES, VARIANTS
 from lib.experiments.lnas_sweep import RANDOM, REWIND, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
+from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
 from lib.report.export import seeds_text
@@ -65,7 +66,7 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record), "made_on": devices.made_on(record),
+        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record.provenance),
         "record": record,
     }
 

@@ -21,7 +21,7 @@ from lib.experiments.scaling import TARGETS, search_steps
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record, result_fields
 from lib.report.collapse import initial_loss_network
-from lib.report.devices import made_on
+from lib.pipeline.provenance import made_on
 from lib.report.stats import Interval, t_interval
 
 SEEDS = (0, 1, 2)  # the evidence profiles' paired seeds
@@ -109,7 +109,7 @@ def seconds_per_alpha_step(records: Sequence[Record]) -> tuple[float, float] | N
     lent GPU's are not one-core times). Wall times include any pause of the machine's other work, so the fastest
     is the best estimate of an uncontended step."""
     rates = [r.metrics["search_seconds"] / search_steps(r.config) for r in records
-             if r.status == "ok" and r.metrics.get("search_seconds") and made_on(r) == "CPU"]
+             if r.status == "ok" and r.metrics.get("search_seconds") and made_on(r.provenance) == "CPU"]
     return (float(min(rates)), float(np.median(rates))) if rates else None
 
 

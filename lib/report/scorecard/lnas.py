@@ -214,18 +214,23 @@ def _l12(ev: LnasEvidence) -> Verdict:
 
 
 def _l13(ev: LnasEvidence) -> Verdict:
+    """Algorithm 3 better than either variant: the better-than rule against each, both must hold; "ours" shows
+    both paired differences, and each comparison carries its own device caveat."""
     if pending := _uncovered(ev, ("Algorithm 3", "Variant 1", "Variant 2")):
         return pending
-    parts = []
+    shown, parts, notes = [], [], []
     for other in ("Variant 1", "Variant 2"):
-        a3, o = _common_mean(ev, "Algorithm 3", other)
-        diffs = _difference(a3, o)
+        diffs = _difference(*_common_mean(ev, "Algorithm 3", other))
         if not diffs:
             return missing(ev.profile, f"Algorithm 3 and {other} at a shared sparsity and seed")
-        parts.append(rules.better_than(t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))))
+        diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
+        ruling = rules.better_than(diff)
+        shown.append(f"vs {other}: {diff.text()}")
+        parts.append(rules.Ruling(ruling.status, f"vs {other}: {ruling.reason}"))
+        if note := ev.devices(("Algorithm 3", other), diffs):
+            notes.append(f"vs {other}: {note}")
     ruling = rules.all_of(parts)
-    near = ev.near_uniform(("Algorithm 3",))
-    return Verdict(ruling.status, "", ruling.reason + (f"; {near}" if near else ""))
+    return Verdict(ruling.status, "; ".join(shown), "; ".join(filter(None, [ruling.reason, ev.near_uniform(("Algorithm 3",)), *notes])))
 
 
 def _not_testable(reason: str) -> Callable[[LnasEvidence], Verdict]:
