@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from lib.pipeline.atomic import _temporary_sibling
-from lib.pipeline.provenance import REPO_ROOT
 from lib.pipeline.results import Record, load_records, results_dir
-from lib.pipeline.provenance import made_on
+from lib.pipeline.provenance import REPO_ROOT, made_on
 from lib.report.stats import Interval
 
 BOOK_DIR = REPO_ROOT / "book"

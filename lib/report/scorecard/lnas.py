@@ -214,23 +214,21 @@ def _l12(ev: LnasEvidence) -> Verdict:
 
 
 def _l13(ev: LnasEvidence) -> Verdict:
-    """Algorithm 3 better than either variant: the better-than rule against each, both must hold; "ours" shows
-    both paired differences, and each comparison carries its own device caveat."""
+    """Algorithm 3 better than either variant: :func:`_judge` against each (with its device caveat), both must
+    hold; "ours" shows both paired differences."""
     if pending := _uncovered(ev, ("Algorithm 3", "Variant 1", "Variant 2")):
         return pending
-    shown, parts, notes = [], [], []
+    shown, parts = [], []
     for other in ("Variant 1", "Variant 2"):
-        diffs = _difference(*_common_mean(ev, "Algorithm 3", other))
-        if not diffs:
-            return missing(ev.profile, f"Algorithm 3 and {other} at a shared sparsity and seed")
-        diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
-        ruling = rules.better_than(diff)
-        shown.append(f"vs {other}: {diff.text()}")
-        parts.append(rules.Ruling(ruling.status, f"vs {other}: {ruling.reason}"))
-        if note := ev.devices(("Algorithm 3", other), diffs):
-            notes.append(f"vs {other}: {note}")
+        what = f"Algorithm 3 and {other} at a shared sparsity and seed"
+        part = _judge(rules.better_than, _difference(*_common_mean(ev, "Algorithm 3", other)), what, ev, (),
+                      ("Algorithm 3", other))
+        if part.status == NOT_TESTABLE:
+            return part  # no shared sparsity and seed: pending
+        shown.append(f"vs {other}: {part.ours}")
+        parts.append(rules.Ruling(part.status, f"vs {other}: {part.basis}"))
     ruling = rules.all_of(parts)
-    return Verdict(ruling.status, "; ".join(shown), "; ".join(filter(None, [ruling.reason, ev.near_uniform(("Algorithm 3",)), *notes])))
+    return Verdict(ruling.status, "; ".join(shown), "; ".join(filter(None, [ruling.reason, ev.near_uniform(("Algorithm 3",))])))
 
 
 def _not_testable(reason: str) -> Callable[[LnasEvidence], Verdict]:
