@@ -9,7 +9,7 @@ one per core, one thread each; one process on a GPU machine), each claiming the 
 moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fresh clone, skips what is
 committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
 estimate says would end after the limit. On a CPU a worker starts no run estimated at more than
-``--max-run-hours`` (default 2, issue 15's bound) with its threads: a checkpoint lives in the working tree only,
+``--max-run-hours`` (default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) with its threads: a checkpoint lives in the working tree only,
 so a run that outlives the session starts over in the next; ``status`` lists those runs, for a lent GPU
 (``benchmarks/gpu_evidence.sh``, where there is no bound) or a longer-lived machine. ``status`` prints done / running / left per group and the
 estimated core-hours left. ``--only lnas_ "LNAS "`` keeps the runs whose name contains one of the texts (e.g.
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: cores / processes)")
     parser.add_argument("--limit-hours", type=float, default=None)
-    parser.add_argument("--max-run-hours", type=float, default=2.0,
+    parser.add_argument("--max-run-hours", type=float, default=worklist.LONGEST_RUN_HOURS,
                         help="on a CPU, start no run estimated longer (per thread); 0 or less: no bound")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")

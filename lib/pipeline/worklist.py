@@ -37,6 +37,9 @@ from lib.pipeline.atomic import file_lock, write_json
 from lib.pipeline.results import Record
 
 RUNNING = ".running"
+# The longest run a CPU worker starts, in hours of its threads (issue 15: "about two hours of one core at most"):
+# a checkpoint lives in the working tree only, so a run that outlives the session starts over in the next.
+LONGEST_RUN_HOURS = 2.0
 DONE, STALE, RUNNING_STATE, DEAD, FAILED, WAITING, LEFT = "done", "stale", "running", "dead", "failed", "waiting", "left"
 
 
