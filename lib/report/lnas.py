@@ -29,6 +29,7 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_o
 from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
+from lib.report.wiring import tied_share
 from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
@@ -66,7 +67,8 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record.provenance),
+        "search_top_over_uniform": search_summary(search or record),
+        "wiring_tied": tied_share((search or record).metrics.get("alphas")), "made_on": made_on(record.provenance),
         "record": record,
     }
 
@@ -96,6 +98,15 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def search_label(summary: pd.Series) -> str:
+    """The "search" cell of a row of :func:`summarize`: near uniform, and the share of its cells' wiring choices
+    decided by a tie of the derivation (:mod:`lib.report.wiring`), e.g. "near uniform; wiring tied 100%"."""
+    tied = summary.get("wiring_tied", float("nan"))
+    parts = ["near uniform" if bool(summary["search near uniform"]) else "",
+             f"wiring tied {tied:.0%}" if tied > 0 else ""]
+    return "; ".join(p for p in parts if p)
+
+
 OUR_COLUMNS = {"test acc (%)": ("test_acc", 1), "val @ last epoch (%)": ("val_acc_last", 1),
                "best val, all epochs (%)": ("val_acc_all_epochs", 1), "sparsity reached": ("reached_sparsity", 3),
                "dense MACs M": ("dense_flops_M", 1), "search top-op / uniform": ("search_top_over_uniform", 3)}
@@ -111,10 +122,10 @@ def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if per_run.empty:
         return pd.DataFrame(), pd.DataFrame()
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
-    near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
-    label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1)
+    label = [labels.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
     made = devices.per_row(per_run, KEYS, shown)
-    return shown.assign(search=label, **{"made on": made}), data.assign(search_near_uniform=label, made_on=made)
+    return shown.assign(search=label, **{"made on": made}), data.assign(search=label, made_on=made)
 
 
 @dataclass
@@ -178,7 +189,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
     base_final = values["val_acc_final"].get(base_key, {})
     report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
     keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
-    near = summarize(per_run).set_index(KEYS)["search near uniform"] if not empty else pd.Series(dtype=bool)
+    labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1) if not empty else pd.Series(dtype=str)
     data, shown = [], []
     for key in keys:
         reported = theirs[(theirs["variant"] == key[0]) & (theirs["sparsity"] == key[1])]
@@ -202,7 +213,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       "status": "" if ruling is None else ruling.status,
                       SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
-                      "search": "near uniform" if bool(near.get(key, False)) else ""})
+                      "search": labels.get(key, "")})
     return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
                   rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records))
 
