@@ -151,9 +151,26 @@ def test_meta_training_vs_no_meta_training_is_a_paired_control(empty_cache, monk
     assert meta(card)["ours"].startswith("10.00 [")
     assert "Meta-trained baseline minus the same adaptation without meta-training: 10.00" in build.findings(card)[1]
     assert build.counts(card.table).loc["both", "total"] == len(card.table)  # the control is not a claim
+    assert "second look" not in meta(card)["basis"]  # every seed was in the first look
     results.cached(Sweep.for_profile("smoke").config(CONTROL, 1), lambda c, k: RunOutput(
         _lamanas_metrics(70.0, 70.0), {}, torch.device("cpu")), force=True)
     assert meta(build.scorecard("smoke"))["status"] == INCONCLUSIVE  # +10, -20, +11
+
+
+def test_a_control_decided_at_a_second_look_says_so(empty_cache, monkeypatch):
+    from scipy import stats as scipy_stats
+
+    five = lambda profile: Sweep.for_profile(profile, ("baseline", CONTROL), range(5), authors_code=False, processes=1)
+    monkeypatch.setattr(scorecard_lamanas, "control_sweep", five)
+    for seed, gain in enumerate([10.0, 2.0, 4.0, 8.0, 9.0]):  # seeds 0-2: t-interval contains 0; all five: above 0
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(40.0 + gain, 40.0))
+        _store_lamanas(CONTROL, seed, False, _lamanas_metrics(40.0, 40.0))
+    card = build.scorecard("smoke")
+    row = build.controls(card).set_index("control").filter(like="MetaNAS", axis=0).iloc[0]
+    low, high = scipy_stats.t.interval(0.95, 2, loc=16 / 3, scale=scipy_stats.sem([10.0, 2.0, 4.0]))
+    first = f"at seeds 0-2 (Table 1's) the difference was 5.33 [{low:.2f}, {high:.2f}] (n=3) pp, inconclusive"
+    assert row["status"] == HELD and first in row["basis"] and "seeds 3 and 4 were added because" in row["basis"]
+    assert first in build.findings(card)[1] and "two-stage design" in build.findings(card)[1]
 
 
 def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
@@ -164,6 +181,25 @@ def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
     card = build.scorecard("smoke").table
     a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
     assert (a11["status"], a11["authors' code"]) == (HELD, NOT_HELD)
+
+
+def test_a_result_claim_whose_authors_code_runs_are_pending_says_so(empty_cache):
+    from lib.report.scorecard import view
+
+    for seed in (0, 1):  # ours cached, the authors'-code twins not: their column is pending, not untestable
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(50.0 + seed, 40.0))
+        _store_lamanas("lstm-res-ip", seed, False, _lamanas_metrics(60.0 + 2 * seed, 45.0 + 0.2 * seed))
+    card = build.scorecard("smoke").table
+    a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
+    assert a11["status"] == HELD and a11["authors' code"] == "not testable: pending runs"
+    a1 = card[(card["report"] == "LAMANAS") & (card["id"] == "A1")].iloc[0]
+    assert a1["authors' code"] == ""  # not a result claim: not judged on the authors' code at all
+    missing = verdict.missing("smoke")  # the main columns: "not testable", our value "pending", basis "not yet run"
+    assert (missing.status, missing.ours) == (NOT_TESTABLE, "pending")
+    assert verdict.shown_status(missing) == "not testable: pending runs"
+    assert verdict.shown_status(verdict.Verdict(NOT_TESTABLE, "", "describes the setup")) == NOT_TESTABLE
+    html = view.styled(pd.DataFrame({"authors' code": ["not testable: pending runs"]})).to_html()
+    assert view.COLOURS[NOT_TESTABLE] in html  # grey, as "not testable" is
 
 
 def test_count_figure_stacks_every_claim(empty_cache):
@@ -340,8 +376,10 @@ def test_the_scope_says_whether_tasks_or_seeds_make_the_lamanas_spread(empty_cac
     for seed, (test, tasks) in enumerate([(10.0, [8.0, 12.0]), (50.0, [40.0, 60.0])]):
         _store_lamanas("baseline", seed, False, {**_lamanas_metrics(test, test), "test_accuracies": tasks})
     text = build.scope(build.scorecard("smoke"))
-    # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40
-    assert "±11.8 pp at the median, at most ±19.6" in text and "differ by up to 40.0 pp" in text
+    # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40.
+    # Chance is 20% (5 ways): 10 +- 3.92 lies below it, 50 +- 19.6 above, so the median above chance is 19.6
+    assert "±11.8 pp at the median of all 2 runs, ±19.6 over the 1 run above chance, at most ±19.6" in text
+    assert "differ by up to 40.0 pp" in text
 
 
 def _ticket_curve(sparsity: float, seed: int, regains: bool, after: float = 60.0):
@@ -435,6 +473,15 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     cells = {c["claim"]: c for c in card.table_rows(card.LnasEvidence("cpu", baseline + on_a_gpu, None, []))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
     assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]
+    # with a measured device offset bound the interval [2, 2] is widened by 2/3 of it on both sides
+    offset = lambda bound: card.LnasEvidence("cpu", baseline + on_a_gpu, None, [], (bound, "cpu"))
+    assert card._l10(offset(1.5)).ours.startswith("2.00 [1.00, 3.00]") and card._l10(offset(1.5)).status == HELD
+    assert card._l10(offset(6.0)).ours.startswith("2.00 [-2.00, 6.00]") and card._l10(offset(6.0)).status == INCONCLUSIVE
+    assert "widened by ±4.00 pp" in card._l10(offset(6.0)).basis
+    assert card._l10(card.LnasEvidence("cpu", baseline + on_the_cpu, None, [], (6.0, "cpu"))).status == HELD  # one device
+    cells = {c["claim"]: c for c in card.table_rows(offset(6.0))}
+    v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
+    assert v2["status"] == INCONCLUSIVE and "widened by ±4.00 pp" in v2["basis"]
 
 
 def test_the_rewind_control_is_judged_against_the_baseline():

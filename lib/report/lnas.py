@@ -29,7 +29,7 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_o
 from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
-from lib.report.wiring import tied_share
+from lib.report.wiring import TIED, tied_share
 from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
@@ -98,6 +98,13 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def fully_tied(per_run: pd.DataFrame) -> set[tuple]:
+    """The (variant, sparsity) rows every run of which took its wiring from ties alone (:mod:`lib.report.wiring`)."""
+    if per_run.empty or "wiring_tied" not in per_run:
+        return set()
+    return {key for key, low in per_run.groupby(KEYS)["wiring_tied"].min().items() if low >= 1.0}
+
+
 def search_label(summary: pd.Series) -> str:
     """The "search" cell of a row of :func:`summarize`: near uniform, and the share of its cells' wiring choices
     decided by a tie of the derivation (:mod:`lib.report.wiring`), e.g. "near uniform; wiring tied 100%"."""
@@ -144,6 +151,12 @@ class Table1:
     note: str = by_seed.SEED_NOTE
 
 
+DEVICE_NOTE = (" Where some of a row's paired seeds compare runs made on different devices, its status is judged on Δ "
+               "widened on both sides by that share of the seeds times {bound:.2f} pp, the largest device offset the "
+               "measurement of 'How much the device moves a run' allows (the pairing cancels the seed, not an offset "
+               "shared by every run of one device); the basis in the CSV gives the widened interval.")
+
+
 def _report_side(variant: str, reported_final: float, reported_baseline: float) -> str:
     if variant in ("Baseline", "Random architecture"):
         return ""
@@ -151,10 +164,13 @@ def _report_side(variant: str, reported_final: float, reported_baseline: float) 
 
 
 def row_status(variant: str, reported_final: float | None, reported_baseline: float,
-               diff: stats.Interval | None) -> rules.Ruling | None:
-    """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline."""
+               diff: stats.Interval | None, tied: bool = False) -> rules.Ruling | None:
+    """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline;
+    not testable when every run's wiring was a tie (``tied``, :mod:`lib.report.wiring`)."""
     if variant in ("Baseline", "Random architecture") or reported_final is None or pd.isna(reported_final):
         return None
+    if tied:
+        return rules.fixed_by_construction(TIED)
     if diff is None:
         return rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
     ruling = rules.better_than if reported_final >= reported_baseline else rules.worse_than
@@ -187,6 +203,8 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
     groups = _groups(records, pending)
     base_key = ("Baseline", "N/A")
     base_final = values["val_acc_final"].get(base_key, {})
+    bound = None if empty else device_offset_bound(per_run)
+    tied = set() if empty else fully_tied(per_run)
     report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
     keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
     labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1) if not empty else pd.Series(dtype=str)
@@ -197,7 +215,8 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         runs, requested = groups.get(key, ([], 0))
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
         diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final, "val_acc_final")
-        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, diff)
+        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base,
+                            _widened(diff, per_run, (key, base_key), bound), key in tied)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
         data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
                      **{f"{m} (report)": (None if rep is None else rep[m]) for m in values},
@@ -215,7 +234,18 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
                       "search": labels.get(key, "")})
     return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
-                  rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records))
+                  rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records),
+                  by_seed.SEED_NOTE + (DEVICE_NOTE.format(bound=bound) if bound else ""))
+
+
+def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple[tuple, tuple],
+             bound: float | None) -> stats.Interval | None:
+    """``diff`` (paired over its seeds) widened by :func:`devices.offset_margin` for the ``compared`` rows' runs."""
+    if diff is None or per_run.empty:
+        return diff
+    a, b = (by_seed.per_seed(per_run, KEYS, "val_acc_final").get(k, {}) for k in compared)
+    margin = devices.offset_margin(devices.compared_runs(per_run, KEYS, compared), set(a) & set(b), bound)
+    return diff.widened(margin, "a device offset").clipped(by_seed.difference_support("val_acc_final"))
 
 
 def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +257,9 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
         diff = by_seed.paired_or_none(searched, random, metric)
-        ruling = rules.better_than(diff) if diff is not None else rules.not_testable(
+        judged = _widened(diff, per_run, (("Baseline", "N/A"), ("Random architecture", "N/A")),
+                          None if per_run.empty else device_offset_bound(per_run))
+        ruling = rules.better_than(judged) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
                           if r["variant"] == "Random architecture"}) if not per_run.empty else []
@@ -273,15 +305,9 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
     Shown in: book/lnas_table1.
     """
     columns = ["pairs", "Variant 1 runs", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
-    base = per_run[per_run["variant"] == "Baseline"] if len(per_run) else per_run
-    if base.empty:
+    diffs = _mid_differences(per_run)
+    if diffs is None:
         return pd.DataFrame(columns=columns)
-    if base["seed"].duplicated().any():
-        raise ValueError("device_noise: more than one baseline run at a seed")
-    base = base.set_index("seed")
-    v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
-    diffs = v1.assign(diff=v1["val_acc_mid"].to_numpy() - base.loc[v1["seed"], "val_acc_mid"].to_numpy(),
-                      same=v1["made_on"].to_numpy() == base.loc[v1["seed"], "made_on"].to_numpy())
     out = []
     for kind, same in (("same device", True), ("across devices", False)):
         d = diffs[diffs["same"] == same]
@@ -290,6 +316,34 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
                     "V1 mid - baseline mid (pp)": by_seed.text(stats.t_interval(per_seed) if per_seed else None, missing="none"),
                     "largest |difference| (pp)": round(float(d["diff"].abs().max()), 2) if len(d) else None})
     return pd.DataFrame(out, columns=columns)
+
+
+def _mid_differences(per_run: pd.DataFrame) -> pd.DataFrame | None:
+    """Variant 1's runs with ``diff`` (middle-epoch accuracy minus the baseline's at the seed) and ``same`` (made on
+    the baseline's device); None without a baseline run."""
+    base = per_run[per_run["variant"] == "Baseline"] if len(per_run) else per_run
+    if base.empty:
+        return None
+    if base["seed"].duplicated().any():
+        raise ValueError("device_noise: more than one baseline run at a seed")
+    base = base.set_index("seed")
+    v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
+    return v1.assign(diff=v1["val_acc_mid"].to_numpy() - base.loc[v1["seed"], "val_acc_mid"].to_numpy(),
+                     same=v1["made_on"].to_numpy() == base.loc[v1["seed"], "made_on"].to_numpy())
+
+
+def device_offset_bound(per_run: pd.DataFrame) -> float | None:
+    """The largest systematic device offset (pp) the measurement of :func:`device_noise` allows: the farther end
+    from 0 of the 95% interval of the mean across-device difference; None when fewer than two seeds measure it.
+
+    Pairing by seed cancels the seed, and the t-interval over seeds covers the device's noise drawn afresh at
+    each seed, but not an offset every run of one device shares: a paired difference whose pairs cross devices
+    is widened by this bound (times the share of its pairs that cross). Shown in: book/scorecard, book/lnas_table1.
+    """
+    diffs = _mid_differences(per_run)
+    across = [] if diffs is None else diffs[~diffs["same"]].groupby("seed")["diff"].mean().to_list()
+    offset = stats.t_interval(across) if len(across) > 1 else None
+    return max(abs(offset.low), abs(offset.high)) if offset is not None and offset.has_interval else None
 
 
 def without_fixed_cells(data: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 
 from lib.darts.ops import DARTS_SPACE
 
+TIED = ("every run's derived cell took its wiring from a tie of the derivation, not from the search: each edge kept "
+         "one op, whose masked weight is 1, so every node took inputs 0 and 1 (a defect, fixed with the next re-run of "
+         "the LNAS rows; lib/report/wiring.py)")
 TIE = 1e-9  # two edge strengths closer than this are a tie (a masked softmax gives exactly 1.0)
 Weights = Mapping[str, Sequence[Sequence[float]]]  # {cell type: (n_edges, n_ops) softmax weights, 0 if masked}
 

@@ -15,13 +15,15 @@ from lib.experiments.lnas_sweep import REWIND, ROWS, Sweep
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline import results
 from lib.report import lnas as report, rules
-from lib.report.devices import spans_note
+from lib.report.devices import offset_margin, spans_note, widening_note
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
 from lib.report.seeds import difference_support, per_seed
+from lib.report.wiring import TIED
 from lib.report.stats import t_interval
 
 SEEDS = (0, 1, 2)
+OFFSET_PROFILES = ("cpu", "small")  # where a device offset bound may be measured (Variant 1 made on two devices)
 MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76% vs ... around 70% for higher or lower"
 LOWER_SPARSITIES, HIGHER_SPARSITIES = (0.125, 0.25, 0.375), (0.875, 0.95)
 # L9 "best at high and low sparsity": the report's Variant 2 column dips at 0.5 and 0.625 (74.12, 73.60) and is
@@ -35,9 +37,6 @@ COLUMNS = [Column("val_acc_mid", "best val. accuracy up to the middle epoch (%)"
 FLOPS_NOT_MEASURED = ("its values are not multiply-adds of the evaluated networks (INCONSISTENCIES #33: Variant 1's "
                       "count falls with unstructured sparsity a dense kernel still computes, and the numbers do not "
                       "follow from the cells)")
-WIRING_TIED = ("every run's derived cell took its wiring from a tie of the derivation, not from the search: each edge "
-               "kept one op, whose masked weight is 1, so every node took inputs 0 and 1 (a defect, fixed with the next "
-               "re-run of the LNAS rows; lib/report/wiring.py)")
 V1_MID = ("Variant 1 runs the baseline's procedure with the same seed until it prunes at the middle epoch, so its "
           "middle-epoch cell repeats the baseline's (equal on the same device; across devices it differs only by the "
           "device's noise, LNAS Table 1 chapter) and says nothing about pruning")
@@ -51,6 +50,7 @@ class LnasEvidence:
     runs: list[results.Record]
     step_costs: pd.DataFrame | None
     step_records: list[results.Record]
+    offset: tuple[float, str] | None = None  # (bound, profile measured at): see report.device_offset_bound
 
     @property
     def records(self) -> list[results.Record]:
@@ -73,11 +73,7 @@ class LnasEvidence:
 
     def fully_tied(self) -> set[tuple]:
         """The (variant, sparsity) rows every run of which derived its wiring from ties alone."""
-        rows = self.rows
-        if "wiring_tied" not in rows or rows.empty:
-            return set()
-        share = rows.groupby(KEYS)["wiring_tied"].min()
-        return {key for key, low in share.items() if low >= 1.0}
+        return report.fully_tied(self.rows)
 
     def tied_note(self, variants: tuple[str, ...]) -> str:
         """"wiring tied at Variant 2 p=0.875, 0.95" for the fully tied rows of ``variants`` (empty when none)."""
@@ -88,18 +84,36 @@ class LnasEvidence:
         return ("every choice of the derived wiring is a tie (inputs 0 and 1, not the search's) at "
                 + "; ".join(f"{v} p={ps}" for v, ps in by_variant.items()))
 
+    def widening(self, compared: tuple[str, ...], seeds: Iterable[int]) -> float:
+        """How far to widen a paired difference of the ``compared`` rows over ``seeds``: the share of the seeds whose
+        runs span devices times the device offset bound (0 without crossing pairs or without a measured bound)."""
+        if self.offset is None or not len(self.rows):
+            return 0.0
+        return offset_margin(self.rows[self.rows["variant"].isin(compared)], seeds, self.offset[0])
+
     def devices(self, variants: tuple[str, ...], seeds: Iterable[int]) -> str:
         """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` span devices."""
         return spans_note(self.rows[self.rows["variant"].isin(variants)], seeds) if len(self.rows) else ""
 
 
 def evidence(profile: str) -> LnasEvidence:
-    """Load (never run) every LNAS row and search-cost measurement cached at ``profile``."""
+    """Load (never run) every LNAS row and search-cost measurement cached at ``profile``, and the device offset
+    bound measured at it (else at the other reduced profile)."""
     runs = Sweep(profile, ROWS, SEEDS, SPARSITIES).stored()
     costs = [r for r in results.load_records("lnas_search_cost") if r.config.get("profile") == profile]
     latest = list({r.config["sparsity"]: r for r in costs}.values())  # the newest measurement per sparsity
     has_dense = any(r.config["sparsity"] == 0.0 for r in latest)
-    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest)
+    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest, _offset(profile, runs))
+
+
+def _offset(profile: str, runs: list[results.Record]) -> tuple[float, str] | None:
+    """(device offset bound, the profile it was measured at): at ``profile``, else at the other reduced profile."""
+    for where in dict.fromkeys([profile, *OFFSET_PROFILES]):
+        found = runs if where == profile else Sweep(where, ROWS, SEEDS, SPARSITIES).stored()
+        bound = report.device_offset_bound(report.rows(found)) if found else None
+        if bound is not None:
+            return bound, where
+    return None
 
 
 def _row_name(row: pd.Series) -> str:
@@ -115,7 +129,7 @@ def _fixed(tied: set[tuple]) -> Callable[[pd.Series, Column], str | None]:
         if col.name == "val_acc_mid" and row["variant"] == "Variant 1":
             return rules.fixed_by_construction(V1_MID).reason
         if (row["variant"], row["sparsity"]) in tied:
-            return rules.fixed_by_construction(WIRING_TIED).reason
+            return rules.fixed_by_construction(TIED).reason
         return None
     return reason
 
@@ -126,7 +140,7 @@ def table_rows(ev: LnasEvidence) -> list[dict]:
     near = ev.rows.groupby(KEYS)["search_top_over_uniform"].mean() if len(ev.rows) else pd.Series(dtype=float)
     label = lambda row: "search near uniform" if near.get((row["variant"], row["sparsity"]), 2.0) < NEAR_UNIFORM else ""
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name,
-                 _fixed(ev.fully_tied()), label)
+                 _fixed(ev.fully_tied()), label, ev.offset[0] if ev.offset else None)
 
 
 def _per_seed_mean(values: dict[tuple, dict[int, float]], keys: list[tuple]) -> dict[int, float]:
@@ -145,15 +159,22 @@ def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence,
     """``rule`` on the paired differences ``diffs``, with :func:`_notes`."""
     if not diffs:
         return missing(ev.profile, what)
-    verdict = _bare(rule, diffs)
+    verdict = _paired(rule, diffs, ev, compared or variants)
     return replace(verdict, basis="; ".join([verdict.basis, *_notes(ev, variants, compared or variants, diffs)]))
 
 
-def _bare(rule: Callable, diffs: dict[int, float]) -> Verdict:
-    """``rule`` on the t-interval of the paired differences ``diffs`` (at least one), without notes."""
-    diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
+def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdict:
+    """``rule`` on the t-interval of the paired differences ``diffs`` (at least one), widened by ``widen`` on both
+    sides (a device offset its pairs cannot cancel), without notes."""
+    diff = t_interval(list(diffs.values())).widened(widen, "a device offset").clipped(difference_support("val_acc_final"))
     ruling = rule(diff)
-    return Verdict(ruling.status, diff.text(), ruling.reason)
+    return Verdict(ruling.status, diff.text(), "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
+
+
+def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared: tuple[str, ...]) -> Verdict:
+    """:func:`_bare` widened by the device offset for the share of ``diffs``' seeds whose ``compared`` runs span
+    devices (:meth:`LnasEvidence.widening`)."""
+    return _bare(rule, diffs, ev.widening(compared, diffs))
 
 
 def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...], seeds: Iterable[int]) -> list[str]:
@@ -188,7 +209,7 @@ def _l8(ev: LnasEvidence) -> Verdict:
     v = ev.values()
     mean = lambda chosen: _per_seed_mean(v, _sparsities(v, "Variant 1", chosen))
     mid = mean(MID_SPARSITIES)
-    parts = [(f"middle minus {side}", _bare(rules.better_than, _difference(mid, mean(chosen))))
+    parts = [(f"middle minus {side}", _paired(rules.better_than, _difference(mid, mean(chosen)), ev, ("Variant 1",)))
              for side, chosen in (("lower", LOWER_SPARSITIES), ("higher", HIGHER_SPARSITIES))]
     return _all_parts(parts, _notes(ev, ("Variant 1",), ("Variant 1",), mid))
 
@@ -207,11 +228,11 @@ def _l9(ev: LnasEvidence) -> Verdict:
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
     v, tied = ev.values(), ev.fully_tied()
     mean = lambda chosen: _per_seed_mean(v, [k for k in _sparsities(v, "Variant 2", chosen) if k not in tied])
-    parts = [("Variant 2 minus Variant 1", _bare(rules.better_than, _difference(v2, v1)))]
+    parts = [("Variant 2 minus Variant 1", _paired(rules.better_than, _difference(v2, v1), ev, ("Variant 2", "Variant 1")))]
     for side, chosen in (("low", V2_LOW), ("high", V2_HIGH)):
         diffs = _difference(mean(chosen), mean(V2_MIDDLE))
-        parts.append((f"Variant 2 {side} minus middle", _bare(rules.better_than, diffs) if diffs else
-                      Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(WIRING_TIED).reason)))
+        parts.append((f"Variant 2 {side} minus middle", _paired(rules.better_than, diffs, ev, ("Variant 2",)) if diffs else
+                      Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)))
     parts.append(("winning tickets", _tickets(ev)))
     return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2))
 
@@ -225,7 +246,8 @@ def _tickets(ev: LnasEvidence) -> Verdict:
     if not base:
         return missing(ev.profile, "the baseline")
     rows = [k for k in _sparsities(v, "Variant 2", SPARSITIES) if k not in tied]
-    statuses = [_bare(rules.better_than, d).status for k in rows if (d := _difference(v[k], base))]
+    compared = ("Variant 2", "Baseline")
+    statuses = [_paired(rules.better_than, d, ev, compared).status for k in rows if (d := _difference(v[k], base))]
     above, possible = statuses.count(rules.HELD), sum(s != rules.NOT_HELD for s in statuses)
     status = rules.HELD if above >= TICKETS else rules.NOT_HELD if possible < TICKETS else rules.INCONCLUSIVE
     left_out = f", {len(tied & set(_sparsities(v, 'Variant 2', SPARSITIES)))} with tied wiring left out" if tied else ""
@@ -236,7 +258,7 @@ def _tickets(ev: LnasEvidence) -> Verdict:
 
 def _l10(ev: LnasEvidence) -> Verdict:
     if ("Variant 2", 0.95) in ev.fully_tied():
-        return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(WIRING_TIED).reason)
+        return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)
     v = ev.values()
     diffs = _difference(v.get(("Variant 2", 0.95), {}), v.get(("Baseline", "N/A"), {}))
     return _judge(rules.better_than, diffs, "Variant 2 at p=0.95 and the baseline", ev, ("Baseline", "Variant 2"))
@@ -287,7 +309,8 @@ def _l12(ev: LnasEvidence) -> Verdict:
         return pending
     v = ev.values()
     mean = lambda chosen: _per_seed_mean(v, _sparsities(v, "Variant 1", chosen))
-    drop = _bare(rules.worse_than, _difference(mean(L12_SPARSITIES), mean(set(SPARSITIES) - set(L12_SPARSITIES))))
+    drop = _paired(rules.worse_than, _difference(mean(L12_SPARSITIES), mean(set(SPARSITIES) - set(L12_SPARSITIES))),
+                   ev, ("Variant 1",))
     runs = ev.rows[ev.rows["variant"] == "Variant 1"]
     never = [report.curve_measures(r)["best_after_pruning"] < report.curve_measures(r)["best_overall"]
              for r in runs["record"]]
