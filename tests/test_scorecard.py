@@ -482,6 +482,7 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     cells = {c["claim"]: c for c in card.table_rows(offset(6.0))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
     assert v2["status"] == INCONCLUSIVE and "widened by ±4.00 pp" in v2["basis"]
+    assert "; Δ 2.00 [2.00, 2.00] (n=3)" in v2["ours"]  # the difference as measured; the basis has the widened one
 
 
 def test_the_rewind_control_is_judged_against_the_baseline():

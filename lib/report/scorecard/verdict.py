@@ -69,7 +69,8 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
     At ``paper``: our t-interval against the report's value (:func:`rules.matches_reported`). Elsewhere the
     baseline's own cell is not testable; an accuracy is judged by the paired difference to the baseline on
     the side the report puts it (its interval widened by ``widen`` on both sides: a device offset the pairing
-    cannot cancel); a size by the per-seed ratio to the baseline against the report's ratio.
+    cannot cancel; "ours" gives our mean and the paired difference Δ as measured); a size by the per-seed ratio to
+    the baseline against the report's ratio.
     """
     if kind not in (ACCURACY, SIZE):
         raise ValueError(f"kind must be {ACCURACY!r} or {SIZE!r}, got {kind!r}")
@@ -91,10 +92,12 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         ratio = t_interval([ours[s] / baseline[s] for s in shared])
         return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",
                                                  relative=True, unit=" (ratio to the baseline)"), text)
-    diff = paired_difference(ours, baseline).widened(widen, "a device offset").clipped(
-        PERCENT_DIFFERENCE if kind == ACCURACY else None)
+    support = PERCENT_DIFFERENCE if kind == ACCURACY else None
+    measured = paired_difference(ours, baseline).clipped(support)
+    diff = paired_difference(ours, baseline).widened(widen, "a device offset").clipped(support)
     rule = rules.better_than if reported >= reported_baseline else rules.worse_than
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
-    return Verdict(ruling.status, text, f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
+    return Verdict(ruling.status, f"{text}; Δ {measured.text()}",
+                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
 
