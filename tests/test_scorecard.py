@@ -475,9 +475,10 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]
     # with a measured device offset bound the interval [2, 2] is widened by 2/3 of it on both sides
     offset = lambda bound: card.LnasEvidence("cpu", baseline + on_a_gpu, None, [], (bound, "cpu"))
-    assert card._l10(offset(1.5)).ours.startswith("2.00 [1.00, 3.00]") and card._l10(offset(1.5)).status == HELD
-    assert card._l10(offset(6.0)).ours.startswith("2.00 [-2.00, 6.00]") and card._l10(offset(6.0)).status == INCONCLUSIVE
+    assert "2.00 [1.00, 3.00]" in card._l10(offset(1.5)).basis and card._l10(offset(1.5)).status == HELD
+    assert "2.00 [-2.00, 6.00]" in card._l10(offset(6.0)).basis and card._l10(offset(6.0)).status == INCONCLUSIVE
     assert "widened by ±4.00 pp" in card._l10(offset(6.0)).basis
+    assert card._l10(offset(6.0)).ours == "2.00 [2.00, 2.00] (n=3)"  # as measured
     assert card._l10(card.LnasEvidence("cpu", baseline + on_the_cpu, None, [], (6.0, "cpu"))).status == HELD  # one device
     cells = {c["claim"]: c for c in card.table_rows(offset(6.0))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
