@@ -520,3 +520,17 @@ def test_a_row_whose_wiring_is_all_ties_is_not_testable():
     assert cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]["status"] == NOT_TESTABLE
     searched = card.LnasEvidence("cpu", baseline + v2(chosen), None, [])
     assert searched.fully_tied() == set() and card._l10(searched).status == HELD  # +2, +3, +4 over the baseline
+
+
+def test_the_summary_names_the_tied_rows_and_the_device_widening():
+    from lib.darts.ops import DARTS_SPACE
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    one_op = [[1.0 if op == "sep_conv_3x3" else 0.0 for op in DARTS_SPACE]] * 14
+    tied = [Record("lnas", f"v2-{s}", {"variant": "variant2", "sparsity": 0.875, "seed": s},
+                   {**_lnas_metrics(final=72.0), "alphas": {"normal": one_op, "reduce": one_op}}, {}) for s in (0, 1)]
+    summary = lambda ev: build.lnas_limits(build.Scorecard(pd.DataFrame(), [], ev))
+    text = summary(card.LnasEvidence("cpu", tied, None, [], (3.25, "cpu")))
+    assert text.startswith("The cells of Variant 2 p=0.875 took their wiring from ties") and "±3.25 pp" in text
+    assert summary(card.LnasEvidence("cpu", [], None, [])) == ""

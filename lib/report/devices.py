@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 
-SPANS_DEVICES = "such a pair shares its seed, not its arithmetic (how much that moves a run: LNAS Table 1 chapter)"
+SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured for LNAS, this "
+                 "machine's CPU against the NVIDIA H200, in the LNAS Table 1 chapter; not for other devices or LAMANAS)")
 
 
 def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> list[str]:

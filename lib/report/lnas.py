@@ -234,7 +234,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
                       "search": labels.get(key, "")})
     return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
-                  rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records),
+                  rank_agreement(without_fixed_cells(pd.DataFrame(data), tied)), list(records),
                   by_seed.SEED_NOTE + (DEVICE_NOTE.format(bound=bound) if bound else ""))
 
 
@@ -346,12 +346,15 @@ def device_offset_bound(per_run: pd.DataFrame) -> float | None:
     return max(abs(offset.low), abs(offset.high)) if offset is not None and offset.has_interval else None
 
 
-def without_fixed_cells(data: pd.DataFrame) -> pd.DataFrame:
+def without_fixed_cells(data: pd.DataFrame, tied: set[tuple] = frozenset()) -> pd.DataFrame:
     """``data`` with the cells fixed by construction left empty: Variant 1's middle-epoch accuracy is the baseline
-    run's before pruning, so it cannot rank the rows (the scorecard marks it not testable for the same reason)."""
+    run's before pruning, and a ``tied`` row's cell was not wired by its search (:mod:`lib.report.wiring`), so
+    they cannot rank the rows (the scorecard marks them not testable for the same reasons)."""
     out = data.copy()
     if "val_acc_mid" in out:
         out.loc[out["variant"] == "Variant 1", "val_acc_mid"] = np.nan
+    fixed = [(v, p) in tied for v, p in zip(out["variant"], out["sparsity"])] if len(out) else []
+    out.loc[fixed, [c for c in REPORTED_COLUMNS.values() if c in out]] = np.nan
     return out
 
 

@@ -133,6 +133,24 @@ def scope(card: Scorecard) -> str:
             f"{_staleness(card.records)}")
 
 
+def lnas_limits(card: Scorecard) -> str:
+    """What else bounds the LNAS verdicts, computed: rows whose wiring is all ties, and the device offset (rule
+    'Devices'); "" when neither applies. Shown in: book/scorecard (the summary)."""
+    ev = card.lnas_evidence
+    tied = sorted(ev.fully_tied())
+    parts = []
+    if tied:
+        rows = ", ".join(f"{v} p={p:g}" for v, p in tied)
+        parts.append(f"The cells of {rows} took their wiring from ties of our derivation, not from their search (a "
+                     "defect fixed with the next re-run of the LNAS rows), so they and the claims resting on them alone "
+                     "are not testable.")
+    if ev.offset is not None:
+        parts.append(f" Where paired seeds compare runs made on different devices (this machine's CPU, a lent GPU), "
+                     f"the interval is widened by up to ±{ev.offset[0]:.2f} pp, the device offset the measurement "
+                     "cannot rule out (rule 'Devices'), so such a comparison is decided only by a larger difference.")
+    return "".join(parts).strip()
+
+
 def _spread(card: Scorecard) -> str:
     """Where the LAMANAS spread comes from: a run's 95% interval over its meta-test tasks (at the median over all
     runs and over those above chance, whose accuracies are not pinned near 0) against seeds of a row."""
