@@ -172,6 +172,12 @@ def test_the_rewind_control_separates_variant_1s_rewind_from_its_pruning():
     on_a_gpu = per_run.assign(made_on=["CPU", "CPU", "CPU", "CPU", "NVIDIA H200", "CPU"])  # V1 p=0.5 seed 0
     mixed = lnas.rewind_control(on_a_gpu).set_index("comparison")["seeds on different devices"]
     assert mixed.tolist() == ["", "1 of 2"]
+    # both Variant 1 runs on the GPU, their middle epochs 2 and 4 above the CPU baseline's: the device offset
+    # interval 3 ± t(0.975, 1) 12.706 * 1.414 / sqrt(2) reaches 15.71; both seeds cross, so the -3 ± 12.71 of the
+    # pruning's own cost widens by 15.71 on each side
+    on_the_gpu = per_run.assign(made_on=["CPU"] * 4 + ["NVIDIA H200"] * 2, val_acc_mid=[30.0] * 4 + [32.0, 34.0])
+    widened = lnas.rewind_control(on_the_gpu).set_index("comparison")["widened for devices"]
+    assert widened.tolist() == ["", "-3.00 [-31.41, 25.41] (n=2)"]
     assert lnas.rewind_control(lnas.rows([]))["difference (pp)"].tolist() == ["pending"]  # an empty cache
     pending = lnas.rewind_control(lnas.rows(records[:2])).set_index("comparison")
     assert pending.loc["nothing pruned (rewind only) - baseline", "difference (pp)"] == "pending"

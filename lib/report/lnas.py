@@ -278,9 +278,12 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
     the epochs of the baseline. The rewind-only control (Variant 1 pruning no weight) separates the two: its
     best validation accuracy after the rewind minus the baseline's best is the rewind's cost; each Variant 1
     sparsity minus the control is the pruning's own; "seeds on different devices" counts the paired seeds whose
-    two runs were made on different devices (``lib/report/devices.py``). Shown in: book/lnas_table1.
+    two runs were made on different devices (``lib/report/devices.py``), and "widened for devices" gives the
+    difference's interval widened for the device offset there (the scorecard's rule 'Devices'). Shown in:
+    book/lnas_table1.
     """
     values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, "val_acc_final")
+    bound = None if per_run.empty else device_offset_bound(per_run)
     rewind, base, v1 = (LABELS[REWIND], "N/A"), ("Baseline", "N/A"), "Variant 1"
     lines = [("nothing pruned (rewind only) - baseline", rewind, base)]
     lines += [(f"{v1} at p={p:g} - nothing pruned", (v1, p), rewind) for p in SPARSITIES if (v1, p) in values]
@@ -289,8 +292,10 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
         shared = sorted(set(values.get(a, {})) & set(values.get(b, {})))
         diff = by_seed.paired_or_none(values.get(a, {}), values.get(b, {}), "val_acc_final")
         mixed, total = devices.mixed_seeds(devices.compared_runs(per_run, KEYS, (a, b)), shared)
+        widened = _widened(diff, per_run, (a, b), bound)
         out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
-                    "seeds": ";".join(map(str, shared)), "seeds on different devices": f"{mixed} of {total}" if mixed else ""})
+                    "seeds": ";".join(map(str, shared)), "seeds on different devices": f"{mixed} of {total}" if mixed else "",
+                    "widened for devices": by_seed.text(widened) if widened is not diff else ""})
     return pd.DataFrame(out)
 
 
