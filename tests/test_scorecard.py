@@ -234,8 +234,10 @@ def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
     cpu = _card("cpu", [("T1.1", HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.3", HELD, "rule"),
-                        ("L1", NOT_TESTABLE, "describes the setup"), ("T1.4", INCONCLUSIVE, "rule")])
+                        ("L1", NOT_TESTABLE, "describes the setup"), ("T1.4", INCONCLUSIVE, "rule"),
+                        ("T1.5", INCONCLUSIVE, "rule; the interval is widened by ±8.05 pp for a device offset")])
     small = _card("small", [("T1.1", NOT_HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.4", HELD, "rule"),
+                            ("T1.5", HELD, "rule"),
                             ("T1.3", NOT_TESTABLE, "not yet run: no record of this row is cached at the small profile"),
                             ("L1", NOT_TESTABLE, "describes the setup")])
     table = scales.side_by_side(cpu, small).set_index("id")
@@ -244,15 +246,16 @@ def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
     assert table.loc["T1.1", "with scale"] == scales.FLIPS
     assert table.loc["T1.2", "with scale"] == scales.SAME
     assert table.loc["T1.4", "with scale"] == scales.ONE_SCALE  # more evidence at one scale, not a reversal
+    assert table.loc["T1.5", "with scale"] == scales.ONE_SCALE + " (widened for devices at cpu)"
     assert table.loc["T1.3", "with scale"] == "not compared: pending at small"
     assert table.loc["L1", "with scale"] == "not compared: not testable at cpu, not testable at small"
     assert list(scales.flips(table.reset_index())["id"]) == ["T1.1"]
-    assert list(scales.judged(table.reset_index())["id"]) == ["T1.1", "T1.2", "T1.3", "T1.4"]
+    assert list(scales.judged(table.reset_index())["id"]) == ["T1.1", "T1.2", "T1.3", "T1.4", "T1.5"]
     text = scales.summary(table.reset_index(), "cpu")
-    assert "1 of the 3 claims judged at both profiles flips" in text and "1 is settled at one scale only" in text
+    assert "1 of the 4 claims judged at both profiles flips" in text and "2 are settled at one scale only" in text
     moves = scales.transitions(table.reset_index(), "cpu", "small").set_index("at small \\ at cpu")
     assert moves.loc[NOT_HELD, HELD] == 1 and moves.loc[INCONCLUSIVE, INCONCLUSIVE] == 1
-    assert int(moves[list(verdict.STATUSES)].to_numpy().sum()) == 5
+    assert int(moves[list(verdict.STATUSES)].to_numpy().sum()) == 6
 
 
 def test_two_scales_same_report_ids_are_kept_apart_and_a_missing_claim_is_pending():

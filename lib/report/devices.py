@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 
+WIDENED = "widened by"  # the words a basis uses for an interval widened for devices (:func:`widening_note`)
 SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured for LNAS, this "
                  "machine's CPU against the NVIDIA H200, in the LNAS Table 1 chapter; not for other devices or LAMANAS)")
 
@@ -59,5 +60,5 @@ def offset_margin(runs: pd.DataFrame, seeds: Iterable[int], bound: float | None)
 
 def widening_note(margin: float) -> str:
     """The basis's words for an interval widened by :func:`offset_margin` ("" when it was not)."""
-    return (f"the interval is widened by ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
+    return (f"the interval is {WIDENED} ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
             "'Devices')") if margin > 0 else ""

@@ -10,6 +10,7 @@ Nothing is run: each side is a :func:`lib.report.scorecard.build.scorecard` of t
 
 import pandas as pd
 
+from lib.report.devices import WIDENED
 from lib.report.rules import INCONCLUSIVE
 from lib.report.scorecard.verdict import NOT_TESTABLE, STATUSES, is_pending
 
@@ -28,16 +29,22 @@ def _state(status: str, basis: str) -> str:
     return "pending" if is_pending(status, basis) else status
 
 
-def _with_scale(large: str, small: str, large_name: str, small_name: str) -> str:
+def _with_scale(large: str, small: str, large_name: str, small_name: str,
+                widened: tuple[bool, bool] = (False, False)) -> str:
     """``FLIPS``, ``ONE_SCALE``, ``SAME`` or "not compared: ..." for the states (status, or "pending") at the two
-    profiles."""
+    profiles; ``widened``: whether each side's interval was widened for devices (rule 'Devices'), which a
+    ``ONE_SCALE`` row names when it is what left that side inconclusive."""
     untestable = [f"{state} at {name}" for state, name in ((large, large_name), (small, small_name))
                   if state in ("pending", NOT_TESTABLE)]
     if untestable:
         return f"{NOT_COMPARED}: " + ", ".join(untestable)
     if large == small:
         return SAME
-    return ONE_SCALE if INCONCLUSIVE in (large, small) else FLIPS
+    if INCONCLUSIVE not in (large, small):
+        return FLIPS
+    side = large_name if large == INCONCLUSIVE else small_name
+    by_devices = widened[0] if large == INCONCLUSIVE else widened[1]
+    return f"{ONE_SCALE} (widened for devices at {side})" if by_devices else ONE_SCALE
 
 
 def status_columns(profile: str) -> tuple[str, str]:
@@ -60,13 +67,14 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     for column in ("where", "claim"):
         out[column] = sides[0][column].reindex(index).fillna(sides[1][column].reindex(index))
-    states = []
+    states, widened = [], []
     for side, name in zip(sides, names):
         side, (status, ours) = side.reindex(index), status_columns(name)
         present = side["status"].notna()
         out[status], out[ours] = side["status"].where(present, NOT_TESTABLE), side["ours"].where(present, "pending")
         states.append([_state(s, b) if p else "pending" for s, b, p in zip(side["status"], side["basis"], present)])
-    out["with scale"] = [_with_scale(a, b, *names) for a, b in zip(*states)]
+        widened.append([bool(p) and WIDENED in str(b) for b, p in zip(side["basis"], present)])
+    out["with scale"] = [_with_scale(a, b, *names, (wa, wb)) for a, b, wa, wb in zip(*states, *widened)]
     return out.reset_index()
 
 
@@ -103,7 +111,7 @@ def summary(table: pd.DataFrame | None, profile: str) -> str:
     rest = f"{len(table) - compared} of the {len(table)} are pending or not testable at one of them"
     if not compared:
         return f"**Two scales ({profile} beside {other}):** no claim is judged at both profiles yet; {rest}."
-    n, settled = len(flips(table)), int((table["with scale"] == ONE_SCALE).sum())
+    n, settled = len(flips(table)), int(table["with scale"].str.startswith(ONE_SCALE).sum())
     return (f"**Two scales ({profile} beside {other}):** {n} of the {compared} claims judged at both profiles "
             f"flip{'s' if n == 1 else ''} with scale (held at one, not held at the other) and {settled} "
             f"{'is' if settled == 1 else 'are'} settled at one scale only (inconclusive at the other); {rest} "
