@@ -154,7 +154,7 @@ class Table1:
 DEVICE_NOTE = (" Where some of a row's paired seeds compare runs made on different devices, its status is judged on Δ "
                "widened on both sides by that share of the seeds times {bound:.2f} pp, the largest device offset the "
                "measurement of 'How much the device moves a run' allows (the pairing cancels the seed, not an offset "
-               "shared by every run of one device); the basis in the CSV gives the widened interval.")
+               "shared by every run of one device): the column 'Δ widened for devices'.")
 
 
 def _report_side(variant: str, reported_final: float, reported_baseline: float) -> str:
@@ -215,8 +215,8 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         runs, requested = groups.get(key, ([], 0))
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
         diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final, "val_acc_final")
-        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base,
-                            _widened(diff, per_run, (key, base_key), bound), key in tied)
+        judged = _widened(diff, per_run, (key, base_key), bound)
+        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, judged, key in tied)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
         data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
                      **{f"{m} (report)": (None if rep is None else rep[m]) for m in values},
@@ -228,6 +228,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       **{f"{label} (report)": (None if rep is None else rep[m]) for label, m in METRICS.items()},
                       **{f"{label} (ours)": by_seed.text(ivs[m], missing=missing) for label, m in METRICS.items()},
                       "Δ final vs baseline (ours)": "" if key == base_key else by_seed.text(diff, missing=missing),
+                      "Δ widened for devices": by_seed.text(judged) if judged is not diff else "",
                       "report": "" if rep is None else _report_side(key[0], rep["val_acc_final"], report_base),
                       "status": "" if ruling is None else ruling.status,
                       SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
