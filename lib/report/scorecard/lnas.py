@@ -5,6 +5,7 @@ share. Cells and claims resting on a search that never left uniform say so ("sea
 """
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from statistics import fmean
 from typing import Callable, Iterable
 
@@ -56,8 +57,9 @@ class LnasEvidence:
     def records(self) -> list[results.Record]:
         return self.runs + self.step_records
 
-    @property
+    @cached_property
     def rows(self) -> pd.DataFrame:
+        """One row per run (:func:`lib.report.lnas.rows`), built once."""
         table = report.rows(self.runs) if self.runs else pd.DataFrame()
         return table if len(table) else pd.DataFrame(columns=KEYS + ["seed", "search_top_over_uniform"] + [c.name for c in COLUMNS])
 
