@@ -21,7 +21,9 @@
 #                         then seeds 3-4 of the LAMANAS baseline and its no-meta-training control),
 #                         committing each record as it lands; kill it at any moment and start it again later
 #                         (PROCESSES=<n> worker processes, default one one-thread process per core;
-#                         LIMIT_HOURS=<h>: start no run that would end after h hours; ONLY="LAMANAS curve lnas_":
+#                         LIMIT_HOURS=<h>: start no run that would end after h hours; MAX_RUN_HOURS=<h> (default 2;
+#                         0: none): on a CPU start no run estimated longer, as its checkpoint would not outlive the
+#                         session (status lists them, for a lent GPU); ONLY="LAMANAS curve lnas_":
 #                         only the runs whose name contains one of these texts, e.g. while a lent GPU takes LNAS).
 #                         Run it in the background:
 #                         nohup make evidence > evidence.log 2>&1 &
@@ -124,7 +126,8 @@ benchmark: $(STAMP)
 
 evidence: $(STAMP)
 	TQDM_DISABLE=1 $(PY) tools/evidence.py start --profile $(PROFILE) --device $(DEVICE) \
-	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS)) $(if $(ONLY),--only $(ONLY))
+	  $(if $(PROCESSES),--processes $(PROCESSES)) $(if $(LIMIT_HOURS),--limit-hours $(LIMIT_HOURS)) \
+	  $(if $(MAX_RUN_HOURS),--max-run-hours $(MAX_RUN_HOURS)) $(if $(ONLY),--only $(ONLY))
 
 evidence-status: $(STAMP)
 	$(PY) tools/evidence.py status --profile $(PROFILE) --device $(DEVICE) $(if $(PROCESSES),--processes $(PROCESSES)) \

@@ -3,6 +3,7 @@ the loss itself, the Cauchy-Schwarz bound at its worst case, and the table's pre
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -54,8 +55,12 @@ def test_slope_change_bound_is_reached_by_a_move_along_ones():
 BEFORE, AFTER = "2026-11-26T08:00:00+00:00", "2026-11-26T08:20:00+00:00"  # around the rule's commit (08:10:56)
 
 
-def _record(cfg: LamanasConfig, accuracy: float, moved: float, finished: str = BEFORE) -> Record:
-    metrics = {"test_acc": accuracy, "phi_change_total": moved, "test_learned_loss": -5.0, "test_query_ce": 9.0}
+def _record(cfg: LamanasConfig, accuracy: float, moved: float, finished: str = BEFORE,
+            tasks: list[float] | None = None) -> Record:
+    """A finished run; its meta-test tasks all at ``accuracy`` unless ``tasks`` is given (then its mean)."""
+    tasks = tasks or [accuracy] * 4
+    metrics = {"test_acc": sum(tasks) / len(tasks), "test_accuracies": tasks, "phi_change_total": moved,
+               "test_learned_loss": -5.0, "test_query_ce": 9.0}
     return Record("lamanas", "k", result_fields(cfg), metrics, {"date": finished})
 
 
@@ -72,7 +77,9 @@ def test_table_predicts_from_the_sign_and_skips_non_residual_runs():
     assert list(frame["sign kept"][:2]) == ["yes", "no"]  # phi moved 100: the bound exceeds any |sum|
     assert list(frame["new"][:2]) == ["no", "yes"]
     text = collapse.summary(frame)
-    assert text.startswith("In 1 of 2 finished") and "commit a4ead7e): 0 of 1 predicted, from 1 distinct" in text
+    assert text.startswith("In 1 of 2 finished") and "(2 below chance)" in text
+    assert (f"commit a4ead7e): 0 of 1 runs predicted; 0 of the 1 initial loss networks not seen when the rule was "
+            f"written (FNN seed {positive})") in text
     other_proxy = LamanasConfig.for_profile("smoke", loss="fnn", residual=True, proxy="inner_product", seed=negative)
     twins = collapse.table([records[0], _record(other_proxy, 2.0, 0.0)], [], chance=20.0)
     assert collapse.draws(twins) == 1  # the same seed and loss network with another proxy: the same phi_0
@@ -82,10 +89,12 @@ def test_scorecard_finding_counts_the_cached_runs():
     from lib.report.scorecard.build import _collapse_finding
     assert "pending" in _collapse_finding([])
     negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
-    text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0, AFTER)])
-    assert text.endswith("1 of 1 cached residual runs fell below chance, and the sign predicted 1 of the 1 outcomes "
-                         "(1 of the 1 made after the rule was written down; they start from 1 distinct initial loss "
-                         "network, since runs differing only in the proxy share one).")
+    other_proxy = LamanasConfig.for_profile("smoke", loss="fnn", residual=True, proxy="inner_product", seed=negative)
+    text = _collapse_finding([_record(_config(seed=negative), 2.0, 0.0, AFTER), _record(other_proxy, 2.0, 0.0, AFTER)])
+    assert text.endswith("2 of 2 cached residual runs fell below chance (their interval over meta-test tasks entirely "
+                         "below it), and the sign predicted 2 of the 2 outcomes (2 of the 2 runs made after the rule was "
+                         f"written down; 1 of the 1 initial loss networks not seen when the rule was written (FNN seed "
+                         f"{negative}), the independent tests (runs differing only in the proxy share one)).")
 
 
 def test_prediction_states_the_side_of_the_slope():
@@ -102,13 +111,58 @@ def test_scorecard_comparison_counts_the_runs_below_chance():
     def run(loss: str, seed: int, accuracy: float) -> Record:
         cfg = LamanasConfig.for_profile("smoke", seed=seed, **({} if loss == "ce" else
                                                                {"loss": loss, "residual": True, "proxy": "inner_product"}))
-        return Record("lamanas", "k", result_fields(cfg), {"test_acc": accuracy, "train_acc": accuracy}, {})
+        return Record("lamanas", "k", result_fields(cfg), {"test_acc": accuracy, "train_acc": accuracy,
+                                                           "test_accuracies": [accuracy] * 4}, {})
 
     chance = 100 / LamanasConfig.for_profile("smoke").data.ways
     runs = report.run_rows([run("lstm", 0, chance / 2), run("lstm", 1, 60.0), run("ce", 0, 50.0), run("ce", 1, 55.0)])
     verdict = card.CLAIMS["A11"](runs, "smoke")
     assert verdict.ours.endswith("LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)")
     assert "Baseline" not in verdict.ours.split("; ")[-1]
+
+
+def test_only_a_residual_rows_runs_below_chance_are_put_down_to_the_initial_slope():
+    from lib.report import lamanas as report
+    from lib.report.scorecard import lamanas as card
+
+    def run(residual: bool, seed: int, tasks: list[float]) -> Record:
+        cfg = LamanasConfig.for_profile("smoke", seed=seed, loss="lstm", residual=residual, proxy="inner_product")
+        return Record("lamanas", "k", result_fields(cfg), {"test_acc": sum(tasks) / len(tasks), "train_acc": 1.0,
+                                                           "test_accuracies": tasks}, {})
+
+    chance = 100 / LamanasConfig.for_profile("smoke").data.ways  # 20% (5 ways)
+    # [1, 3]: mean 2, s = sqrt(2), 2 +- 1.96 (entirely below 20); [10, 26]: mean 18, s = 8 sqrt(2), 18 +- 15.7 (reaches 20)
+    assert chance == 20.0
+    runs = report.run_rows([run(True, 0, [1.0, 3.0]), run(True, 1, [60.0, 62.0]), run(False, 0, [1.0, 3.0]),
+                            run(False, 1, [10.0, 26.0])])
+    pair = [(("LSTM", "Yes", "Inner product"), ("LSTM", "No", "Inner product"))]
+    shown = card._compare(runs, "smoke", pair).ours.split("; ")[1:]
+    assert shown == ["LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)",
+                     "LSTM / No / Inner product: 1 of 2 runs below chance"]  # 18% reaching chance: not counted
+
+
+def test_an_outcome_whose_interval_reaches_chance_confirms_neither_side():
+    negative = next(s for s in range(8) if collapse.far_slope(collapse.initial_loss_network(result_fields(_config(seed=s)))) < 0)
+    # tasks [10, 26]: mean 18 below chance 20, but 18 +- 1.96 * 8 sqrt(2) / sqrt(2) = [2.3, 33.7] contains it
+    frame = collapse.table([_record(_config(seed=negative), 0.0, 0.0, AFTER, tasks=[10.0, 26.0])], [], chance=20.0)
+    assert list(frame["outcome"]) == ["at chance"] and list(frame["sign says"]) == ["below"]
+    assert "In 0 of 1 finished" in collapse.summary(frame) and "(1 at chance)" in collapse.summary(frame)
+
+
+def test_out_of_sample_counts_initial_loss_networks_not_seen_before_the_rule():
+    """By hand: FNN s0 (two proxies, both new), LSTM s0 (one run seen before the rule), FNN s1 (new, missed);
+    a pending run does not count. Unseen networks: FNN s0 (predicted) and FNN s1 (not): 1 of 2."""
+    frame = pd.DataFrame({
+        "row": ["FNN, MSE", "FNN, IP", "LSTM, MSE", "LSTM, IP", "FNN, MSE", "LSTM, MSE (authors)"],
+        "seed": [0, 0, 0, 0, 1, 2], "sum fc2 at init": [-0.5, -0.5, -1.2, -1.2, 0.6, 0.8],
+        "sign says": ["below", "below", "below", "below", "above", "above"],
+        "outcome": ["below", "below", "below", "below", "at chance", "pending"],
+        "new": ["yes", "yes", "yes", "no", "yes", None]})
+    nets = collapse.unseen_networks(frame)
+    assert nets.to_dict() == {("FNN", 0, -0.5): True, ("FNN", 1, 0.6): False}
+    assert collapse.draws(frame[frame["outcome"] != "pending"]) == 3
+    assert collapse.unseen_text(frame).startswith("1 of the 2 initial loss networks not seen when the rule was written "
+                                                  "(FNN seed 0; FNN seed 1)")
 
 
 def test_a_comparison_of_runs_made_on_different_devices_says_so():

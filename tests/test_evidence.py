@@ -1,5 +1,6 @@
 """The evidence queue and its work list: order, skipping, status, estimates, committing workers, killed workers."""
 
+import argparse
 import dataclasses
 import json
 import multiprocessing
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib.experiments import evidence, lnas_sweep
+from lib.experiments import costs, evidence, lnas_sweep
 from lib.pipeline import results, worklist
 from lib.pipeline.results import RunOutput
 
@@ -114,6 +115,22 @@ def test_status_counts_skip_and_estimates(store):
     assert worklist.claim(items, None, {}).ident == items[1].ident
     assert worklist.claim(items, None, {}).ident == items[3].ident
     assert worklist.claim(items, None, {}) is None
+
+
+def test_a_run_estimated_longer_than_the_bound_is_not_started_and_status_lists_it(store, capsys):
+    items = fake_items(n=2)  # model: size 1 -> 100 s, size 2 -> 200 s
+    estimates = {r.item.ident: r.estimate_s for r in worklist.state(items, model)}
+    assert worklist.claim(items[1:], None, estimates, longest_s=150.0) is None
+    assert worklist.work(items[1:], model, threads=1, longest_s=150.0) == 0  # returns, nothing else to wait for
+    assert worklist.work(items[1:], model, threads=1, longest_s=250.0) == 1
+
+    from tools import evidence as tool
+    tool.status(argparse.Namespace(
+        profile="smoke", seeds=[0], no_measure=False, device="cpu", only=None, processes=1, threads=1,
+        max_run_hours=1e-9, next=8))
+    printed = capsys.readouterr().out.split("Longer than --max-run-hours", 1)[1]
+    left = [r for r in worklist.state(tool.items("smoke", [0], True, "cpu"), costs.model_seconds) if r.status != worklist.DONE]
+    assert left and all(f"  {r.item.name} (~" in printed for r in left) and "Next:" not in printed
 
 
 def _git(repo: Path, *args: str) -> str:

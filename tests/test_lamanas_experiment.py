@@ -236,11 +236,14 @@ def test_the_control_verdict_applies_the_better_than_rule_to_the_paired_differen
 
 
 def test_a_run_below_chance_is_counted_where_its_row_is_shown():
-    def record(seed: int, acc: float) -> results.Record:
+    def record(seed: int, tasks: list[float]) -> results.Record:
         config = dataclasses.asdict(smoke(seed=seed, loss="lstm", residual=True, proxy="inner_product"))
-        return results.Record("lamanas", f"k{seed}", config, {"test_acc": acc, "history": []}, {}, status="ok")
-    ways = smoke().data.ways
-    runs = [record(0, 100.0 / ways - 0.1), record(1, 100.0 / ways + 30.0)]
+        return results.Record("lamanas", f"k{seed}", config, {"test_acc": float(np.mean(tasks)), "history": [],
+                                                              "test_accuracies": tasks}, {}, status="ok")
+    chance = 100.0 / smoke().data.ways
+    # the first run's tasks all 0.1 under chance (interval of width 0), the third's mean under chance by 1 but its
+    # interval +- 1.96 * 10 sqrt(2) / sqrt(2) = +- 19.6 reaches it: only the first is below chance
+    runs = [record(0, [chance - 0.1] * 4), record(1, [chance + 30.0] * 4), record(2, [chance - 11.0, chance + 9.0])]
     assert report.below_chance(runs) == 1
     shown, _ = report.table1(runs)
     assert shown.loc[shown["row"] == report.row_name(pd.Series(ROWS["lstm-res-ip"].labels())), "runs"].item().endswith(
@@ -272,3 +275,57 @@ def test_authors_code_twins_of_the_two_proxies_agree_in_every_table_1_number(tmp
                  "mean_params", "test_query_ce", "test_learned_loss"):
         assert twins[0][name] == twins[1][name], name
     assert [h["query_acc"] for h in twins[0]["history"]] == [h["query_acc"] for h in twins[1]["history"]]
+
+
+@pytest.mark.parametrize("tasks, side", [
+    ([1.0, 3.0], "below"),  # mean 2, s = sqrt(2): 2 +- 1.96, entirely below 5
+    ([2.0, 6.0], "at chance"),  # mean 4 under 5, but s = 2 sqrt(2): 4 +- 3.92 reaches 5
+    ([6.0, 8.0], "above"),  # 7 +- 1.96, entirely above 5
+    ([3.0], "at chance"),  # one task: no interval, so neither side
+    ([], "at chance"),
+])
+def test_a_run_is_below_chance_only_when_its_task_interval_lies_below_it(tasks, side):
+    assert report.side_of_chance(tasks, chance=5.0) == side
+
+
+def _control_rows(base: dict, control: dict) -> pd.DataFrame:
+    run = lambda name, seed, acc: {"loss_network": name, "residual": "No", "loss_proxy": "N/A", "code": "ours",
+                                   "seed": seed, "test_acc": acc}
+    return pd.DataFrame([run("Baseline", s, a) for s, a in base.items()]
+                        + [run("No meta-training", s, a) for s, a in control.items()])
+
+
+# differences 10, 2, 4 at seeds 0-2 (mean 5.33, t-interval contains 0), then 8, 9 at seeds 3 and 4 (all five: above 0)
+FIVE_BASE = {0: 50.0, 1: 42.0, 2: 44.0, 3: 48.0, 4: 49.0}
+FIVE_CONTROL = {s: 40.0 for s in range(5)}
+
+
+def _t_text(values: list[float], digits: int) -> str:
+    from scipy import stats as scipy_stats
+    low, high = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
+    return f"{np.mean(values):.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] (n={len(values)})"
+
+
+def test_the_control_table_gives_table_1s_seeds_apart_from_all_seeds():
+    table = report.meta_learning_contribution(_control_rows(FIVE_BASE, FIVE_CONTROL), seeds=range(5))
+    first, every = table.iloc[-2], table.iloc[-1]
+    assert first["seed"].startswith("seeds 0-2") and every["seed"].startswith("all seeds")
+    assert first["baseline (meta-trained)"] == _t_text([50.0, 42.0, 44.0], 1)  # Table 1's baseline number
+    assert first["difference"] == _t_text([10.0, 2.0, 4.0], 1)
+    assert every["baseline (meta-trained)"] == _t_text(list(FIVE_BASE.values()), 1)
+    assert every["difference"] == _t_text([10.0, 2.0, 4.0, 8.0, 9.0], 1)
+
+
+def test_the_control_verdict_says_it_was_decided_at_a_second_look():
+    looks = report.control_looks(FIVE_BASE, FIVE_CONTROL)
+    assert [look.seeds for look in looks] == [(0, 1, 2), (0, 1, 2, 3, 4)]
+    assert [look.status for look in looks] == ["inconclusive", "held"]
+    text = report.meta_learning_verdict(_control_rows(FIVE_BASE, FIVE_CONTROL))
+    assert "? Held** " in text
+    assert (f"at seeds 0-2 (Table 1's) the difference was {_t_text([10.0, 2.0, 4.0], 2)} pp, inconclusive, and seeds "
+            "3 and 4 were added because it was inconclusive; a verdict taken at a second look") in text
+    assert (f"The baseline's mean here, {_t_text(list(FIVE_BASE.values()), 1)}, is over seeds 0-4; Table 1 shows "
+            f"{_t_text([50.0, 42.0, 44.0], 2)}, over seeds 0-2") in text
+    three = {s: v for s, v in FIVE_BASE.items() if s < 3}
+    assert len(report.control_looks(three, FIVE_CONTROL)) == 1  # one look: nothing to add
+    assert "second look" not in report.meta_learning_verdict(_control_rows(three, FIVE_CONTROL))

@@ -160,8 +160,9 @@ def test_seeds_at_a_glance_turns_the_landscape_with_the_sign_of_fc2():
     state = {k: v.tolist() for k, v in net.state_dict().items()}
     flipped = {**state, **{k: (-v).tolist() for k, v in net.state_dict().items() if k.startswith("fc2.")}}
     config = lambda seed: {"seed": seed, "loss": "fnn", "residual": True, "data": {"ways": 5}}
-    records = [Record("lamanas", f"k{i}", config(i), {"test_acc": acc, "loss_snapshots": {"0": state, "4": snap}}, {})
-               for i, (acc, snap) in enumerate([(40.0, state), (10.0, flipped)])]
+    records = [Record("lamanas", f"k{i}", config(i), {"test_acc": acc, "test_accuracies": [acc] * 4,
+                                                      "loss_snapshots": {"0": state, "4": snap}}, {})
+               for i, (acc, snap) in enumerate([(40.0, state), (10.0, flipped)])]  # every task at acc: no spread
     table = seeds_at_a_glance(records, extent=5.0, label=0)
     assert table["meta-epoch"].tolist() == [4, 4] and table["vs chance"].tolist() == ["above", "below"]
     assert table.loc[0, "sum fc2"] == pytest.approx(float(net.state_dict()["fc2.weight"].sum()))

@@ -175,3 +175,20 @@ def test_the_rewind_control_separates_variant_1s_rewind_from_its_pruning():
     assert lnas.rewind_control(lnas.rows([]))["difference (pp)"].tolist() == ["pending"]  # an empty cache
     pending = lnas.rewind_control(lnas.rows(records[:2])).set_index("comparison")
     assert pending.loc["nothing pruned (rewind only) - baseline", "difference (pp)"] == "pending"
+
+
+def test_the_device_offset_bound_is_the_far_end_of_the_across_device_interval():
+    from lib.report import devices, lnas
+
+    runs = pd.DataFrame([{"variant": "Baseline", "sparsity": "N/A", "seed": s, "val_acc_mid": 50.0, "made_on": "CPU"}
+                         for s in (0, 1, 2)]
+                        + [{"variant": "Variant 1", "sparsity": 0.5, "seed": s, "val_acc_mid": 50.0 + d,
+                            "made_on": "NVIDIA H200"} for s, d in enumerate((2.0, 4.0, 0.0))]
+                        + [{"variant": "Variant 1", "sparsity": 0.75, "seed": 0, "val_acc_mid": 50.0, "made_on": "CPU"}])
+    # across devices: 2, 4, 0 (mean 2, sd 2): 2 ± 4.303 * 2 / sqrt(3) = [-2.97, 6.97]; the CPU pair (0) is not counted
+    assert lnas.device_offset_bound(runs) == pytest.approx(6.969, abs=1e-3)
+    assert lnas.device_offset_bound(runs[runs["made_on"] == "CPU"]) is None  # nothing measured across devices
+    pair = runs[(runs["variant"] == "Baseline") | (runs["sparsity"] == 0.5)]
+    assert devices.offset_margin(pair, [0, 1], 6.0) == 6.0 and devices.offset_margin(pair, [0], None) == 0.0
+    mixed = pd.concat([runs[runs["variant"] == "Baseline"], runs[runs["sparsity"] == 0.75]])
+    assert devices.offset_margin(mixed, [0, 1, 2], 6.0) == 0.0  # seed 0's pair shares the CPU; seeds 1-2 have one run

@@ -212,3 +212,11 @@ def test_sizes_fractions_and_weight_ratios_are_clipped_to_what_they_can_be():
     assert (fraction.low, fraction.high) == (0.0, 1.0)
     ratio = seeds.interval_or_none({0: 1.01, 1: 1.2}, "search_top_over_uniform")
     assert ratio.low == 1.0 and ratio.high > 1.2  # the strongest op weighs at least the uniform weight
+
+
+def test_a_widened_interval_adds_the_margin_on_both_sides_and_says_why():
+    iv = stats.t_interval([1.0, 2.0, 3.0])  # 2 ± 4.303 * 1 / sqrt(3) = 2 ± 2.484
+    wide = iv.widened(1.5, "a device offset")
+    assert (wide.low, wide.high) == pytest.approx((2 - 2.484 - 1.5, 2 + 2.484 + 1.5), abs=1e-3)
+    assert wide.estimate == 2.0 and "widened by ±1.50 for a device offset" in wide.method
+    assert iv.widened(0.0, "nothing") is iv and stats.t_interval([1.0]).widened(2.0, "x").low is None

@@ -151,9 +151,26 @@ def test_meta_training_vs_no_meta_training_is_a_paired_control(empty_cache, monk
     assert meta(card)["ours"].startswith("10.00 [")
     assert "Meta-trained baseline minus the same adaptation without meta-training: 10.00" in build.findings(card)[1]
     assert build.counts(card.table).loc["both", "total"] == len(card.table)  # the control is not a claim
+    assert "second look" not in meta(card)["basis"]  # every seed was in the first look
     results.cached(Sweep.for_profile("smoke").config(CONTROL, 1), lambda c, k: RunOutput(
         _lamanas_metrics(70.0, 70.0), {}, torch.device("cpu")), force=True)
     assert meta(build.scorecard("smoke"))["status"] == INCONCLUSIVE  # +10, -20, +11
+
+
+def test_a_control_decided_at_a_second_look_says_so(empty_cache, monkeypatch):
+    from scipy import stats as scipy_stats
+
+    five = lambda profile: Sweep.for_profile(profile, ("baseline", CONTROL), range(5), authors_code=False, processes=1)
+    monkeypatch.setattr(scorecard_lamanas, "control_sweep", five)
+    for seed, gain in enumerate([10.0, 2.0, 4.0, 8.0, 9.0]):  # seeds 0-2: t-interval contains 0; all five: above 0
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(40.0 + gain, 40.0))
+        _store_lamanas(CONTROL, seed, False, _lamanas_metrics(40.0, 40.0))
+    card = build.scorecard("smoke")
+    row = build.controls(card).set_index("control").filter(like="MetaNAS", axis=0).iloc[0]
+    low, high = scipy_stats.t.interval(0.95, 2, loc=16 / 3, scale=scipy_stats.sem([10.0, 2.0, 4.0]))
+    first = f"at seeds 0-2 (Table 1's) the difference was 5.33 [{low:.2f}, {high:.2f}] (n=3) pp, inconclusive"
+    assert row["status"] == HELD and first in row["basis"] and "seeds 3 and 4 were added because" in row["basis"]
+    assert first in build.findings(card)[1] and "two-stage design" in build.findings(card)[1]
 
 
 def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
@@ -164,6 +181,25 @@ def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
     card = build.scorecard("smoke").table
     a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
     assert (a11["status"], a11["authors' code"]) == (HELD, NOT_HELD)
+
+
+def test_a_result_claim_whose_authors_code_runs_are_pending_says_so(empty_cache):
+    from lib.report.scorecard import view
+
+    for seed in (0, 1):  # ours cached, the authors'-code twins not: their column is pending, not untestable
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(50.0 + seed, 40.0))
+        _store_lamanas("lstm-res-ip", seed, False, _lamanas_metrics(60.0 + 2 * seed, 45.0 + 0.2 * seed))
+    card = build.scorecard("smoke").table
+    a11 = card[(card["report"] == "LAMANAS") & (card["id"] == "A11")].iloc[0]
+    assert a11["status"] == HELD and a11["authors' code"] == "not testable: pending runs"
+    a1 = card[(card["report"] == "LAMANAS") & (card["id"] == "A1")].iloc[0]
+    assert a1["authors' code"] == ""  # not a result claim: not judged on the authors' code at all
+    missing = verdict.missing("smoke")  # the main columns: "not testable", our value "pending", basis "not yet run"
+    assert (missing.status, missing.ours) == (NOT_TESTABLE, "pending")
+    assert verdict.shown_status(missing) == "not testable: pending runs"
+    assert verdict.shown_status(verdict.Verdict(NOT_TESTABLE, "", "describes the setup")) == NOT_TESTABLE
+    html = view.styled(pd.DataFrame({"authors' code": ["not testable: pending runs"]})).to_html()
+    assert view.COLOURS[NOT_TESTABLE] in html  # grey, as "not testable" is
 
 
 def test_count_figure_stacks_every_claim(empty_cache):
@@ -340,29 +376,40 @@ def test_the_scope_says_whether_tasks_or_seeds_make_the_lamanas_spread(empty_cac
     for seed, (test, tasks) in enumerate([(10.0, [8.0, 12.0]), (50.0, [40.0, 60.0])]):
         _store_lamanas("baseline", seed, False, {**_lamanas_metrics(test, test), "test_accuracies": tasks})
     text = build.scope(build.scorecard("smoke"))
-    # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40
-    assert "±11.8 pp at the median, at most ±19.6" in text and "differ by up to 40.0 pp" in text
+    # task half-widths 1.96 * sd / sqrt(2): sd 2.83 -> 3.92, sd 14.14 -> 19.6; median 11.8; seeds differ by 40.
+    # Chance is 20% (5 ways): 10 +- 3.92 lies below it, 50 +- 19.6 above, so the median above chance is 19.6
+    assert "±11.8 pp at the median of all 2 runs, ±19.6 over the 1 run above chance, at most ±19.6" in text
+    assert "differ by up to 40.0 pp" in text
 
 
-def _ticket_curve(sparsity: float, seed: int, regains: bool):
-    """A Variant-1 run pruned after epoch 2 of 4: the dense epochs peak at 70, the ticket at 72 or 60."""
+def _ticket_curve(sparsity: float, seed: int, regains: bool, after: float = 60.0):
+    """A Variant-1 run pruned after epoch 2 of 4: the dense epochs peak at 70, the ticket at 72 or ``after``."""
     from lib.pipeline.results import Record
 
-    curve = (60.0, 70.0, 50.0, 72.0 if regains else 60.0)
+    curve = (60.0, 70.0, 50.0, 72.0 if regains else after)
     metrics = {**_lnas_metrics(final=max(curve[2:]), mid=70.0), "train_history": [{"val_acc": a} for a in curve],
                "weight_pruning_log": [{"epoch": 2}]}
     return Record("lnas", f"v1-{sparsity}-{seed}", {"variant": "variant1", "sparsity": sparsity, "seed": seed}, metrics, {})
 
 
-def test_the_variant_1_drop_off_claim_needs_both_of_its_sparsities():
+def test_the_variant_1_drop_off_claim_needs_a_drop_and_curves_that_never_regain_at_both_sparsities():
+    from lib.experiments.lnas import SPARSITIES
     from lib.report.scorecard import lnas as card
 
     judge = lambda runs: card._l12(card.LnasEvidence("cpu", runs, None, []))
-    only_0875 = [_ticket_curve(0.875, seed, regains=False) for seed in (0, 1)]
-    assert judge(only_0875).status == NOT_TESTABLE and "Variant 1 at p=0.95" in judge(only_0875).basis
-    assert judge(only_0875 + [_ticket_curve(0.95, 0, regains=False)]).status == HELD  # no curve regains its best
-    assert judge(only_0875 + [_ticket_curve(0.95, 0, regains=True)]).status == INCONCLUSIVE
-    assert judge([_ticket_curve(p, 0, regains=True) for p in (0.875, 0.95)]).status == NOT_HELD
+    # the other six sparsities end at 80 (above their pre-pruning best of 70), at seeds 0 and 1
+    others = [_ticket_curve(p, s, regains=False, after=80.0) for p in SPARSITIES if p not in card.L12_SPARSITIES
+              for s in (0, 1)]
+    dropped = lambda p, regains=(False, False): [_ticket_curve(p, s, r) for s, r in zip((0, 1), regains)]
+    assert judge(others + dropped(0.875)).status == NOT_TESTABLE and "Variant 1 at p=0.95" in judge(others + dropped(0.875)).basis
+    held = judge(others + dropped(0.875) + dropped(0.95))  # 60 against 80 at both seeds: -20 [-20, -20]
+    assert held.status == HELD and "-20.00 [-20.00, -20.00] (n=2)" in held.ours
+    assert "4 of 4 curves never regain their pre-pruning best (0 of 12 at the other sparsities)" in held.ours
+    assert judge(others + dropped(0.875) + dropped(0.95, (True, False))).status == INCONCLUSIVE  # one curve regains
+    assert judge(others + dropped(0.875, (True, True)) + dropped(0.95, (True, True))).status == NOT_HELD
+    no_drop = [_ticket_curve(p, s, regains=False, after=55.0) for p in SPARSITIES if p not in card.L12_SPARSITIES
+               for s in (0, 1)]  # never regaining, but the others end lower still: no drop-off
+    assert judge(no_drop + dropped(0.875) + dropped(0.95)).status == NOT_HELD
 
 
 def _row(variant: str, sparsity: float, seed: int, final: float, accelerator: str | None = None):
@@ -375,6 +422,7 @@ def _row(variant: str, sparsity: float, seed: int, final: float, accelerator: st
 
 def test_claims_over_every_sparsity_wait_until_each_has_a_run():
     from lib.experiments.lnas import SPARSITIES
+    from lib.pipeline.results import Record
     from lib.report.scorecard import lnas as card
 
     judge = lambda claim, runs: claim(card.LnasEvidence("cpu", runs, None, []))
@@ -382,10 +430,24 @@ def test_claims_over_every_sparsity_wait_until_each_has_a_run():
     v1 = [_row("variant1", p, s, 78.0 if p in card.MID_SPARSITIES else 70.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
     assert judge(card._l8, v1[3:]).status == NOT_TESTABLE and "Variant 1 at p=0.125 is cached" in judge(card._l8, v1[3:]).basis
     assert judge(card._l8, v1).status == HELD
-    # L9 ("Variant 2 performs stronger overall"): Variant 2 at 80 + seed, 6.6-7.8 above Variant 1's mean at each seed
-    v2 = [_row("variant2", p, s, 80.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
-    assert "Variant 2 at p=0.95 is cached" in judge(card._l9, v1 + v2[:-3]).basis
-    assert judge(card._l9, v1 + v2).status == HELD
+    lower_dips = [_row("variant1", p, s, 60.0 if p in card.LOWER_SPARSITIES else 78.0 if p in card.MID_SPARSITIES
+                       else 70.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
+    assert judge(card._l8, lower_dips).status == HELD  # above both sides
+    flat_below = [_row("variant1", p, s, 79.0 if p in card.LOWER_SPARSITIES else 78.0 if p in card.MID_SPARSITIES
+                       else 70.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
+    assert judge(card._l8, flat_below).status == NOT_HELD  # the lower sparsities are 1 above the middle ones
+    v2 = [_row("variant2", p, s, 80.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # flat, for L13 below
+    # L9, three parts: Variant 2 at 82 + seed at its low and high sparsities, 78 + seed at 0.5 and 0.625: above
+    # Variant 1 (81 + s against 73 + 5s/8), 4 above its middle at both ends, and every row above a 75 + s baseline
+    shaped = [_row("variant2", p, s, 78.0 + s if p in card.V2_MIDDLE else 82.0 + s) for p in SPARSITIES for s in (0, 1, 2)]
+    baseline = lambda level: [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=level + s), {})
+                              for s in (0, 1, 2)]
+    assert "Variant 2 at p=0.95 is cached" in judge(card._l9, v1 + shaped[:-3]).basis
+    assert judge(card._l9, v1 + shaped + baseline(75.0)).status == HELD
+    assert "winning tickets: 8 of 8 rows above the baseline" in judge(card._l9, v1 + shaped + baseline(75.0)).ours
+    assert judge(card._l9, v1 + shaped + baseline(90.0)).status == NOT_HELD  # no row can be a winning ticket
+    assert judge(card._l9, v1 + shaped).status == INCONCLUSIVE  # tickets pending without a baseline
+    assert judge(card._l9, v1 + v2 + baseline(75.0)).status == INCONCLUSIVE  # flat: no better at the ends
     a3 = [_row("algorithm3", p, s, 81.0 + s) for p in SPARSITIES for s in (0, 1, 2)]  # +1 over Variant 2 at each seed
     assert "Algorithm 3 at p=0.125 is cached" in judge(card._l13, v1 + v2 + a3[3:]).basis
     assert judge(card._l13, v1 + v2 + a3).status == HELD
@@ -411,6 +473,17 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     cells = {c["claim"]: c for c in card.table_rows(card.LnasEvidence("cpu", baseline + on_a_gpu, None, []))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
     assert v2["status"] == HELD and "at 2 of 3 seeds" in v2["basis"]
+    # with a measured device offset bound the interval [2, 2] is widened by 2/3 of it on both sides
+    offset = lambda bound: card.LnasEvidence("cpu", baseline + on_a_gpu, None, [], (bound, "cpu"))
+    assert "2.00 [1.00, 3.00]" in card._l10(offset(1.5)).basis and card._l10(offset(1.5)).status == HELD
+    assert "2.00 [-2.00, 6.00]" in card._l10(offset(6.0)).basis and card._l10(offset(6.0)).status == INCONCLUSIVE
+    assert "widened by ±4.00 pp" in card._l10(offset(6.0)).basis
+    assert card._l10(offset(6.0)).ours == "2.00 [2.00, 2.00] (n=3)"  # as measured
+    assert card._l10(card.LnasEvidence("cpu", baseline + on_the_cpu, None, [], (6.0, "cpu"))).status == HELD  # one device
+    cells = {c["claim"]: c for c in card.table_rows(offset(6.0))}
+    v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
+    assert v2["status"] == INCONCLUSIVE and "widened by ±4.00 pp" in v2["basis"]
+    assert "; Δ 2.00 [2.00, 2.00] (n=3)" in v2["ours"]  # the difference as measured; the basis has the widened one
 
 
 def test_the_rewind_control_is_judged_against_the_baseline():
@@ -426,3 +499,24 @@ def test_the_rewind_control_is_judged_against_the_baseline():
     assert judge(baseline + costly).status == HELD
     free = [_row("variant1", lnas_sweep.REWIND_ONLY, s, 70.0 + s + (1.0, -1.0, 0.5)[s]) for s in (0, 1, 2)]
     assert judge(baseline + free).status == INCONCLUSIVE  # +1, -1, +0.5: contains 0
+
+
+def test_a_row_whose_wiring_is_all_ties_is_not_testable():
+    from lib.darts.ops import DARTS_SPACE
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    one_op = [[1.0 if op == "sep_conv_3x3" else 0.0 for op in DARTS_SPACE]] * 14  # one active op on each of 14 edges
+    chosen = [[0.2 + 0.01 * e if op == "sep_conv_3x3" else (0.8 - 0.01 * e) / 7 for op in DARTS_SPACE]
+              for e in range(14)]  # every edge a different strength: no tie
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0), {}) for s in (0, 1, 2)]
+    v2 = lambda weights: [Record("lnas", f"v2-{s}", {"variant": "variant2", "sparsity": 0.95, "seed": s},
+                                 {**_lnas_metrics(final=72.0 + s), "alphas": {"normal": weights, "reduce": weights}}, {})
+                          for s in (0, 1, 2)]
+    tied = card.LnasEvidence("cpu", baseline + v2(one_op), None, [])
+    assert tied.fully_tied() == {("Variant 2", 0.95)}
+    assert card._l10(tied).status == NOT_TESTABLE and "tie" in card._l10(tied).basis
+    cells = {c["claim"]: c for c in card.table_rows(tied)}
+    assert cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]["status"] == NOT_TESTABLE
+    searched = card.LnasEvidence("cpu", baseline + v2(chosen), None, [])
+    assert searched.fully_tied() == set() and card._l10(searched).status == HELD  # +2, +3, +4 over the baseline

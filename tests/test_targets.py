@@ -123,18 +123,39 @@ def test_phi_reach_extrapolates_the_relative_movement_and_its_cost(tmp_path, mon
     a, b = 1e-4, 0.5  # phi moved / |phi_0| = a * tasks^b reaches 1% at (0.01 / a)^(1 / b) tasks
     tasks = [4, 8, 16, 32]
     monkeypatch.setattr(targets, "paper_tasks", lambda: 400)
+    monkeypatch.setattr(targets, "paper_updates", lambda: 50)
     curves = [_curve([a * t ** b * norm for t in tasks]), _curve([0.0] * 4, loss="ce")]
     text = targets.phi_reach(curves)
-    monkeypatch.setattr(targets, "paper_updates", lambda: 25)
-    # the row's meta-batch m: updates = tasks / m, so phi = a * (m * updates)^b; at 25 updates a * (25 m)^0.5
-    m = _row().reptile.meta_batch_size
-    assert targets.phi_at_paper_scale(curves) == [(_row().supernet.C, pytest.approx(a * 20), pytest.approx(a * (25 * m) ** b))]
+    # the row's meta-batch is 2 at smoke: updates = tasks / 2, so phi = a * (2 * updates)^b; at 50 updates
+    # a * 100^0.5 = 10 a; at 400 tasks a * 20
+    assert targets.phi_at_paper_scale(curves) == [(_row().supernet.C, pytest.approx(a * 20), pytest.approx(a * 10))]
     needed = (targets.PHI_BAR / a) ** (1 / b)
     hours = needed * 7.5 / 3600  # 30 s per meta-epoch of 4 tasks
-    assert text == f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training tasks, {hours:,.0f} one-core hours (power law fitted to the later half of the points, at least 3); at the paper profile's 400 tasks the fit gives {a * 20:.2%}"
+    assert text == (f"C={_row().supernet.C}, measured to 32 tasks ({a * 32 ** b:.2%}): about {needed:,.0f} meta-training "
+                    f"tasks, {hours:,.0f} one-core hours (power law fitted to the later half of the points, at least 3 of "
+                    f"them, of a curve of 4 or more); at the paper profile's 400 tasks the fit gives {a * 20:.2%}, and "
+                    f"{a * 10:.2%} at its 50 meta-updates of our meta-batch of 2")
     assert targets.phi_reach([]) == "pending: the learned-loss learning curves"
     short = targets.phi_reach([_curve([a * t ** b * norm for t in tasks[:3]])])  # 3 meta-trained points: no fit
-    assert short.endswith("3 meta-trained points, too few to extrapolate (a fit needs 4)")
+    assert short.endswith("3 meta-trained points, too few to extrapolate (a curve needs 4 or more)")
+
+
+def test_the_scorecard_quotes_the_numbers_the_targets_table_shows(tmp_path, monkeypatch):
+    """Finding 4 of the scorecard and the scaling chapter's targets table read one fit (stale curves left out)."""
+    from lib.report.scorecard import build
+
+    norm = _initial_norm(_row(), tmp_path)
+    curve = _curve([1e-4 * t ** 0.5 * norm for t in (4, 8, 16, 32)])
+    stale = Record("lamanas_curve", "s", {}, curve.metrics, {}, mark="stale: computed with code X, now Y")
+    monkeypatch.setattr(targets, "paper_tasks", lambda: 400)
+    monkeypatch.setattr(targets, "paper_updates", lambda: 50)
+    monkeypatch.setattr(build.scaling, "stored_records", lambda profile: [curve, stale])
+    monkeypatch.setattr(build.targets, "phi_relative_movement", lambda records: [0.001])
+    evidence = type("Ev", (), {"records": [Record("lamanas", "k", result_fields(_row()), {}, {})], "profile": "smoke"})
+    card = type("Card", (), {"lamanas_evidence": evidence})
+    shown = targets.phi_reach(targets.lamanas_curves([curve, stale]))
+    assert "gives 0.20%, and 0.10% at its 50 meta-updates" in shown  # 1e-4 * 400^0.5 and 1e-4 * (2 * 50)^0.5
+    assert build._phi_scale(card).count("0.20% by tasks, 0.10% by meta-updates") == 1  # the stale copy is not quoted
 
 
 def test_a_power_law_is_fitted_to_at_least_three_points():

@@ -1,6 +1,6 @@
 """Work through the evidence queue of a profile, or say where it stands (``make evidence``, ``make evidence-status``).
 
-    python tools/evidence.py start  --profile cpu [--processes 2] [--limit-hours 3] [--device auto] [--only TEXT ...]
+    python tools/evidence.py start  --profile cpu [--processes 2] [--limit-hours 3] [--max-run-hours 2] [--device auto] [--only TEXT ...]
     python tools/evidence.py status --profile cpu
 
 ``start`` runs the queue of :mod:`lib.experiments.evidence` in ``--processes`` worker processes (default:
@@ -8,7 +8,10 @@ one per core, one thread each; one process on a GPU machine), each claiming the 
 (resuming from its checkpoint), and committing its record to git as soon as it lands. Kill it at any
 moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fresh clone, skips what is
 committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
-estimate says would end after the limit. ``status`` prints done / running / left per group and the
+estimate says would end after the limit. On a CPU a worker starts no run estimated at more than
+``--max-run-hours`` (default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) with its threads: a checkpoint lives in the working tree only,
+so a run that outlives the session starts over in the next; ``status`` lists those runs, for a lent GPU
+(``benchmarks/gpu_evidence.sh``, where there is no bound) or a longer-lived machine. ``status`` prints done / running / left per group and the
 estimated core-hours left. ``--only lnas_ "LNAS "`` keeps the runs whose name contains one of the texts (e.g.
 to run one report's share while the other's code is still changing). Run it in the background, e.g. ``nohup make evidence > evidence.log 2>&1 &``.
 """
@@ -36,18 +39,28 @@ def items(profile: str, seeds: list[int], measure: bool, device: str, only: list
     return evidence.with_settings(chosen, device=device)
 
 
+def on_gpu(device: str) -> bool:
+    return device != "cpu" and torch.cuda.is_available()
+
+
 def arrangement(processes: int | None, device: str, threads: int | None = None) -> tuple[int, int]:
     """(processes, threads each): one one-thread process per core on a CPU (STYLE pitfall 11), one on a GPU;
     ``threads`` given: that many each (e.g. 1 when other work shares the cores)."""
     cores = os.cpu_count() or 1
     if processes is None:
-        processes = 1 if device != "cpu" and torch.cuda.is_available() else cores
+        processes = 1 if on_gpu(device) else cores
     return processes, threads or max(1, cores // processes)
 
 
+def longest_s(args: argparse.Namespace, threads: int) -> float | None:
+    """The estimate (core-seconds) above which a worker of ``threads`` threads starts no run; None on a GPU."""
+    return None if on_gpu(args.device) or not args.max_run_hours or args.max_run_hours <= 0 else 3600 * args.max_run_hours * threads
+
+
 def _worker(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None, threads: int,
-            deadline: float | None) -> int:
-    return worklist.work(items(profile, seeds, measure, device, only), costs.model_seconds, threads, deadline)
+            deadline: float | None, longest: float | None) -> int:
+    return worklist.work(items(profile, seeds, measure, device, only), costs.model_seconds, threads, deadline,
+                         longest_s=longest)
 
 
 def start(args: argparse.Namespace) -> None:
@@ -56,7 +69,8 @@ def start(args: argparse.Namespace) -> None:
     worklist.clear_failed()
     print(f"evidence {args.profile}: {processes} process(es) x {threads} thread(s)"
           + (f", no run started that would end after {args.limit_hours} h" if deadline else ""), flush=True)
-    spec = (args.profile, args.seeds, not args.no_measure, args.device, args.only, threads, deadline)
+    spec = (args.profile, args.seeds, not args.no_measure, args.device, args.only, threads, deadline,
+            longest_s(args, threads))
     if processes == 1:
         _worker(*spec)
     else:
@@ -91,7 +105,7 @@ def status(args: argparse.Namespace) -> None:
         chosen = [r for r in rows if group in ("total", r.item.group)]
         counts = Counter(r.status for r in chosen)
         print(f"{group:<10}" + "".join(f"{counts[s]:>9}" for s in STATES) + f"{sum(map(left_s, chosen)) / 3600:>13.1f}")
-    processes, _ = arrangement(args.processes, args.device)
+    processes, threads = arrangement(args.processes, args.device, args.threads)
     total = sum(map(left_s, rows)) / 3600
     print(f"Estimated core-hours left: {total:.1f} (~{total / processes:.1f} h with {processes} processes). Estimates: "
           "median wall time x threads of records of the same kind, else the cost model of lib/experiments/costs.py "
@@ -106,7 +120,14 @@ def status(args: argparse.Namespace) -> None:
             since = f", {_minutes(now - m['started'])} of ~{_minutes(r.estimate_s)}" if "started" in m else ""
             why = f": {m['failed']}" if m.get("failed") else ""
             print(f"  {r.item.name} (pid {m.get('pid', '-')} on {m.get('host')}{since}){why}")
-    upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE)][: args.next]
+    longest = longest_s(args, threads)
+    too_long = [r for r in rows if longest is not None and r.status != worklist.DONE and r.estimate_s > longest]
+    if too_long:
+        print(f"Longer than --max-run-hours {args.max_run_hours} at {threads} thread(s), so no worker here starts them "
+              "(a lent GPU does: benchmarks/gpu_evidence.sh):")
+    for r in too_long:
+        print(f"  {r.item.name} (~{_minutes(r.estimate_s)} of one core)")
+    upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE) and r not in too_long][: args.next]
     if upcoming:
         print("Next:")
     for r in upcoming:
@@ -121,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: cores / processes)")
     parser.add_argument("--limit-hours", type=float, default=None)
+    parser.add_argument("--max-run-hours", type=float, default=worklist.LONGEST_RUN_HOURS,
+                        help="on a CPU, start no run estimated longer (per thread); 0 or less: no bound")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")
     parser.add_argument("--only", nargs="+", help="keep the runs whose name contains one of these texts")

@@ -37,6 +37,9 @@ from lib.pipeline.atomic import file_lock, write_json
 from lib.pipeline.results import Record
 
 RUNNING = ".running"
+# The longest run a CPU worker starts, in hours of its threads (issue 15: "about two hours of one core at most"):
+# a checkpoint lives in the working tree only, so a run that outlives the session starts over in the next.
+LONGEST_RUN_HOURS = 2.0
 DONE, STALE, RUNNING_STATE, DEAD, FAILED, WAITING, LEFT = "done", "stale", "running", "dead", "failed", "waiting", "left"
 
 
@@ -221,8 +224,9 @@ def _ready(item: Item, root: Path | None) -> bool:
 
 
 def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, float],
-          root: Path | None = None) -> Item | None:
-    """Claim the first item to do (not done, not claimed, dependencies done, fits before ``deadline``)."""
+          root: Path | None = None, longest_s: float | None = None) -> Item | None:
+    """Claim the first item to do (not done, not claimed, dependencies done, fits before ``deadline``, its
+    estimate at most ``longest_s``)."""
     folder = running_dir(root)
     with file_lock(folder / ".claim.lock"):
         markers = read_markers(root)
@@ -235,6 +239,8 @@ def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, fl
             if record_status(item, root) == DONE or not _ready(item, root):
                 continue
             if deadline is not None and time.time() + estimates.get(item.ident, 0.0) > deadline:
+                continue
+            if longest_s is not None and estimates.get(item.ident, 0.0) > longest_s:
                 continue
             write_json(folder / f"{item.ident}.json", {
                 "name": item.name, "group": item.group, "pid": os.getpid(), "process_start": _process_start(os.getpid()),
@@ -262,8 +268,12 @@ def _release(item: Item, root: Path | None, failure: str | None = None) -> None:
 
 
 def work(items: Sequence[Item], model: Callable[[dict[str, Any]], float], threads: int = 1,
-         deadline: float | None = None, root: Path | None = None, poll_s: float = 30.0) -> int:
+         deadline: float | None = None, root: Path | None = None, poll_s: float = 30.0,
+         longest_s: float | None = None) -> int:
     """Work through ``items`` until nothing is left to claim; return how many records this worker made.
+
+    ``deadline`` (a ``time.time()``): start no item whose estimate says it would end after it. ``longest_s``:
+    start no item estimated to take longer (core-seconds; a run that outlives the session loses its checkpoint).
 
     A failed run leaves a ``failed`` marker (status shows why; the next ``start`` clears it) and the worker
     goes on. While the only items left wait for a dependency another worker is running, it polls.
@@ -271,8 +281,9 @@ def work(items: Sequence[Item], model: Callable[[dict[str, Any]], float], thread
     made = 0
     commit_pending(items, root)
     while True:
-        estimates = {r.item.ident: r.estimate_s for r in state(items, model, root)} if deadline else {}
-        item = claim(items, deadline, estimates, root)
+        bounded = deadline is not None or longest_s is not None
+        estimates = {r.item.ident: r.estimate_s for r in state(items, model, root)} if bounded else {}
+        item = claim(items, deadline, estimates, root, longest_s)
         if item is None:
             if not _waiting(items, root):
                 return made

@@ -11,7 +11,11 @@ phi_0 is not stored in a record; it is rebuilt here exactly as the run built it 
 the seed, then the supernet, then the loss network, all from the same generator).
 
 The rule was written down at commit a4ead7e (``RULE_WRITTEN``) after 14 runs; a run finished after that was
-predicted before its outcome existed, so the out-of-sample count (:func:`summary`) is the rule's real test.
+predicted before its outcome existed, so the out-of-sample count (:func:`summary`) is the rule's real test. Runs
+that differ only in the proxy (or the authors' code) share phi_0, so the independent tests are the initial loss
+networks no run had shown before the rule was written (:func:`unseen_networks`), counted beside the runs.
+An outcome is below (above) chance only where the run's 95% interval over its meta-test tasks lies entirely
+below (above) it, else "at chance" (:func:`lib.report.lamanas.side_of_chance`): such a run confirms neither side.
 Shown in: book/lamanas_table1.
 """
 
@@ -28,6 +32,7 @@ from lib.experiments.lamanas_config import SupernetSettings
 from lib.experiments.lamanas_sweep import is_view
 from lib.meta.losses import build_loss
 from lib.pipeline.results import Record
+from lib.report.lamanas import AT_CHANCE, BELOW, side_of_chance
 
 
 RULE_WRITTEN = pd.Timestamp("2026-11-26T08:10:56+00:00")  # the commit date of a4ead7e, which wrote the rule down
@@ -86,8 +91,9 @@ def _side(slope: float) -> str:
 def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chance: float) -> pd.DataFrame:
     """Per residual learned-loss run: its initial far slope and the side of chance (below / above) that slope
     predicts ("sign says"); for a finished
-    run (``records``) also the bound on how much meta-training can have changed the slope and its meta-test
-    accuracy against ``chance`` (%) and whether it is ``new`` (finished after the rule was written down); yes/no
+    run (``records``) also the bound on how much meta-training can have changed the slope, its meta-test
+    accuracy, the side of ``chance`` (%) its task interval lies on ("outcome": below, above or at chance,
+    :func:`~lib.report.lamanas.side_of_chance`) and whether it is ``new`` (finished after the rule was written down); yes/no
     columns read "yes" / "no" so the table fits the page. A ``pending`` run (its
     stored config fields) shows the prediction alone. One line per run: :func:`~lib.experiments.lamanas_sweep.shared_view`
     copies are left out."""
@@ -98,7 +104,7 @@ def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chanc
         net = initial_loss_network(r.config)
         slope, bound = far_slope(net), slope_change_bound(net, float(r.metrics["phi_change_total"]))
         accuracy = float(r.metrics["test_acc"])
-        rows.append({**_labels(r.config, slope), "outcome": _side(accuracy - chance),
+        rows.append({**_labels(r.config, slope), "outcome": side_of_chance(r.metrics.get("test_accuracies"), chance),
                      "test acc (%)": round(accuracy, 1), "largest change of the sum": round(bound, 3),
                      "sign kept": _yes(abs(slope) > bound),
                      "learned loss (test)": round(float(r.metrics["test_learned_loss"]), 1),
@@ -111,27 +117,54 @@ def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chanc
 
 
 def summary(frame: pd.DataFrame) -> str:
-    """How often the initial sign predicted the outcome of the finished runs, in one sentence."""
+    """How often the initial sign predicted the outcome of the finished runs, and out of sample by run and by
+    initial loss network (:func:`unseen_text`), in a few sentences."""
     done = frame[frame["outcome"] != "pending"] if len(frame) else frame
     if done.empty:
         return "No finished residual learned-loss run in the cache yet."
     hit = done["sign says"] == done["outcome"]
     later = done["new"] == "yes"
     return (f"In {int(hit.sum())} of {len(done)} finished residual learned-loss runs the sign of sum(fc2) at initialisation "
-            f"predicted the outcome ({int((done['outcome'] == 'below').sum())} below chance), and in "
+            f"predicted the outcome ({_outcomes(done)}), and in "
             f"{int((done['sign kept'] == 'yes').sum())} of {len(done)} phi moved too little for meta-training to have changed "
             f"that sign. Out of sample (\"new\": finished after the rule was written down, commit a4ead7e): {int(hit[later].sum())} "
-            f"of {int(later.sum())} predicted, {draws_text(done[later])}. {len(frame) - len(done)} pending run(s) show the "
+            f"of {int(later.sum())} runs predicted; {unseen_text(done)}. {len(frame) - len(done)} pending run(s) show the "
             "outcome their sign predicts.")
 
 
+def _outcomes(done: pd.DataFrame) -> str:
+    counts = done["outcome"].value_counts()
+    parts = [f"{int(counts[o])} {o if o == AT_CHANCE else o + ' chance'}" for o in (BELOW, AT_CHANCE) if counts.get(o, 0)]
+    return ", ".join(parts) or "0 below chance"
+
+
+def network(frame: pd.DataFrame) -> pd.Series:
+    """Each run's initial loss network phi_0, as (loss network, seed, sum fc2 at init): runs that differ only in the
+    proxy (or the authors' code) share it (within one profile: the supernet drawn first is the same)."""
+    return pd.Series(list(zip(frame["row"].str.split(",").str[0], frame["seed"], frame["sum fc2 at init"])),
+                     index=frame.index)
+
+
 def draws(frame: pd.DataFrame) -> int:
-    """How many distinct initial loss networks the runs of ``frame`` start from: runs that differ only in the proxy
-    (or the authors' code) share phi_0, so their outcomes are not independent tests of the rule."""
-    return int(frame["sum fc2 at init"].nunique()) if len(frame) else 0
+    """How many distinct initial loss networks the runs of ``frame`` start from (:func:`network`)."""
+    return int(network(frame).nunique()) if len(frame) else 0
 
 
-def draws_text(frame: pd.DataFrame) -> str:
-    """``from k distinct initial loss networks`` for the runs of ``frame``."""
-    k = draws(frame)
-    return f"from {k} distinct initial loss network{'s' if k != 1 else ''}, since runs differing only in the proxy share one"
+def unseen_networks(frame: pd.DataFrame) -> pd.Series:
+    """Per initial loss network (:func:`network`) of the finished runs no run of which had finished when the rule
+    was written (all its runs "new"): whether the sign predicted every one of its runs' outcomes."""
+    done = frame[frame["outcome"] != "pending"] if len(frame) else frame
+    if done.empty:
+        return pd.Series(dtype=bool)
+    runs = done.assign(net=network(done), hit=done["sign says"] == done["outcome"], new=done["new"] == "yes")
+    grouped = runs.groupby("net", sort=False)
+    return grouped["hit"].all()[grouped["new"].all()]
+
+
+def unseen_text(frame: pd.DataFrame) -> str:
+    """``k of the n initial loss networks not seen when the rule was written (FNN seed 0; ...)`` for
+    :func:`unseen_networks` of ``frame``: the rule's independent out-of-sample tests."""
+    nets = unseen_networks(frame)
+    named = "; ".join(f"{loss} seed {seed}" for loss, seed, _ in nets.index)
+    return (f"{int(nets.sum())} of the {len(nets)} initial loss networks not seen when the rule was written"
+            + (f" ({named})" if named else "") + ", the independent tests (runs differing only in the proxy share one)")

@@ -46,3 +46,17 @@ def spans_note(runs: pd.DataFrame, seeds: Iterable[int] | None = None) -> str:
     names = sorted(set(runs["made_on"]))
     made = " and ".join([", ".join(names[:-1]), names[-1]])
     return f"at {mixed} of {total} seeds the compared runs were made on different devices ({made}): {SPANS_DEVICES}"
+
+
+def offset_margin(runs: pd.DataFrame, seeds: Iterable[int], bound: float | None) -> float:
+    """How far to widen a paired difference of ``runs`` (as :func:`mixed_seeds`) for a device offset the pairing
+    cannot cancel: ``bound`` (the largest offset measured possible) times the share of ``seeds`` whose runs span
+    devices; 0 without such seeds or without a measured ``bound``."""
+    mixed, total = mixed_seeds(runs, seeds)
+    return bound * mixed / total if bound and mixed else 0.0
+
+
+def widening_note(margin: float) -> str:
+    """The basis's words for an interval widened by :func:`offset_margin` ("" when it was not)."""
+    return (f"the interval is widened by ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
+            "'Devices')") if margin > 0 else ""

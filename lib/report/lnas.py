@@ -29,6 +29,7 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_o
 from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
+from lib.report.wiring import TIED, tied_share
 from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
@@ -66,7 +67,8 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record), "made_on": made_on(record.provenance),
+        "search_top_over_uniform": search_summary(search or record),
+        "wiring_tied": tied_share((search or record).metrics.get("alphas")), "made_on": made_on(record.provenance),
         "record": record,
     }
 
@@ -96,6 +98,22 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def fully_tied(per_run: pd.DataFrame) -> set[tuple]:
+    """The (variant, sparsity) rows every run of which took its wiring from ties alone (:mod:`lib.report.wiring`)."""
+    if per_run.empty or "wiring_tied" not in per_run:
+        return set()
+    return {key for key, low in per_run.groupby(KEYS)["wiring_tied"].min().items() if low >= 1.0}
+
+
+def search_label(summary: pd.Series) -> str:
+    """The "search" cell of a row of :func:`summarize`: near uniform, and the share of its cells' wiring choices
+    decided by a tie of the derivation (:mod:`lib.report.wiring`), e.g. "near uniform; wiring tied 100%"."""
+    tied = summary.get("wiring_tied", float("nan"))
+    parts = ["near uniform" if bool(summary["search near uniform"]) else "",
+             f"wiring tied {tied:.0%}" if tied > 0 else ""]
+    return "; ".join(p for p in parts if p)
+
+
 OUR_COLUMNS = {"test acc (%)": ("test_acc", 1), "val @ last epoch (%)": ("val_acc_last", 1),
                "best val, all epochs (%)": ("val_acc_all_epochs", 1), "sparsity reached": ("reached_sparsity", 3),
                "dense MACs M": ("dense_flops_M", 1), "search top-op / uniform": ("search_top_over_uniform", 3)}
@@ -111,10 +129,10 @@ def our_columns(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if per_run.empty:
         return pd.DataFrame(), pd.DataFrame()
     shown, data = by_seed.over_seeds(per_run, KEYS, OUR_COLUMNS)
-    near = summarize(per_run).set_index(KEYS)["search near uniform"].map({True: "near uniform", False: ""})
-    label = [near.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
+    labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1)
+    label = [labels.get(tuple(key), "") for key in shown[KEYS].itertuples(index=False)]
     made = devices.per_row(per_run, KEYS, shown)
-    return shown.assign(search=label, **{"made on": made}), data.assign(search_near_uniform=label, made_on=made)
+    return shown.assign(search=label, **{"made on": made}), data.assign(search=label, made_on=made)
 
 
 @dataclass
@@ -133,6 +151,12 @@ class Table1:
     note: str = by_seed.SEED_NOTE
 
 
+DEVICE_NOTE = (" Where some of a row's paired seeds compare runs made on different devices, its status is judged on Δ "
+               "widened on both sides by that share of the seeds times {bound:.2f} pp, the largest device offset the "
+               "measurement of 'How much the device moves a run' allows (the pairing cancels the seed, not an offset "
+               "shared by every run of one device); the basis in the CSV gives the widened interval.")
+
+
 def _report_side(variant: str, reported_final: float, reported_baseline: float) -> str:
     if variant in ("Baseline", "Random architecture"):
         return ""
@@ -140,10 +164,13 @@ def _report_side(variant: str, reported_final: float, reported_baseline: float) 
 
 
 def row_status(variant: str, reported_final: float | None, reported_baseline: float,
-               diff: stats.Interval | None) -> rules.Ruling | None:
-    """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline."""
+               diff: stats.Interval | None, tied: bool = False) -> rules.Ruling | None:
+    """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline;
+    not testable when every run's wiring was a tie (``tied``, :mod:`lib.report.wiring`)."""
     if variant in ("Baseline", "Random architecture") or reported_final is None or pd.isna(reported_final):
         return None
+    if tied:
+        return rules.fixed_by_construction(TIED)
     if diff is None:
         return rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
     ruling = rules.better_than if reported_final >= reported_baseline else rules.worse_than
@@ -176,9 +203,11 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
     groups = _groups(records, pending)
     base_key = ("Baseline", "N/A")
     base_final = values["val_acc_final"].get(base_key, {})
+    bound = None if empty else device_offset_bound(per_run)
+    tied = set() if empty else fully_tied(per_run)
     report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
     keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
-    near = summarize(per_run).set_index(KEYS)["search near uniform"] if not empty else pd.Series(dtype=bool)
+    labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1) if not empty else pd.Series(dtype=str)
     data, shown = [], []
     for key in keys:
         reported = theirs[(theirs["variant"] == key[0]) & (theirs["sparsity"] == key[1])]
@@ -186,7 +215,8 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         runs, requested = groups.get(key, ([], 0))
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
         diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final, "val_acc_final")
-        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, diff)
+        ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base,
+                            _widened(diff, per_run, (key, base_key), bound), key in tied)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
         data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
                      **{f"{m} (report)": (None if rep is None else rep[m]) for m in values},
@@ -202,9 +232,20 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       "status": "" if ruling is None else ruling.status,
                       SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
-                      "search": "near uniform" if bool(near.get(key, False)) else ""})
+                      "search": labels.get(key, "")})
     return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
-                  rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records))
+                  rank_agreement(without_fixed_cells(pd.DataFrame(data))), list(records),
+                  by_seed.SEED_NOTE + (DEVICE_NOTE.format(bound=bound) if bound else ""))
+
+
+def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple[tuple, tuple],
+             bound: float | None) -> stats.Interval | None:
+    """``diff`` (paired over its seeds) widened by :func:`devices.offset_margin` for the ``compared`` rows' runs."""
+    if diff is None or per_run.empty:
+        return diff
+    a, b = (by_seed.per_seed(per_run, KEYS, "val_acc_final").get(k, {}) for k in compared)
+    margin = devices.offset_margin(devices.compared_runs(per_run, KEYS, compared), set(a) & set(b), bound)
+    return diff.widened(margin, "a device offset").clipped(by_seed.difference_support("val_acc_final"))
 
 
 def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
@@ -216,7 +257,9 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
         diff = by_seed.paired_or_none(searched, random, metric)
-        ruling = rules.better_than(diff) if diff is not None else rules.not_testable(
+        judged = _widened(diff, per_run, (("Baseline", "N/A"), ("Random architecture", "N/A")),
+                          None if per_run.empty else device_offset_bound(per_run))
+        ruling = rules.better_than(judged) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
                           if r["variant"] == "Random architecture"}) if not per_run.empty else []
@@ -262,15 +305,9 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
     Shown in: book/lnas_table1.
     """
     columns = ["pairs", "Variant 1 runs", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
-    base = per_run[per_run["variant"] == "Baseline"] if len(per_run) else per_run
-    if base.empty:
+    diffs = _mid_differences(per_run)
+    if diffs is None:
         return pd.DataFrame(columns=columns)
-    if base["seed"].duplicated().any():
-        raise ValueError("device_noise: more than one baseline run at a seed")
-    base = base.set_index("seed")
-    v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
-    diffs = v1.assign(diff=v1["val_acc_mid"].to_numpy() - base.loc[v1["seed"], "val_acc_mid"].to_numpy(),
-                      same=v1["made_on"].to_numpy() == base.loc[v1["seed"], "made_on"].to_numpy())
     out = []
     for kind, same in (("same device", True), ("across devices", False)):
         d = diffs[diffs["same"] == same]
@@ -279,6 +316,34 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
                     "V1 mid - baseline mid (pp)": by_seed.text(stats.t_interval(per_seed) if per_seed else None, missing="none"),
                     "largest |difference| (pp)": round(float(d["diff"].abs().max()), 2) if len(d) else None})
     return pd.DataFrame(out, columns=columns)
+
+
+def _mid_differences(per_run: pd.DataFrame) -> pd.DataFrame | None:
+    """Variant 1's runs with ``diff`` (middle-epoch accuracy minus the baseline's at the seed) and ``same`` (made on
+    the baseline's device); None without a baseline run."""
+    base = per_run[per_run["variant"] == "Baseline"] if len(per_run) else per_run
+    if base.empty:
+        return None
+    if base["seed"].duplicated().any():
+        raise ValueError("device_noise: more than one baseline run at a seed")
+    base = base.set_index("seed")
+    v1 = per_run[(per_run["variant"] == "Variant 1") & per_run["seed"].isin(base.index)]
+    return v1.assign(diff=v1["val_acc_mid"].to_numpy() - base.loc[v1["seed"], "val_acc_mid"].to_numpy(),
+                     same=v1["made_on"].to_numpy() == base.loc[v1["seed"], "made_on"].to_numpy())
+
+
+def device_offset_bound(per_run: pd.DataFrame) -> float | None:
+    """The largest systematic device offset (pp) the measurement of :func:`device_noise` allows: the farther end
+    from 0 of the 95% interval of the mean across-device difference; None when fewer than two seeds measure it.
+
+    Pairing by seed cancels the seed, and the t-interval over seeds covers the device's noise drawn afresh at
+    each seed, but not an offset every run of one device shares: a paired difference whose pairs cross devices
+    is widened by this bound (times the share of its pairs that cross). Shown in: book/scorecard, book/lnas_table1.
+    """
+    diffs = _mid_differences(per_run)
+    across = [] if diffs is None else diffs[~diffs["same"]].groupby("seed")["diff"].mean().to_list()
+    offset = stats.t_interval(across) if len(across) > 1 else None
+    return max(abs(offset.low), abs(offset.high)) if offset is not None and offset.has_interval else None
 
 
 def without_fixed_cells(data: pd.DataFrame) -> pd.DataFrame:

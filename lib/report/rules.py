@@ -45,8 +45,14 @@ RULE_VALUE = (f"A reported number (paper profile only): held when our 95% interv
 RULE_NOT_TESTABLE = ("Not testable: the claim describes the setup or earlier work, sets no threshold, needs a run "
                      "the profile does not hold, or its cell is fixed by construction or judged against a report "
                      "column that is not a measurement; the row says which.")
+RULE_DEVICES = ("Devices (LNAS): where some of a paired difference's seeds compare runs made on different devices "
+                "(a lent GPU and this machine's CPU), its interval is widened on both sides, before the rules above, "
+                "by the share of such seeds times the largest systematic device offset the measurement allows (LNAS "
+                "Table 1, 'How much the device moves a run'): pairing by seed cancels the seed, and the interval over "
+                "seeds covers the device's noise, but not an offset shared by every run of one device. LAMANAS has no "
+                "such measurement; its comparisons across devices carry the caveat only.")
 RULES = {"better": RULE_BETTER, "worse": RULE_WORSE, "equal": RULE_EQUAL, "value": RULE_VALUE,
-         "not testable": RULE_NOT_TESTABLE}
+         "devices": RULE_DEVICES, "not testable": RULE_NOT_TESTABLE}
 
 
 class Ruling(NamedTuple):

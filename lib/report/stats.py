@@ -42,6 +42,14 @@ class Interval:
         low, high = max(self.low, support[0]), min(self.high, support[1])
         return Interval(self.estimate, low, high, self.n, f"{self.method}, clipped to [{support[0]:g}, {support[1]:g}]")
 
+    def widened(self, margin: float, why: str) -> "Interval":
+        """This interval with ``margin`` added on both sides (an uncertainty it does not hold, named by ``why``);
+        unchanged when ``margin`` is 0 or there is no interval."""
+        if margin <= 0 or not self.has_interval:
+            return self
+        return Interval(self.estimate, self.low - margin, self.high + margin, self.n,
+                        f"{self.method}, widened by ±{margin:.2f} for {why}")
+
     def text(self, digits: int = 2) -> str:
         """``mean [low, high] (n=k)``, or ``mean (n=1, no interval)``."""
         if not self.has_interval:

@@ -72,7 +72,9 @@ def search_trajectory(record: Record) -> pd.DataFrame:
 
 FIT_POINTS = 3  # the fewest points a power law is fitted to: two would be a line through them, not a fit
 MIN_POINTS = 4  # the fewest measured points a curve needs before it is extrapolated at all
-FIT_TEXT = "power law fitted to the later half of the points, at least 3"
+FIT_TEXT = (f"power law fitted to the later half of the points, at least {FIT_POINTS} of them, of a curve of "
+            f"{MIN_POINTS} or more")
+"""The fit rule in words, the one place the book states both counts (the scaling chapter's targets table)."""
 
 
 def power_law(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
@@ -152,17 +154,27 @@ class PaperScale(NamedTuple):
         return max(self.by_tasks, self.by_updates)
 
 
+def _meta_batch(curve: pd.DataFrame) -> float:
+    return float(curve["tasks seen"].iloc[-1] / curve["meta-updates"].iloc[-1])
+
+
+def paper_scale(c: int, curve: pd.DataFrame, fit: tuple[float, float]) -> PaperScale:
+    """One curve's :class:`PaperScale`: its fit at the paper profile's :func:`paper_tasks`, and at its
+    :func:`paper_updates` meta-updates of our meta-batch (meta-updates are tasks seen / our meta-batch, so it is the
+    same fit read at our meta-batch x the paper's meta-updates)."""
+    return PaperScale(c, fit[0] * paper_tasks() ** fit[1], fit[0] * (_meta_batch(curve) * paper_updates()) ** fit[1])
+
+
 def phi_at_paper_scale(curves: Sequence[Record]) -> list[PaperScale]:
-    """Per learned-loss curve with a rising power law: :class:`PaperScale` at the paper profile's
-    :func:`paper_tasks`, and at its :func:`paper_updates` meta-updates of our meta-batch (meta-updates are tasks
-    seen / our meta-batch, so it is the same fit read at our meta-batch x the paper's meta-updates)."""
-    out = []
-    for c, curve, fit in _learned_loss_curves(curves):
-        if fit is None:
-            continue
-        batch = curve["tasks seen"].iloc[-1] / curve["meta-updates"].iloc[-1]
-        out.append(PaperScale(c, fit[0] * paper_tasks() ** fit[1], fit[0] * (batch * paper_updates()) ** fit[1]))
-    return out
+    """Per learned-loss curve with a rising power law: its :func:`paper_scale` (the numbers :func:`phi_reach` shows).
+    Shown in: book/scorecard (finding on #22), book/scaling (the targets table, by :func:`phi_reach`)."""
+    return [paper_scale(c, curve, fit) for c, curve, fit in _learned_loss_curves(curves) if fit is not None]
+
+
+def lamanas_curves(measurements: Sequence[Record]) -> list[Record]:
+    """The LAMANAS learning curves among ``measurements`` made by the current code (a stale record is left out):
+    what the targets table, and the scorecard quoting it, extrapolate."""
+    return [r for r in measurements if r.mark is None and r.experiment == "lamanas_curve"]
 
 
 def phi_reach(curves: Sequence[Record]) -> str:
@@ -173,13 +185,15 @@ def phi_reach(curves: Sequence[Record]) -> str:
         tasks, last = reach(curve["tasks seen"], curve["phi moved / |phi_0|"], PHI_BAR), curve.iloc[-1]
         seen = f"C={c}, measured to {last['tasks seen']:.0f} tasks ({last['phi moved / |phi_0|']:.2%})"
         if tasks is None or fit is None:
-            why = (f"{len(curve)} meta-trained points, too few to extrapolate (a fit needs {MIN_POINTS})"
+            why = (f"{len(curve)} meta-trained points, too few to extrapolate (a curve needs {MIN_POINTS} or more)"
                    if len(curve) < MIN_POINTS else "no rising power law to extrapolate")
             parts.append(f"{seen}: {why}")
             continue
-        hours = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600
+        hours, at = tasks * last["meta-train seconds"] / last["tasks seen"] / 3600, paper_scale(c, curve, fit)
         parts.append(f"{seen}: about {tasks:,.0f} meta-training tasks, {hours:,.0f} one-core hours ({FIT_TEXT}); "
-                     f"at the paper profile's {paper_tasks():,} tasks the fit gives {fit[0] * paper_tasks() ** fit[1]:.2%}")
+                     f"at the paper profile's {paper_tasks():,} tasks the fit gives {at.by_tasks:.2%}, and "
+                     f"{at.by_updates:.2%} at its {paper_updates():,} meta-updates of our meta-batch of "
+                     f"{_meta_batch(curve):g}")
     return "; ".join(parts) or "pending: the learned-loss learning curves"
 
 
@@ -251,9 +265,8 @@ def table(profile: str, measurements: Sequence[Record]) -> tuple[pd.DataFrame, l
     """Every target of ``profile`` with its bar, the cached measurement, its status and the way to reach it
     (from the trusted ``measurements``: the scaling chapter's records); and the profile's records it was read
     from (nothing runs)."""
-    trusted = [r for r in measurements if r.mark is None]
-    curves = [r for r in trusted if r.experiment == "lamanas_curve"]
-    searches = [r for r in trusted if r.experiment == "darts_cifar10"]
+    curves = lamanas_curves(measurements)
+    searches = [r for r in measurements if r.mark is None and r.experiment == "darts_cifar10"]
     lamanas = lamanas_sweep.Sweep.for_profile(profile).stored()
     lnas = lnas_sweep.Sweep.for_profile(profile, ["baseline"], seeds=SEEDS).stored()
     rows = lamanas_rows(lamanas, curves) + lnas_rows(profile, lnas, searches)

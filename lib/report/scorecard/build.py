@@ -7,7 +7,6 @@ rebuilding updates the scorecard.
 """
 
 import json
-import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,9 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
 from lib.report import collapse, lamanas as lamanas_report, learning_curves, lnas as lnas_report, rules, targets
 from lib.report.compare import REPORTED_DIR
+from lib.report.stats import task_interval
 from lib.report.scorecard import lamanas, lnas
-from lib.report.scorecard.verdict import STATUSES, Verdict, is_pending  # noqa: F401 (the notebook reads build.STATUSES)
+from lib.report.scorecard.verdict import STATUSES, Verdict, is_pending, shown_status  # noqa: F401 (the notebook reads build.STATUSES)
 
 COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "authors' code", "profile"]
 
@@ -43,7 +43,7 @@ def _prose(report: str, claims: list[dict], verdicts: dict[str, tuple]) -> list[
         verdict, authors = verdicts[c["id"]]
         rows.append({"report": report.upper(), "id": c["id"], "where": c["where"], "claim": c["claim"], "reported": "",
                      "ours": verdict.ours, "status": verdict.status, "basis": verdict.basis,
-                     "authors' code": authors.status if authors else ""})
+                     "authors' code": shown_status(authors) if authors else ""})
     return rows
 
 
@@ -134,17 +134,27 @@ def scope(card: Scorecard) -> str:
 
 
 def _spread(card: Scorecard) -> str:
-    """Where the LAMANAS spread comes from: a run's 95% interval over its meta-test tasks against seeds of a row."""
-    accuracies = [r.metrics["test_accuracies"] for r in card.lamanas_evidence.records
-                  if r.status == "ok" and len(r.metrics.get("test_accuracies") or []) > 1]
+    """Where the LAMANAS spread comes from: a run's 95% interval over its meta-test tasks (at the median over all
+    runs and over those above chance, whose accuracies are not pinned near 0) against seeds of a row."""
+    runs = [r for r in card.lamanas_evidence.records
+            if r.status == "ok" and len(r.metrics.get("test_accuracies") or []) > 1]
     la = card.lamanas_evidence.ours
     ranges = la.astype({"test_acc": float}).groupby(lamanas.KEYS)["test_acc"].agg(lambda a: a.max() - a.min()) if len(la) else []
-    if not accuracies or not len(ranges):
+    if not runs or not len(ranges):
         return ""
-    halves = [1.96 * statistics.stdev(a) / math.sqrt(len(a)) for a in accuracies]
-    return (f" (a run's 95% interval over its tasks: ±{statistics.median(halves):.1f} pp at the median, at most "
-            f"±{max(halves):.1f}), while the seeds of one row differ by up to {max(ranges):.1f} pp: the seed, more than "
-            "the sample of tasks, decides a row's spread")
+    above = [_half_width(r) for r in runs if lamanas_report.chance_side(r) == lamanas_report.ABOVE]
+    above_text = (f"±{statistics.median(above):.1f} over the {len(above)} run{'s' if len(above) != 1 else ''} above "
+                  "chance" if above else "no run above chance")
+    halves = [_half_width(r) for r in runs]
+    return (f" (a run's 95% interval over its tasks: ±{statistics.median(halves):.1f} pp at the median of all "
+            f"{len(halves)} runs, {above_text}, at most ±{max(halves):.1f}), while the seeds of one row differ by up to "
+            f"{max(ranges):.1f} pp: the seed, more than the sample of tasks, decides a row's spread")
+
+
+def _half_width(record: Record) -> float:
+    """The half-width of a run's 95% interval over its meta-test tasks (:func:`~lib.report.stats.task_interval`)."""
+    interval = task_interval(record.metrics["test_accuracies"])
+    return interval.high - interval.estimate
 
 
 def _staleness(records: list[Record]) -> str:
@@ -250,7 +260,7 @@ def findings(card: Scorecard) -> list[str]:
         f"**The controls: does the DARTS search beat random cells of the same space, and does meta-training beat "
         f"test-time adaptation alone?** Searched minus random at this profile: {_control_text(searched)}. "
         f"Meta-trained baseline minus the same adaptation without meta-training: {_control_text(meta)} "
-        f"(the controls table below says on what).{_curve_gain(card.lamanas_evidence.profile)}",
+        f"(the controls table below says on what).{_second_look(card, meta)}{_curve_gain(card.lamanas_evidence.profile)}",
         _training_budget_finding(card),
         f"**In the authors' code the loss network phi is never meta-updated (#22)** (read in their code; "
         f"`tests/test_meta.py` checks that our authors'-code option does the same). phi's distance (L2) from its "
@@ -270,14 +280,14 @@ def _phi_scale(card: Scorecard) -> str:
     moved = targets.phi_relative_movement(la)
     if not moved:
         return ""
-    fits = targets.phi_at_paper_scale(scaling.stored_records(card.lamanas_evidence.profile))
+    fits = targets.phi_at_paper_scale(targets.lamanas_curves(scaling.stored_records(card.lamanas_evidence.profile)))
     text = f" Relative to phi's initial norm that is at most {max(moved):.2%} here"
     if not fits:
         return text + "."
     paper = "; ".join(f"{f.by_tasks:.2%} by tasks, {f.by_updates:.2%} by meta-updates at C={f.C}" for f in fits)
     text += (f", and the power law fitted to each learned-loss learning curve gives {paper} at the paper's "
              f"{targets.paper_tasks():,} meta-training tasks in {targets.paper_updates():,} meta-updates (scaling "
-             "chapter)")
+             "chapter, the targets table)")
     if max(moved) >= targets.PHI_BAR or max(f.largest for f in fits) >= targets.PHI_BAR:
         return text + "."
     rate = la[0].config["reptile"]["phi_meta_lr"]
@@ -321,6 +331,12 @@ def _curve_gain(profile: str) -> str:
             "meta-test tasks (one seed each; scaling chapter).")
 
 
+def _second_look(card: Scorecard, meta: Verdict) -> str:
+    """The meta-training control's first look and the seeds added after it (a two-stage design), or nothing."""
+    text = "" if is_pending(meta.status, meta.basis) else lamanas.control_second_look(card.lamanas_evidence)
+    return f" {text}" if text else ""
+
+
 def _control_text(verdict: Verdict) -> str:
     """A control's value and status, or that its runs are pending."""
     if is_pending(verdict.status, verdict.basis):
@@ -329,7 +345,8 @@ def _control_text(verdict: Verdict) -> str:
 
 
 def _collapse_finding(records: list[Record]) -> str:
-    """The finding of :mod:`lib.report.collapse`, with its counts over the cached runs."""
+    """The finding of :mod:`lib.report.collapse`, with its counts over the cached runs: by run, and out of sample
+    by run and by initial loss network not seen when the rule was written (the independent tests)."""
     ways = {r.config["data"]["ways"] for r in records}
     frame = collapse.table(records, [], chance=100 / ways.pop()) if len(ways) == 1 else None
     if frame is None or frame.empty:
@@ -337,12 +354,12 @@ def _collapse_finding(records: list[Record]) -> str:
     else:
         below = frame["outcome"] == "below"
         hit, later = frame["sign says"] == frame["outcome"], frame["new"] == "yes"
-        counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance, and the sign predicted "
-                  f"{int(hit.sum())} of the {len(frame)} outcomes ({int(hit[later].sum())} of the {int(later.sum())} "
-                  f"made after the rule was written down; they start {collapse.draws_text(frame[later])}).")
+        counts = (f"{int(below.sum())} of {len(frame)} cached residual runs fell below chance (their interval over "
+                  f"meta-test tasks entirely below it), and the sign predicted {int(hit.sum())} of the {len(frame)} "
+                  f"outcomes ({int(hit[later].sum())} of the {int(later.sum())} runs made after the rule was written "
+                  f"down; {collapse.unseen_text(frame)}).")
     return ("**Whether a residual learned-loss run collapses below chance is decided at initialisation:** the learned "
             "loss grows with the cross-entropy at the rate sum(fc2.weight), a coin flip per seed that meta-training "
             "does not change (phi barely moves), and a negative sum rewards wrong answers (LAMANAS Table 1, \"Why some "
             "learned-loss runs fall below chance\"). "
             + counts)
-

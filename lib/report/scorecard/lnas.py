@@ -4,7 +4,7 @@ Comparisons are judged by the paired-difference rules of :mod:`lib.report.rules`
 share. Cells and claims resting on a search that never left uniform say so ("search near uniform").
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import fmean
 from typing import Callable, Iterable
 
@@ -15,14 +15,21 @@ from lib.experiments.lnas_sweep import REWIND, ROWS, Sweep
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline import results
 from lib.report import lnas as report, rules
-from lib.report.devices import spans_note
+from lib.report.devices import offset_margin, spans_note, widening_note
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
 from lib.report.seeds import difference_support, per_seed
+from lib.report.wiring import TIED
 from lib.report.stats import t_interval
 
 SEEDS = (0, 1, 2)
-MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76%"
+OFFSET_PROFILES = ("cpu", "small")  # where a device offset bound may be measured (Variant 1 made on two devices)
+MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76% vs ... around 70% for higher or lower"
+LOWER_SPARSITIES, HIGHER_SPARSITIES = (0.125, 0.25, 0.375), (0.875, 0.95)
+# L9 "best at high and low sparsity": the report's Variant 2 column dips at 0.5 and 0.625 (74.12, 73.60) and is
+# at least 77.47 below and 79.86 above them
+V2_LOW, V2_MIDDLE, V2_HIGH = (0.125, 0.25, 0.375), (0.5, 0.625), (0.75, 0.875, 0.95)
+TICKETS = 3  # L9: "three winning tickets under Variant 2"
 KEYS = ["variant", "sparsity"]
 COLUMNS = [Column("val_acc_mid", "best val. accuracy up to the middle epoch (%)", ACCURACY),
            Column("val_acc_final", "best val. accuracy up to the last epoch (%)", ACCURACY),
@@ -43,6 +50,7 @@ class LnasEvidence:
     runs: list[results.Record]
     step_costs: pd.DataFrame | None
     step_records: list[results.Record]
+    offset: tuple[float, str] | None = None  # (bound, profile measured at): see report.device_offset_bound
 
     @property
     def records(self) -> list[results.Record]:
@@ -63,30 +71,67 @@ class LnasEvidence:
         ratios = rows["search_top_over_uniform"].dropna()
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
 
+    def fully_tied(self) -> set[tuple]:
+        """The (variant, sparsity) rows every run of which derived its wiring from ties alone."""
+        return report.fully_tied(self.rows)
+
+    def tied_note(self, variants: tuple[str, ...]) -> str:
+        """"wiring tied at Variant 2 p=0.875, 0.95" for the fully tied rows of ``variants`` (empty when none)."""
+        tied = sorted(k for k in self.fully_tied() if k[0] in variants)
+        if not tied:
+            return ""
+        by_variant = {v: ", ".join(f"{p:g}" for w, p in tied if w == v) for v in dict.fromkeys(w for w, _ in tied)}
+        return ("every choice of the derived wiring is a tie (inputs 0 and 1, not the search's) at "
+                + "; ".join(f"{v} p={ps}" for v, ps in by_variant.items()))
+
+    def widening(self, compared: tuple[str, ...], seeds: Iterable[int]) -> float:
+        """How far to widen a paired difference of the ``compared`` rows over ``seeds``: the share of the seeds whose
+        runs span devices times the device offset bound (0 without crossing pairs or without a measured bound)."""
+        if self.offset is None or not len(self.rows):
+            return 0.0
+        return offset_margin(self.rows[self.rows["variant"].isin(compared)], seeds, self.offset[0])
+
     def devices(self, variants: tuple[str, ...], seeds: Iterable[int]) -> str:
         """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` span devices."""
         return spans_note(self.rows[self.rows["variant"].isin(variants)], seeds) if len(self.rows) else ""
 
 
 def evidence(profile: str) -> LnasEvidence:
-    """Load (never run) every LNAS row and search-cost measurement cached at ``profile``."""
+    """Load (never run) every LNAS row and search-cost measurement cached at ``profile``, and the device offset
+    bound measured at it (else at the other reduced profile)."""
     runs = Sweep(profile, ROWS, SEEDS, SPARSITIES).stored()
     costs = [r for r in results.load_records("lnas_search_cost") if r.config.get("profile") == profile]
     latest = list({r.config["sparsity"]: r for r in costs}.values())  # the newest measurement per sparsity
     has_dense = any(r.config["sparsity"] == 0.0 for r in latest)
-    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest)
+    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest, _offset(profile, runs))
+
+
+def _offset(profile: str, runs: list[results.Record]) -> tuple[float, str] | None:
+    """(device offset bound, the profile it was measured at): at ``profile``, else at the other reduced profile."""
+    for where in dict.fromkeys([profile, *OFFSET_PROFILES]):
+        found = runs if where == profile else Sweep(where, ROWS, SEEDS, SPARSITIES).stored()
+        bound = report.device_offset_bound(report.rows(found)) if found else None
+        if bound is not None:
+            return bound, where
+    return None
 
 
 def _row_name(row: pd.Series) -> str:
     return "Baseline" if row["variant"] == "Baseline" else f"{row['variant']}, p={row['sparsity']}"
 
 
-def _fixed(row: pd.Series, col: Column) -> str | None:
-    if col.name == "flops_M":
-        return rules.not_a_measurement("FLOPs", FLOPS_NOT_MEASURED).reason
-    if col.name == "val_acc_mid" and row["variant"] == "Variant 1":
-        return rules.fixed_by_construction(V1_MID).reason
-    return None
+def _fixed(tied: set[tuple]) -> Callable[[pd.Series, Column], str | None]:
+    """``cells``' ``fixed``: FLOPs are not a measurement, Variant 1's middle epoch is the baseline's, and a row whose
+    every run took its wiring from ties (``tied``) does not measure its search."""
+    def reason(row: pd.Series, col: Column) -> str | None:
+        if col.name == "flops_M":
+            return rules.not_a_measurement("FLOPs", FLOPS_NOT_MEASURED).reason
+        if col.name == "val_acc_mid" and row["variant"] == "Variant 1":
+            return rules.fixed_by_construction(V1_MID).reason
+        if (row["variant"], row["sparsity"]) in tied:
+            return rules.fixed_by_construction(TIED).reason
+        return None
+    return reason
 
 
 def table_rows(ev: LnasEvidence) -> list[dict]:
@@ -94,7 +139,8 @@ def table_rows(ev: LnasEvidence) -> list[dict]:
     theirs = report.reported_table1()
     near = ev.rows.groupby(KEYS)["search_top_over_uniform"].mean() if len(ev.rows) else pd.Series(dtype=float)
     label = lambda row: "search near uniform" if near.get((row["variant"], row["sparsity"]), 2.0) < NEAR_UNIFORM else ""
-    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name, _fixed, label)
+    return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name,
+                 _fixed(ev.fully_tied()), label, ev.offset[0] if ev.offset else None)
 
 
 def _per_seed_mean(values: dict[tuple, dict[int, float]], keys: list[tuple]) -> dict[int, float]:
@@ -110,14 +156,40 @@ def _difference(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
 
 def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence, variants: tuple[str, ...],
            compared: tuple[str, ...] | None = None) -> Verdict:
-    """``rule`` on the paired differences ``diffs``; notes how many searches of ``variants`` ended near uniform and
-    whether the runs of the ``compared`` rows (default ``variants``) were made on different devices."""
+    """``rule`` on the paired differences ``diffs``, with :func:`_notes`."""
     if not diffs:
         return missing(ev.profile, what)
-    diff = t_interval(list(diffs.values())).clipped(difference_support("val_acc_final"))
-    ruling = rule(diff)
-    notes = [note for note in (ev.near_uniform(variants), ev.devices(compared or variants, diffs)) if note]
-    return Verdict(ruling.status, diff.text(), "; ".join([ruling.reason, *notes]))
+    verdict = _paired(rule, diffs, ev, compared or variants)
+    return replace(verdict, basis="; ".join([verdict.basis, *_notes(ev, variants, compared or variants, diffs)]))
+
+
+def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdict:
+    """``rule`` on the t-interval of the paired differences ``diffs`` (at least one), widened by ``widen`` on both
+    sides (a device offset its pairs cannot cancel), without notes; "ours" is the interval as measured, the basis
+    gives the widened one."""
+    measured = t_interval(list(diffs.values()))
+    ruling = rule(measured.widened(widen, "a device offset").clipped(difference_support("val_acc_final")))
+    shown = measured.clipped(difference_support("val_acc_final")).text()
+    return Verdict(ruling.status, shown, "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
+
+
+def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared: tuple[str, ...]) -> Verdict:
+    """:func:`_bare` widened by the device offset for the share of ``diffs``' seeds whose ``compared`` runs span
+    devices (:meth:`LnasEvidence.widening`)."""
+    return _bare(rule, diffs, ev.widening(compared, diffs))
+
+
+def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...], seeds: Iterable[int]) -> list[str]:
+    """How many searches of ``variants`` ended near uniform, which of the ``compared`` rows took their wiring from
+    ties, and whether their runs at ``seeds`` were made on different devices (the empty ones left out)."""
+    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds)) if n]
+
+
+def _all_parts(parts: list[tuple[str, Verdict]], notes: list[str] = ()) -> Verdict:
+    """A claim made of named parts: :func:`rules.all_of` their statuses; "ours" and the basis name each part."""
+    ruling = rules.all_of([rules.Ruling(v.status, f"{name}: {v.basis}") for name, v in parts])
+    ours = "; ".join(f"{name}: {v.ours}" for name, v in parts if v.ours)
+    return Verdict(ruling.status, ours, "; ".join([ruling.reason, *notes]))
 
 
 def _sparsities(values: dict, variant: str, chosen) -> list[tuple]:
@@ -133,13 +205,15 @@ def _uncovered(ev: LnasEvidence, variants: tuple[str, ...]) -> Verdict | None:
 
 
 def _l8(ev: LnasEvidence) -> Verdict:
+    """Variant 1 peaks in the middle: its middle sparsities above the lower ones and above the higher ones, both."""
     if pending := _uncovered(ev, ("Variant 1",)):
         return pending
     v = ev.values()
-    mid = _per_seed_mean(v, _sparsities(v, "Variant 1", MID_SPARSITIES))
-    rest = _per_seed_mean(v, _sparsities(v, "Variant 1", set(SPARSITIES) - set(MID_SPARSITIES)))
-    return _judge(rules.better_than, _difference(mid, rest), "Variant 1 at the middle and the outer sparsities", ev,
-                  ("Variant 1",))
+    mean = lambda chosen: _per_seed_mean(v, _sparsities(v, "Variant 1", chosen))
+    mid = mean(MID_SPARSITIES)
+    parts = [(f"middle minus {side}", _paired(rules.better_than, _difference(mid, mean(chosen)), ev, ("Variant 1",)))
+             for side, chosen in (("lower", LOWER_SPARSITIES), ("higher", HIGHER_SPARSITIES))]
+    return _all_parts(parts, _notes(ev, ("Variant 1",), ("Variant 1",), mid))
 
 
 def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], dict[int, float]]:
@@ -149,14 +223,44 @@ def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], di
 
 
 def _l9(ev: LnasEvidence) -> Verdict:
+    """Three parts, all needed: Variant 2 above Variant 1 over the shared sparsities; Variant 2's low and high
+    sparsities above its middle ones (rows whose wiring is all ties left out); three winning tickets."""
     if pending := _uncovered(ev, ("Variant 2", "Variant 1")):
         return pending
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
-    return _judge(rules.better_than, _difference(v2, v1), "Variant 1 and Variant 2 at a shared sparsity and seed", ev,
-                  ("Variant 2",), ("Variant 2", "Variant 1"))
+    v, tied = ev.values(), ev.fully_tied()
+    mean = lambda chosen: _per_seed_mean(v, [k for k in _sparsities(v, "Variant 2", chosen) if k not in tied])
+    parts = [("Variant 2 minus Variant 1", _paired(rules.better_than, _difference(v2, v1), ev, ("Variant 2", "Variant 1")))]
+    for side, chosen in (("low", V2_LOW), ("high", V2_HIGH)):
+        diffs = _difference(mean(chosen), mean(V2_MIDDLE))
+        parts.append((f"Variant 2 {side} minus middle", _paired(rules.better_than, diffs, ev, ("Variant 2",)) if diffs else
+                      Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)))
+    parts.append(("winning tickets", _tickets(ev)))
+    return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2))
+
+
+def _tickets(ev: LnasEvidence) -> Verdict:
+    """"Three winning tickets under Variant 2": held when at least :data:`TICKETS` Variant-2 rows are above the
+    baseline by the better-than rule, did not hold when fewer rows can be (the others entirely below it),
+    inconclusive otherwise; rows whose wiring is all ties are left out."""
+    v, tied = ev.values(), ev.fully_tied()
+    base = v.get(("Baseline", "N/A"), {})
+    if not base:
+        return missing(ev.profile, "the baseline")
+    rows = [k for k in _sparsities(v, "Variant 2", SPARSITIES) if k not in tied]
+    compared = ("Variant 2", "Baseline")
+    statuses = [_paired(rules.better_than, d, ev, compared).status for k in rows if (d := _difference(v[k], base))]
+    above, possible = statuses.count(rules.HELD), sum(s != rules.NOT_HELD for s in statuses)
+    status = rules.HELD if above >= TICKETS else rules.NOT_HELD if possible < TICKETS else rules.INCONCLUSIVE
+    left_out = f", {len(tied & set(_sparsities(v, 'Variant 2', SPARSITIES)))} with tied wiring left out" if tied else ""
+    return Verdict(status, f"{above} of {len(statuses)} rows above the baseline{left_out}",
+                   f"held with at least {TICKETS} rows above the baseline (better-than rule per row), did not hold "
+                   f"when fewer than {TICKETS} can be ({possible} not entirely below), else inconclusive")
 
 
 def _l10(ev: LnasEvidence) -> Verdict:
+    if ("Variant 2", 0.95) in ev.fully_tied():
+        return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)
     v = ev.values()
     diffs = _difference(v.get(("Variant 2", 0.95), {}), v.get(("Baseline", "N/A"), {}))
     return _judge(rules.better_than, diffs, "Variant 2 at p=0.95 and the baseline", ev, ("Baseline", "Variant 2"))
@@ -200,17 +304,28 @@ L12_SPARSITIES = (0.875, 0.95)  # "a sharp drop-off at sparsity 0.875 and 0.95" 
 
 
 def _l12(ev: LnasEvidence) -> Verdict:
-    runs = ev.rows
-    rows = runs[(runs["variant"] == "Variant 1") & runs["sparsity"].isin(L12_SPARSITIES)] if len(runs) else runs
-    absent = [p for p in L12_SPARSITIES if p not in set(rows["sparsity"] if len(rows) else [])]
-    if absent:  # the claim is about both sparsities: one alone does not decide it
-        return missing(ev.profile, "Variant 1 at p=" + " and ".join(f"{p:g}" for p in absent))
-    measures = [report.curve_measures(record) for record in rows["record"]]
-    never = [m["best_after_pruning"] < m["best_overall"] for m in measures]
-    status = rules.HELD if all(never) else rules.NOT_HELD if not any(never) else rules.INCONCLUSIVE
-    return Verdict(status, f"{sum(never)} of {len(never)} curves never regain their pre-pruning best",
-                   "a property of every curve: held when every cached run of V1 at 0.875 and 0.95 shows it, did not "
-                   "hold when none does, inconclusive when the runs disagree")
+    """Two parts, both needed: a sharp drop-off (Variant 1 at 0.875 and 0.95 below its other sparsities, paired)
+    and, at those two, curves that never regain their pre-pruning best; "ours" also says at how many curves of the
+    other sparsities the property holds (the claim's "where" singles out 0.875 and 0.95)."""
+    if pending := _uncovered(ev, ("Variant 1",)):
+        return pending
+    v = ev.values()
+    mean = lambda chosen: _per_seed_mean(v, _sparsities(v, "Variant 1", chosen))
+    drop = _paired(rules.worse_than, _difference(mean(L12_SPARSITIES), mean(set(SPARSITIES) - set(L12_SPARSITIES))),
+                   ev, ("Variant 1",))
+    runs = ev.rows[ev.rows["variant"] == "Variant 1"]
+    never = [report.curve_measures(r)["best_after_pruning"] < report.curve_measures(r)["best_overall"]
+             for r in runs["record"]]
+    at = runs["sparsity"].isin(L12_SPARSITIES).tolist()
+    claimed = [n for n, a in zip(never, at) if a]
+    others = [n for n, a in zip(never, at) if not a]
+    status = rules.HELD if all(claimed) else rules.NOT_HELD if not any(claimed) else rules.INCONCLUSIVE
+    curves = Verdict(status, f"{sum(claimed)} of {len(claimed)} curves never regain their pre-pruning best "
+                             f"({sum(others)} of {len(others)} at the other sparsities)",
+                     "a property of every curve: held when every cached run of Variant 1 at 0.875 and 0.95 shows "
+                     "it, did not hold when none does, inconclusive when the runs disagree")
+    return _all_parts([("drop-off (0.875, 0.95 minus the others)", drop), ("curves", curves)],
+                      _notes(ev, (), ("Variant 1",), v.get(("Variant 1", 0.95), {})))
 
 
 def _l13(ev: LnasEvidence) -> Verdict:

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from lib.report.devices import compared_runs, spans_note
+from lib.report.devices import compared_runs, offset_margin, spans_note, widening_note
 from lib.report.scorecard.verdict import NOT_TESTABLE, Verdict, cell
 from lib.report.seeds import per_seed
 
@@ -30,13 +30,15 @@ Fixed = Callable[[pd.Series, Column], str | None]
 
 def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns: Sequence[Column],
           is_baseline: pd.Series, profile: str, name: Callable[[pd.Series], str],
-          fixed: Fixed = lambda row, col: None, label: Callable[[pd.Series], str] = lambda row: "") -> list[dict]:
+          fixed: Fixed = lambda row, col: None, label: Callable[[pd.Series], str] = lambda row: "",
+          offset: float | None = None) -> list[dict]:
     """One scorecard row per (report row, column): the printed number, ours and the verdict.
 
     ``theirs``: the report's rows; ``ours``: our per-run rows (``keys``, ``seed`` and the column names);
     ``is_baseline``: a boolean mask over ``theirs``; ``name(row)`` names a report row; ``fixed(row, col)``
     returns the reason a cell is not testable whatever the runs say (else None); ``label(row)`` is added to
-    our value (e.g. "search near uniform").
+    our value (e.g. "search near uniform"); ``offset``: the device offset bound by which a paired difference is
+    widened for the share of its seeds whose runs span devices (:func:`lib.report.devices.offset_margin`).
     """
     base_row = theirs[is_baseline].iloc[0]
     base_key = tuple(base_row[list(keys)])
@@ -49,10 +51,13 @@ def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns
             if reason:
                 verdict = Verdict("not testable", "", reason)
             else:
-                verdict = cell(col.kind, row[col.name], float(base_row[col.name]), values.get(key, {}),
-                               values.get(base_key, {}), bool(is_baseline[index]), profile)
+                mine, base = values.get(key, {}), values.get(base_key, {})
+                widen = offset_margin(compared_runs(ours, keys, (key, base_key)), set(mine) & set(base), offset) \
+                    if offset and "made_on" in ours and profile != "paper" else 0.0
+                verdict = cell(col.kind, row[col.name], float(base_row[col.name]), mine, base,
+                               bool(is_baseline[index]), profile, widen)
                 if profile != "paper":  # at paper a cell is our interval against the report's value: no pair
-                    verdict = _with_devices(verdict, ours, keys, (key, base_key), values)
+                    verdict = _with_devices(verdict, ours, keys, (key, base_key), values, widening_note(widen))
             mark = label(row) if verdict.ours and verdict.ours != "pending" else ""
             out.append({"claim": f"{name(row)}: {col.label}", "reported": row[col.name],
                         "ours": verdict.ours + (f" [{mark}]" if mark else ""),
@@ -61,7 +66,7 @@ def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns
 
 
 def _with_devices(verdict: Verdict, ours: pd.DataFrame, keys: Sequence[str], compared: tuple[tuple, tuple],
-                  values: dict[tuple, dict[int, float]]) -> Verdict:
+                  values: dict[tuple, dict[int, float]], widened: str = "") -> Verdict:
     """``verdict`` with the devices caveat where a judged paired difference compares runs made on different
     devices at some of its seeds (``lib/report/devices.py``; ``ours`` without ``made_on``: unchanged)."""
     key, base_key = compared
@@ -69,4 +74,4 @@ def _with_devices(verdict: Verdict, ours: pd.DataFrame, keys: Sequence[str], com
         return verdict
     runs = compared_runs(ours, keys, compared)
     note = spans_note(runs, set(values.get(key, {})) & set(values.get(base_key, {})))
-    return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note])))
+    return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note, widened])))

@@ -18,8 +18,10 @@ from lib.report.stats import paired_difference, t_interval
 ACCURACY, SIZE = "accuracy", "size"
 PENDING_BASIS = "not yet run"
 """How the basis of a verdict without a cached run begins (:func:`missing`): such a claim is pending, not untestable."""
+PENDING_STATUS = f"{NOT_TESTABLE}: pending runs"
+"""How a column that shows a status alone (the authors'-code column) shows a pending claim (:func:`shown_status`)."""
 __all__ = ["ACCURACY", "SIZE", "HELD", "NOT_HELD", "INCONCLUSIVE", "NOT_TESTABLE", "STATUSES", "PENDING_BASIS",
-           "Verdict", "is_pending"]
+           "PENDING_STATUS", "Verdict", "is_pending", "shown_status"]
 
 
 @dataclass(frozen=True)
@@ -49,17 +51,26 @@ def is_pending(status: str, basis: str) -> bool:
     return status == NOT_TESTABLE and basis.startswith(PENDING_BASIS)
 
 
+def shown_status(verdict: Verdict) -> str:
+    """The status for a column without ``ours`` and ``basis`` beside it: :data:`PENDING_STATUS` for a claim not
+    testable only because its runs are not cached yet (the main columns show such a claim as "not testable" with
+    "pending" as our value and "not yet run" as the basis), else the status."""
+    return PENDING_STATUS if is_pending(verdict.status, verdict.basis) else verdict.status
+
+
 def _absent(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict[int, float],
-         baseline: dict[int, float], is_baseline: bool, profile: str) -> Verdict:
+         baseline: dict[int, float], is_baseline: bool, profile: str, widen: float = 0.0) -> Verdict:
     """Judge one table cell of kind ``accuracy`` (%) or ``size`` from per-seed values ``{seed: value}``.
 
     At ``paper``: our t-interval against the report's value (:func:`rules.matches_reported`). Elsewhere the
     baseline's own cell is not testable; an accuracy is judged by the paired difference to the baseline on
-    the side the report puts it; a size by the per-seed ratio to the baseline against the report's ratio.
+    the side the report puts it (its interval widened by ``widen`` on both sides: a device offset the pairing
+    cannot cancel; "ours" gives our mean and the paired difference Δ as measured); a size by the per-seed ratio to
+    the baseline against the report's ratio.
     """
     if kind not in (ACCURACY, SIZE):
         raise ValueError(f"kind must be {ACCURACY!r} or {SIZE!r}, got {kind!r}")
@@ -81,9 +92,12 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         ratio = t_interval([ours[s] / baseline[s] for s in shared])
         return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",
                                                  relative=True, unit=" (ratio to the baseline)"), text)
-    diff = paired_difference(ours, baseline).clipped(PERCENT_DIFFERENCE if kind == ACCURACY else None)
+    support = PERCENT_DIFFERENCE if kind == ACCURACY else None
+    measured = paired_difference(ours, baseline).clipped(support)
+    diff = paired_difference(ours, baseline).widened(widen, "a device offset").clipped(support)
     rule = rules.better_than if reported >= reported_baseline else rules.worse_than
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
-    return Verdict(ruling.status, text, f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
+    return Verdict(ruling.status, f"{text}; Δ {measured.text()}",
+                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
 

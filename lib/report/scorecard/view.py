@@ -26,14 +26,21 @@ def plot_counts(counts: pd.DataFrame) -> Figure:
 
 
 def styled(table: pd.DataFrame) -> Styler:
-    """The claim table with each status cell coloured (``status``, ``status at <profile>``, ``authors' code``) and
+    """The claim table with each status cell coloured (``status``, ``status at <profile>``, ``authors' code``, whose
+    pending claims read "not testable: pending runs", grey like the rest of "not testable") and
     a verdict that flips with scale in bold (the index hidden). Shown in: book/scorecard."""
-    colour = lambda value: f"color: {COLOURS[value]}; font-weight: bold" if value in COLOURS else ""
+    colour = lambda value: f"color: {COLOURS[_status(value)]}; font-weight: bold" if _status(value) else ""
     status_columns = [c for c in table.columns if c in ("status", "authors' code") or str(c).startswith("status at ")]
     styler = table.style.map(colour, subset=status_columns)
     if "with scale" in table.columns:
         styler = styler.map(lambda value: "font-weight: bold" if value == FLIPS else "", subset=["with scale"])
     return styler.hide(axis="index")
+
+
+def _status(value: object) -> str | None:
+    """The status a cell shows, also where a note follows it ("not testable: pending runs"); None for other text."""
+    text = str(value)
+    return next((s for s in STATUSES if text == s or text.startswith(f"{s}:")), None)
 
 
 def greyed(table: pd.DataFrame) -> Styler:
