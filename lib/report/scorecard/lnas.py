@@ -173,10 +173,10 @@ def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdic
     """``rule`` on the t-interval of the paired differences ``diffs`` (at least one), widened by ``widen`` on both
     sides (a device offset its pairs cannot cancel), without notes; "ours" is the interval as measured, the basis
     gives the widened one."""
-    measured = t_interval(list(diffs.values()))
-    ruling = rule(measured.widened(widen, "a device offset").clipped(difference_support("val_acc_final")))
-    shown = measured.clipped(difference_support("val_acc_final")).text()
-    return Verdict(ruling.status, shown, "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
+    measured, support = t_interval(list(diffs.values())), difference_support("val_acc_final")
+    ruling = rule(measured.widened(widen, "a device offset").clipped(support))
+    return Verdict(ruling.status, measured.clipped(support).text(),
+                   "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
 
 
 def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared: tuple[str, ...],

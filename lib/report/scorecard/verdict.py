@@ -93,8 +93,8 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
         return Verdict.of(rules.matches_reported(ratio, reported / reported_baseline, rules.SIZE_TOLERANCE, "paper",
                                                  relative=True, unit=" (ratio to the baseline)"), text)
     support = PERCENT_DIFFERENCE if kind == ACCURACY else None
-    measured = paired_difference(ours, baseline).clipped(support)
-    diff = paired_difference(ours, baseline).widened(widen, "a device offset").clipped(support)
+    paired = paired_difference(ours, baseline)
+    measured, diff = paired.clipped(support), paired.widened(widen, "a device offset").clipped(support)
     rule = rules.better_than if reported >= reported_baseline else rules.worse_than
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
