@@ -69,11 +69,6 @@ def test_resolving_cuda_turns_tf32_convolutions_off():
     assert resolve_device("cuda").type == "cuda" and torch.backends.cudnn.allow_tf32 is False
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=(
-    "known defect: LotteryTicketPruning.load_state_dict leaves the checkpoint's mask on the CPU (checkpoints load "
-    "with map_location='cpu'), so a Variant-1 / Algorithm-3 run resumed on CUDA fails (6 Algorithm-3 runs on the "
-    "H200, session 9). The fix (move mask and theta_0 to the model's device) changes the lnas fingerprint: it "
-    "lands with the next change that re-runs the lnas rows anyway"))
 def test_a_lottery_ticket_resumed_from_a_cpu_checkpoint_trains_on_cuda():
     from lib.pruning.lottery import LotteryTicketPruning
 

@@ -93,14 +93,8 @@ def test_validation(normal: list, match: str) -> None:
         Genotype(normal, (2,), [("max_pool_3x3", 0), ("max_pool_3x3", 1)], (2,))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known defect (session 11): with one active op per edge (path sparsity 0.875, where Variant 2 and Algorithm 3 "
-    "end at p = 0.875 and 0.95: INCONSISTENCIES #38) every masked softmax weight is 1, so every node's two inputs "
-    "are decided by a tie, i.e. by input order (0 and 1), not by the search. The fix ranks edges by their surviving "
-    "op's weight in the unmasked softmax (DARTS's rule, which it equals without masks); it changes the fingerprint "
-    "of every DARTS-based experiment, so it lands with the next re-run of the LNAS rows; until then the book marks "
-    "those rows (lib/report/wiring.py)"))
 def test_one_op_per_edge_wiring_follows_the_alphas_not_the_input_order() -> None:
+    """With one active op per edge every masked softmax weight is 1: the ranking must use the unmasked one."""
     net = _network_of(ROWS)
     kept = ("sep_conv_3x3", "dil_conv_5x5", "skip_connect", "sep_conv_5x5", "dil_conv_3x3")  # one op per edge
     mask = torch.zeros(5, 8, dtype=torch.bool)
@@ -111,3 +105,15 @@ def test_one_op_per_edge_wiring_follows_the_alphas_not_the_input_order() -> None
     # 0.25 (input 1), 0.15 (input 2): the strongest two first
     assert net.genotype().normal == (("dil_conv_5x5", 1), ("sep_conv_3x3", 0), ("sep_conv_5x5", 1),
                                      ("dil_conv_3x3", 2))
+
+
+def test_without_masks_the_derivation_ranks_by_the_plain_softmax() -> None:
+    torch.manual_seed(0)
+    net = SearchNetwork(SearchSpec("darts", C=4, n_classes=3, n_cells=3, n_nodes=3))
+    with torch.no_grad():
+        net.alpha_normal.normal_(0, 1e-2)
+        net.alpha_reduce.normal_(0, 1e-2)
+    expected = derive_genotype(torch.softmax(net.alpha_normal, -1), torch.softmax(net.alpha_reduce, -1),
+                               DARTS_SPACE, n_nodes=3)
+    assert net.genotype() == expected
+    assert all(torch.equal(net.derivation_weights()[t], net.edge_weights()[t]) for t in ("normal", "reduce"))

@@ -330,6 +330,18 @@ def test_pruner_state_round_trip_restores_mask_and_gradient_masking() -> None:
     assert all(bool((grads[name][~keep] == 0).all()) for name, keep in resumed.mask.items())
 
 
+def test_a_resumed_pruner_keeps_its_tensors_on_the_model_device() -> None:
+    """A checkpoint loads on the CPU; the mask and theta_0 must follow the model (the meta device stands in
+    for a GPU here: on the H200 a CPU mask made every resumed Variant-1 / Algorithm-3 run fail)."""
+    model = _convnet()
+    pruner = LotteryTicketPruning.one_shot(model, 0.5, prune_epoch=1)
+    pruner.on_epoch_end(1, model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    elsewhere = _convnet().to("meta")
+    resumed = LotteryTicketPruning.one_shot(elsewhere, 0.5, prune_epoch=1)
+    resumed.load_state_dict(pruner.state_dict(), elsewhere)
+    assert {t.device.type for t in [*resumed.mask.values(), *resumed.initial_state.values()]} == {"meta"}
+
+
 def test_masked_macs_drop_by_the_masked_share_of_each_layer() -> None:
     model = _tiny_discrete()
     mask = prune_to_sparsity(model, Mask.ones_like(model), 0.8)

@@ -296,3 +296,29 @@ def test_the_footer_folds_checked_refingerprints_into_one_note_and_keeps_declare
     assert marks.count("fingerprint recomputed") == 1 and "(2 run(s))" in marks
     assert "**code old vouched equal to new: a docstring changed** (1 run(s))" in marks
     assert "aaaa111" not in marks  # each run's commit is in its provenance line instead
+
+
+def test_a_narrowed_vouch_covers_only_the_code_at_since_and_leaves_the_excluded_runs_stale(tmp_path, capsys):
+    repo, root = tmp_path / "repo", tmp_path / "results"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    before_fix = _commit(repo, LIB, "the code the runs were made with")
+    then = fingerprint.fingerprint(fingerprint.working_tree(repo), "lamanas")
+    _commit(repo, {"lib/losses.py": "def ce(x):\n    return x + 2\n"}, "the fix")
+    now = fingerprint.fingerprint(fingerprint.working_tree(repo), "lamanas")
+    (root / "lamanas").mkdir(parents=True)
+    for key, variant, code in (("k1", "variant1", then), ("k2", "variant2", then), ("k3", "variant1", "older")):
+        record = results.Record("lamanas", key, {"experiment": "lamanas", "variant": variant}, {"acc": 1.0},
+                                {"git": {"commit": before_fix, "lib_dirty": False}, "code": {"fingerprint": code}})
+        record = replace(record, checksum=results.content_checksum(record.stored_fields()))
+        (root / f"lamanas/{key}.json").write_text(json.dumps(record.stored_fields()))
+    args = ["--root", str(root), "--repo", str(repo), "--vouch", "the fix alters variant 2 only", "--since", before_fix,
+            "--except", "variant=variant2"]
+    assert seal_records.main(args) == 0
+    code = {k: results.Record.load(root / f"lamanas/{k}.json").provenance["code"] for k in ("k1", "k2", "k3")}
+    assert code["k1"] == {"fingerprint": now, "computed_with": then, "vouched": "the fix alters variant 2 only"}
+    assert code["k2"] == {"fingerprint": then} and code["k3"] == {"fingerprint": "older"}
+    log = capsys.readouterr().out
+    assert "k2.json: left stale (excluded: variant=variant2)" in log and "k3.json: left stale (not computed by" in log
+    with pytest.raises(SystemExit):
+        seal_records.main(["--root", str(root), "--except", "variant=variant2"])  # narrows nothing without --vouch

@@ -3,7 +3,7 @@
 import pytest
 
 from lib.darts.ops import DARTS_SPACE
-from lib.report.wiring import tied_choices, tied_share
+from lib.report.wiring import ranked_weights, tied_choices, tied_share
 
 
 def _edge(**weights: float) -> list[float]:
@@ -33,6 +33,14 @@ def test_none_and_masked_ops_do_not_count_as_an_edge_strength():
     cell = [_edge(sep_conv_3x3=1.0)] * 2 + [_edge(none=1.0), _edge(sep_conv_3x3=1.0), _edge(max_pool_3x3=1.0)]
     assert tied_choices({"normal": cell}) == (0, 0) and tied_share({"normal": cell}) == 0.0
     assert tied_share(None) != tied_share(None)  # NaN: no weights recorded
+
+
+def test_a_record_is_judged_by_the_weights_its_derivation_ranked_by():
+    one_op = [_edge(sep_conv_3x3=1.0)] * 5  # the masked softmax of one op per edge
+    unmasked = [_edge(sep_conv_3x3=w) for w in (0.3, 0.2, 0.15, 0.1, 0.05)]  # the same ops in the full softmax
+    assert ranked_weights({"alphas": {"normal": one_op}}) == {"normal": one_op}  # made before the fix
+    made_since = {"alphas": {"normal": one_op}, "derivation_weights": {"normal": unmasked}}
+    assert tied_share(ranked_weights(made_since)) == 0.0 and ranked_weights({}) is None
 
 
 def test_lnas_table_1_labels_a_row_whose_wiring_was_tied():

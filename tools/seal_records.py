@@ -1,6 +1,7 @@
 """Seal run records written before records had checksums and code fingerprints.
 
-    python tools/seal_records.py [--root DIR] [--dry-run] [--vouch "REASON" | --refingerprint]
+    python tools/seal_records.py [--root DIR] [--dry-run] [--vouch "REASON" [--since COMMIT] [--except FIELD=VALUE ...]
+                                 | --refingerprint]
 
 For each ``<root>/<experiment>/<key>.json`` without a ``checksum``: the code fingerprint is that of the
 record's commit, read from git (:func:`lib.pipeline.fingerprint.commit_fingerprint`), or ``"unknown"``
@@ -13,7 +14,10 @@ launder the edit). Running it twice changes nothing the second time.
 records whose fingerprint differs from the current code's, it records the current fingerprint with
 ``computed_with`` (the old one) and ``vouched`` (the reason, e.g. "config validation added, no
 computation changed"), which the source line under each table shows. Use it only for a change that
-cannot alter results, and say so in the reason.
+cannot alter results, and say so in the reason. Narrow it so the reason covers exactly what it vouches for:
+``--since COMMIT`` vouches only for records computed by the code at COMMIT (their fingerprint is COMMIT's), so the
+reason need only cover the diff from COMMIT to now; ``--except FIELD=VALUE`` (repeatable) leaves the records whose
+config has that value (e.g. ``variant=variant2``: the runs the change does alter) stale, for the sweep to re-run.
 
 ``--refingerprint`` is its checked form for a change of the fingerprint *function* (e.g. when it was made the
 same on every Python version): a stale record is re-fingerprinted only when its commit is in this clone, its
@@ -23,7 +27,7 @@ fingerprint, i.e. the record was computed by the code there is now; every other 
 
 import argparse
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lib.pipeline import fingerprint
@@ -67,7 +71,26 @@ def refingerprint(record: Record, repo: Path = REPO_ROOT) -> Record | None:
     return vouch(record, fingerprint.SAME_SOURCE.format(commit=commit[:10]), repo)
 
 
-def process(path: Path, repo: Path, reason: str | None, recompute: bool = False) -> tuple[str, Record | None]:
+@dataclass(frozen=True)
+class Scope:
+    """Which stale records ``--vouch`` may vouch for: computed by the code at ``since`` (any code when None),
+    and with none of the ``excluded`` (config field, value) pairs."""
+
+    since: str | None = None
+    excluded: tuple[tuple[str, str], ...] = ()
+
+    def refusal(self, record: Record, repo: Path) -> str | None:
+        """Why ``record`` is outside the scope (a word for the log), or None."""
+        hits = [f"{k}={v}" for k, v in self.excluded if str(record.config.get(k)) == v]
+        if hits:
+            return f"left stale (excluded: {', '.join(hits)})"
+        if self.since and record.code_fingerprint != fingerprint.commit_fingerprint(self.since, record.experiment, repo):
+            return f"left stale (not computed by the code at {self.since[:10]})"
+        return None
+
+
+def process(path: Path, repo: Path, reason: str | None, recompute: bool = False,
+            scope: Scope = Scope()) -> tuple[str, Record | None]:
     """What to do with one record file: (a word for the log, the record to write or None)."""
     record = Record.load(path)
     if record.checksum is None:
@@ -82,6 +105,9 @@ def process(path: Path, repo: Path, reason: str | None, recompute: bool = False)
         return ("re-fingerprinted (same source as now)", again) if again else ("stale: its source differs", None)
     if reason is not None:
         if old != fingerprint.current_fingerprint(record.experiment, repo):
+            refusal = scope.refusal(record, repo)
+            if refusal:
+                return refusal, None
             return f"vouched (code {old} declared equal to the current)", vouch(record, reason, repo)
     return "sealed already", None
 
@@ -92,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
     parser.add_argument("--vouch", metavar="REASON", help="declare stale records computed by the current code")
+    parser.add_argument("--since", metavar="COMMIT", help="with --vouch: only records computed by the code at COMMIT")
+    parser.add_argument("--except", dest="excluded", metavar="FIELD=VALUE", action="append", default=[],
+                        help="with --vouch: leave records whose config has FIELD=VALUE stale (repeatable)")
     parser.add_argument("--refingerprint", action="store_true",
                         help="re-fingerprint stale records whose commit's source is the current source")
     args = parser.parse_args(argv)
@@ -99,10 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--vouch and --refingerprint exclude each other")
     if args.vouch is not None and not args.vouch.strip():
         parser.error("--vouch needs a reason")
+    if (args.since or args.excluded) and args.vouch is None:
+        parser.error("--since and --except narrow --vouch; give --vouch REASON")
+    if any("=" not in e for e in args.excluded):
+        parser.error(f"--except takes FIELD=VALUE, got {[e for e in args.excluded if '=' not in e]}")
+    scope = Scope(args.since, tuple(tuple(e.split("=", 1)) for e in args.excluded))
     root = args.root or results_dir()
     altered = 0
     for path in sorted(p for p in root.glob("*/*.json") if not p.parent.name.startswith(".")):  # not .running/
-        done, record = process(path, args.repo, args.vouch, args.refingerprint)
+        done, record = process(path, args.repo, args.vouch, args.refingerprint, scope)
         altered += done.startswith("ALTERED")
         if record is not None and not args.dry_run:
             write_json(path, record.stored_fields())

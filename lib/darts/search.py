@@ -351,14 +351,26 @@ class SearchNetwork(nn.Module):
             raise ValueError(f"{cell_type} edges {dead} would have no active op; keep at least one per edge")
         getattr(self, f"mask_{cell_type}").copy_(mask)
 
+    def derivation_weights(self) -> dict[str, Tensor]:
+        """Per cell type, the detached (n_edges, n_ops) weights the derivation ranks by: the softmax of ``alpha``
+        over *all* ops (DARTS's rule), path-masked entries set to 0. Without masks it is :meth:`edge_weights`.
+
+        Not the masked softmax: where path pruning leaves an edge one op, that op's masked weight is exactly 1
+        on every such edge, and each node's choice of inputs would be a tie decided by input order.
+        """
+        with torch.no_grad():
+            return {t: torch.softmax(getattr(self, f"alpha_{t}"), dim=-1) * getattr(self, f"mask_{t}")
+                    for t in CELL_TYPES}
+
     def genotype(self) -> Genotype:
-        """The discrete cells under quark0's rules, never choosing a masked op.
+        """The discrete cells under quark0's rules (edges ranked by :meth:`derivation_weights`), never
+        choosing a masked op.
 
         With pairwise inputs each node takes the two inputs of its strongest pair (MetaNAS's
         ``parse_pairwise``), each with its best active op; otherwise its two strongest edges.
         """
         with torch.no_grad():
-            weights = self.edge_weights()
+            weights = self.derivation_weights()
             eligible = {t: getattr(self, f"mask_{t}") for t in CELL_TYPES}
             if self.spec.pairwise_inputs:
                 pairs = self.pair_weights()

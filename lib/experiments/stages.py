@@ -211,11 +211,13 @@ def training_metrics(ctx: RunContext, trained: Trained, masks: dict[str, torch.T
 
 
 def search_metrics(searched: Searched) -> dict[str, Any]:
-    """The genotype, the final op weights per edge and their distance from uniform, the search history and time."""
+    """The genotype, the final op weights per edge (as the search used them, and as the derivation ranked them)
+    and their distance from uniform, the search history and time."""
     alphas = {k: v.detach().cpu().tolist() for k, v in searched.supernet.edge_weights().items()}
     return {
         "genotype": searched.supernet.genotype().to_string(),
         "alphas": alphas,
+        "derivation_weights": {k: v.cpu().tolist() for k, v in searched.supernet.derivation_weights().items()},
         "alpha_top_over_uniform": top_over_uniform(alphas),
         "search_diagnostics": searched.diagnostics.epochs,
         "search_history": searched.result.history,

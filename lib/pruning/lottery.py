@@ -106,8 +106,12 @@ class LotteryTicketPruning:
         return {"initial_state": self.initial_state, "mask": dict(self.mask), "log": list(self.log)}
 
     def load_state_dict(self, state: dict[str, Any], model: nn.Module) -> None:
-        """Restore :meth:`state_dict` output and re-attach the gradient masks to ``model``."""
-        self.initial_state, self.mask, self.log = state["initial_state"], Mask(state["mask"]), list(state["log"])
+        """Restore :meth:`state_dict` output on ``model``'s device (a checkpoint loads on the CPU) and re-attach
+        the gradient masks to ``model``."""
+        device = next(model.parameters()).device
+        self.initial_state = {name: value.to(device) for name, value in state["initial_state"].items()}
+        self.mask = Mask({name: keep.to(device) for name, keep in state["mask"].items()})
+        self.log = list(state["log"])
         if self.log:
             self._attach(model)
 

@@ -29,7 +29,7 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_o
 from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import anchors, compare, devices, rules, seeds as by_seed, stats
-from lib.report.wiring import TIED, tied_share
+from lib.report.wiring import TIED, ranked_weights, tied_share
 from lib.report.export import seeds_text
 
 LABELS = {"baseline": "Baseline", **VARIANTS, RANDOM: "Random architecture", REWIND: "Variant 1, nothing pruned"}
@@ -68,7 +68,7 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
         "search_top_over_uniform": search_summary(search or record),
-        "wiring_tied": tied_share((search or record).metrics.get("alphas")), "made_on": made_on(record.provenance),
+        "wiring_tied": tied_share(ranked_weights((search or record).metrics)), "made_on": made_on(record.provenance),
         "record": record,
     }
 

@@ -1,12 +1,14 @@
 """Whether a derived cell's wiring was chosen by its search or by a tie of the derivation.
 
 The derivation keeps, for each node, the two incoming edges whose best active op other than 'none' weighs most
-(:func:`lib.darts.genotype.derive_genotype`). Path pruning (Variant 2, Algorithm 3) can leave an edge one active
-op, whose masked softmax weight is then exactly 1; where a node has more than two such edges its choice is a tie,
-and the derivation keeps the first two in input order (inputs 0 and 1), not what the search preferred. At path
-sparsity 0.875 (where p = 0.875 and 0.95 both end, INCONSISTENCIES #38) every edge keeps one op, so every choice is
-a tie. The fix (rank edges by the surviving op's weight in the unmasked softmax) is the strict xfail of
-``tests/test_genotype.py``; until it lands with a re-run of the LNAS rows, the book marks the cells it affects.
+(:func:`lib.darts.genotype.derive_genotype`). Before its fix it ranked them by the *masked* softmax, and
+path pruning (Variant 2, Algorithm 3) can leave an edge one active op, whose masked weight is then exactly 1: where
+a node had more than two such edges its choice was a tie, and the derivation kept the first two in input order
+(inputs 0 and 1), not what the search preferred. At path sparsity 0.875 (where p = 0.875 and 0.95 both end,
+INCONSISTENCIES #38) every edge kept one op, so every choice was a tie. The derivation now ranks by the unmasked
+softmax (``SearchNetwork.derivation_weights``, stored in new records as ``derivation_weights``); records made before
+hold only the masked weights (``alphas``), which are what their derivation ranked by. Either way this module reads
+the weights the record's derivation ranked by, so the label stays true of each record until it is re-run.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from lib.darts.ops import DARTS_SPACE
 
 TIED = ("every run's derived cell took its wiring from a tie of the derivation, not from the search: each edge kept "
-         "one op, whose masked weight is 1, so every node took inputs 0 and 1 (a defect, fixed with the next re-run of "
-         "the LNAS rows; lib/report/wiring.py)")
+        "one op, whose masked weight is 1, so every node took inputs 0 and 1 (a defect of the derivation these runs "
+        "were made with, fixed since: they are stale until re-run; lib/report/wiring.py)")
 TIE = 1e-9  # two edge strengths closer than this are a tie (a masked softmax gives exactly 1.0)
 Weights = Mapping[str, Sequence[Sequence[float]]]  # {cell type: (n_edges, n_ops) softmax weights, 0 if masked}
 
@@ -49,6 +51,12 @@ def tied_choices(weights: Weights, ops: Sequence[str] = DARTS_SPACE) -> tuple[in
                 choices += 1
                 tied += eligible[1] - eligible[2] <= TIE
     return tied, choices
+
+
+def ranked_weights(metrics: Mapping[str, object]) -> Weights | None:
+    """The weights a search record's derivation ranked edges by: ``derivation_weights`` (unmasked softmax, records
+    made since the fix), else ``alphas`` (the masked softmax, which the derivation used before), else None."""
+    return metrics.get("derivation_weights", metrics.get("alphas"))  # type: ignore[return-value]
 
 
 def tied_share(weights: Weights | None) -> float:
