@@ -318,6 +318,10 @@ def test_a_narrowed_vouch_covers_only_the_code_at_since_and_leaves_the_excluded_
     code = {k: results.Record.load(root / f"lamanas/{k}.json").provenance["code"] for k in ("k1", "k2", "k3")}
     assert code["k1"] == {"fingerprint": now, "computed_with": then, "vouched": "the fix alters variant 2 only"}
     assert code["k2"] == {"fingerprint": then} and code["k3"] == {"fingerprint": "older"}
+    _commit(repo, {"lib/losses.py": "def ce(x):\n    return x + 3\n"}, "another fix")
+    assert seal_records.main(["--root", str(root), "--repo", str(repo), "--vouch", "again", "--except", "variant=variant2"]) == 0
+    again = results.Record.load(root / "lamanas/k1.json").provenance["code"]
+    assert again["computed_with"] == now and again["earlier"] == code["k1"]  # the chain back to `then` is kept
     log = capsys.readouterr().out
     assert "k2.json: left stale (excluded: variant=variant2)" in log and "k3.json: left stale (not computed by" in log
     with pytest.raises(SystemExit):

@@ -55,11 +55,12 @@ def seal(record: Record, repo: Path = REPO_ROOT) -> Record:
 
 
 def vouch(record: Record, reason: str, repo: Path = REPO_ROOT) -> Record:
-    """``record`` declared computed by the current code (``reason`` and the old fingerprint kept beside it)."""
-    old = record.provenance["code"]["fingerprint"]
-    code = {"fingerprint": fingerprint.current_fingerprint(record.experiment, repo), "computed_with": old,
-            "vouched": reason}
-    return _sealed(record, code)
+    """``record`` declared computed by the current code (``reason`` and the old fingerprint kept beside it; an
+    earlier vouch is kept whole under ``earlier``, so the chain back to the code that ran stays readable)."""
+    previous = record.provenance["code"]
+    code = {"fingerprint": fingerprint.current_fingerprint(record.experiment, repo),
+            "computed_with": previous["fingerprint"], "vouched": reason}
+    return _sealed(record, code | ({"earlier": previous} if "vouched" in previous else {}))
 
 
 def refingerprint(record: Record, repo: Path = REPO_ROOT) -> Record | None:

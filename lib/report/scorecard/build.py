@@ -142,7 +142,8 @@ def lnas_limits(card: Scorecard) -> str:
     if tied:
         rows = ", ".join(f"{v} p={p:g}" for v, p in tied)
         parts.append(f"The cells of {rows} took their wiring from ties of our derivation, not from their search (a "
-                     "defect fixed with the next re-run of the LNAS rows), so they and the claims resting on them alone "
+                     "defect of the derivation they were made with, fixed since: the evidence sweep re-runs them), so they and the "
+                     "claims resting on them alone "
                      "are not testable.")
     if ev.offset is not None:
         parts.append(f" Where paired seeds compare runs made on different devices (this machine's CPU, a lent GPU), "
