@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from lib.report.stats import Interval
+
 
 WIDENED = "widened by"  # the words a basis uses for an interval widened for devices (:func:`widening_note`)
 SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured for LNAS, this "
@@ -56,6 +58,12 @@ def offset_margin(runs: pd.DataFrame, seeds: Iterable[int], bound: float | None)
     devices; 0 without such seeds or without a measured ``bound``."""
     mixed, total = mixed_seeds(runs, seeds)
     return bound * mixed / total if bound and mixed else 0.0
+
+
+def widened_for_offset(interval: Interval, margin: float, support: tuple[float, float] | None) -> Interval:
+    """``interval`` widened by ``margin`` (:func:`offset_margin`) on both sides for a device offset, then clipped
+    to the values the difference can take (``support``, None: unbounded)."""
+    return interval.widened(margin, "a device offset").clipped(support)
 
 
 def widening_note(margin: float) -> str:

@@ -10,7 +10,7 @@ accuracy up to the middle / last training epoch, whatever the profile's epoch co
 """
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -215,7 +215,8 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
         runs, requested = groups.get(key, ([], 0))
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in values}
         diff = None if key == base_key else by_seed.paired_or_none(values["val_acc_final"].get(key, {}), base_final, "val_acc_final")
-        judged = _widened(diff, per_run, (key, base_key), bound)
+        judged = _widened(diff, per_run, (key, base_key), set(values["val_acc_final"].get(key, {})) & set(base_final),
+                          bound)
         ruling = row_status(key[0], None if rep is None else rep["val_acc_final"], report_base, judged, key in tied)
         state = by_seed.runs_state(runs, requested) if requested else "not requested"
         data.append({"variant": key[0], "sparsity": key[1], "seeds": by_seed.seeds_of(runs), "runs": state,
@@ -240,13 +241,12 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
 
 
 def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple[tuple, tuple],
-             bound: float | None) -> stats.Interval | None:
-    """``diff`` (paired over its seeds) widened by :func:`devices.offset_margin` for the ``compared`` rows' runs."""
+             seeds: Iterable[int], bound: float | None) -> stats.Interval | None:
+    """``diff`` (paired over ``seeds``) widened by :func:`devices.offset_margin` for the ``compared`` rows' runs."""
     if diff is None or per_run.empty:
         return diff
-    a, b = (by_seed.per_seed(per_run, KEYS, "val_acc_final").get(k, {}) for k in compared)
-    margin = devices.offset_margin(devices.compared_runs(per_run, KEYS, compared), set(a) & set(b), bound)
-    return diff.widened(margin, "a device offset").clipped(by_seed.difference_support("val_acc_final"))
+    margin = devices.offset_margin(devices.compared_runs(per_run, KEYS, compared), seeds, bound)
+    return devices.widened_for_offset(diff, margin, by_seed.difference_support("val_acc_final"))
 
 
 def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
@@ -259,7 +259,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
         diff = by_seed.paired_or_none(searched, random, metric)
         judged = _widened(diff, per_run, (("Baseline", "N/A"), ("Random architecture", "N/A")),
-                          None if per_run.empty else device_offset_bound(per_run))
+                          set(searched) & set(random), None if per_run.empty else device_offset_bound(per_run))
         ruling = rules.better_than(judged) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
@@ -293,7 +293,7 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
         shared = sorted(set(values.get(a, {})) & set(values.get(b, {})))
         diff = by_seed.paired_or_none(values.get(a, {}), values.get(b, {}), "val_acc_final")
         mixed, total = devices.mixed_seeds(devices.compared_runs(per_run, KEYS, (a, b)), shared)
-        widened = _widened(diff, per_run, (a, b), bound)
+        widened = _widened(diff, per_run, (a, b), shared, bound)
         out.append({"comparison": label, "difference (pp)": by_seed.text(diff), **by_seed.columns("difference", diff),
                     "seeds": ";".join(map(str, shared)), "seeds on different devices": f"{mixed} of {total}" if mixed else "",
                     "widened for devices": by_seed.text(widened) if widened is not diff else ""})

@@ -16,7 +16,7 @@ from lib.experiments.lnas_sweep import REWIND, ROWS, Sweep
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline import results
 from lib.report import lnas as report, rules
-from lib.report.devices import offset_margin, spans_note, widening_note
+from lib.report.devices import offset_margin, spans_note, widened_for_offset, widening_note
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
 from lib.report.seeds import difference_support, per_seed
@@ -174,7 +174,7 @@ def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdic
     sides (a device offset its pairs cannot cancel), without notes; "ours" is the interval as measured, the basis
     gives the widened one."""
     measured, support = t_interval(list(diffs.values())), difference_support("val_acc_final")
-    ruling = rule(measured.widened(widen, "a device offset").clipped(support))
+    ruling = rule(widened_for_offset(measured, widen, support))
     return Verdict(ruling.status, measured.clipped(support).text(),
                    "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
 

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from lib.report import rules
+from lib.report.devices import widened_for_offset
 from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES, Ruling
 from lib.report.seeds import NON_NEGATIVE, PERCENT, PERCENT_DIFFERENCE
 from lib.report.stats import paired_difference, t_interval
@@ -94,7 +95,7 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
                                                  relative=True, unit=" (ratio to the baseline)"), text)
     support = PERCENT_DIFFERENCE if kind == ACCURACY else None
     paired = paired_difference(ours, baseline)
-    measured, diff = paired.clipped(support), paired.widened(widen, "a device offset").clipped(support)
+    measured, diff = paired.clipped(support), widened_for_offset(paired, widen, support)
     rule = rules.better_than if reported >= reported_baseline else rules.worse_than
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
