@@ -253,7 +253,7 @@ def test_seal_records_uses_the_code_at_the_records_commit_and_is_idempotent(tmp_
     assert seal_records.main(["--root", str(root), "--repo", str(repo), "--vouch", "checks only"]) == 1
     vouched = results.Record.load(root / "lamanas/k2.json")
     assert vouched.provenance["code"] == {"fingerprint": now, "computed_with": "unknown", "vouched": "checks only"}
-    assert "code unknown vouched equal to" in footer.trust_marks([vouched])
+    assert "code vouched equal to the current (unknown -> " in footer.trust_marks([vouched])
 
 
 def test_the_fingerprint_text_ignores_empty_fields_a_newer_python_adds():
@@ -294,7 +294,10 @@ def test_the_footer_folds_checked_refingerprints_into_one_note_and_keeps_declare
     declared = vouched("cccc333", "a docstring changed")
     marks = footer.trust_marks([*same, declared])
     assert marks.count("fingerprint recomputed") == 1 and "(2 run(s))" in marks
-    assert "**code old vouched equal to new: a docstring changed** (1 run(s))" in marks
+    assert "**code vouched equal to the current (old -> new): a docstring changed** (1 run(s))" in marks
+    other = replace(declared, provenance={"code": {**declared.provenance["code"], "computed_with": "older"}})
+    folded = footer.trust_marks([declared, other])  # one reason given for two fingerprints: said once
+    assert folded == "; **code vouched equal to the current (old -> new, older -> new): a docstring changed** (2 run(s))"
     assert "aaaa111" not in marks  # each run's commit is in its provenance line instead
 
 

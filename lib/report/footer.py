@@ -112,19 +112,22 @@ def runs_summary(records: Sequence[Record]) -> str:
 def trust_marks(records: Sequence[Record]) -> str:
     """What the reader must know about the runs' trust: stale/altered/unsealed marks, vouched code, divergence."""
     notes = [r.mark for r in records if r.mark]
-    notes += [_vouched(r.provenance["code"]) for r in records if "vouched" in (r.provenance.get("code") or {})]
+    codes = [r.provenance["code"] for r in records if "vouched" in (r.provenance.get("code") or {})]
+    notes += [_vouched(code, codes) for code in codes]
     notes += [f"diverged at {r.metrics['diverged']['where']}" for r in records if r.status == "diverged"]
     counted = {note: notes.count(note) for note in notes}
     return "".join(f"; **{note}** ({n} run(s))" for note, n in counted.items())
 
 
-def _vouched(code: dict) -> str:
-    """A vouched record's note: a reason a person declared in full; the checked "same source" of
-    ``--refingerprint`` (each run's commit is in its provenance line) in one line for all such runs."""
+def _vouched(code: dict, codes: Sequence[dict]) -> str:
+    """A vouched record's note: a reason a person declared, in full once for all the runs of ``codes`` it was
+    given for (with each old -> new fingerprint pair); the checked "same source" of ``--refingerprint`` (each
+    run's commit is in its provenance line) in one line for all such runs."""
     if fingerprint.is_same_source(code["vouched"]):
         return ("fingerprint recomputed: the source at the run's commit is the current source "
                 "(tools/seal_records.py --refingerprint)")
-    return f"code {code['computed_with']} vouched equal to {code['fingerprint']}: {code['vouched']}"
+    pairs = dict.fromkeys(f"{c['computed_with']} -> {c['fingerprint']}" for c in codes if c["vouched"] == code["vouched"])
+    return f"code vouched equal to the current ({', '.join(pairs)}): {code['vouched']}"
 
 
 @dataclass
