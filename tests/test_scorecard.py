@@ -489,6 +489,24 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     assert "; Δ 2.00 [2.00, 2.00] (n=3)" in v2["ours"]  # the difference as measured; the basis has the widened one
 
 
+def test_a_verdict_resting_on_stale_runs_says_how_many():
+    from dataclasses import replace
+
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0 + s), {"hardware": {"device": "cpu"}})
+                for s in (0, 1, 2)]
+    v2 = [_row("variant2", 0.95, s, 72.0 + s) for s in (0, 1, 2)]
+    older = [replace(r, mark="stale: computed with code a, now b") if r.config["seed"] else r for r in v2]
+    ev = lambda runs: card.LnasEvidence("cpu", runs, None, [])
+    assert "stale" not in card._l10(ev(baseline + v2)).basis
+    assert "2 of 6 runs stale (made by code that has changed since" in card._l10(ev(baseline + older)).basis  # with the baseline's
+    cells = {c["claim"]: c for c in card.table_rows(ev(baseline + older))}
+    assert cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]["ours"].endswith("[2 run(s) stale]")
+    assert "stale" not in cells["Baseline: best val. accuracy up to the last epoch (%)"]["ours"]
+
+
 def test_the_rewind_control_is_judged_against_the_baseline():
     from lib.experiments import lnas_sweep
     from lib.pipeline.results import Record

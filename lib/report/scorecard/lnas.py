@@ -38,6 +38,7 @@ COLUMNS = [Column("val_acc_mid", "best val. accuracy up to the middle epoch (%)"
 FLOPS_NOT_MEASURED = ("its values are not multiply-adds of the evaluated networks (INCONSISTENCIES #33: Variant 1's "
                       "count falls with unstructured sparsity a dense kernel still computes, and the numbers do not "
                       "follow from the cells)")
+STALE = "stale (made by code that has changed since; the evidence sweep re-runs them)"
 V1_MID = ("Variant 1 runs the baseline's procedure with the same seed until it prunes at the middle epoch, so its "
           "middle-epoch cell repeats the baseline's (equal on the same device; across devices it differs only by the "
           "device's noise, LNAS Table 1 chapter) and says nothing about pruning")
@@ -72,6 +73,19 @@ class LnasEvidence:
         rows = self.rows[self.rows["variant"].isin(variants)]
         ratios = rows["search_top_over_uniform"].dropna()
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
+
+    def stale_runs(self) -> dict[tuple, int]:
+        """{(variant, sparsity): runs whose record is marked (stale: made by code that has changed since)}, marked rows only."""
+        if not len(self.rows):
+            return {}
+        marked = self.rows["record"].map(lambda r: r.mark is not None)
+        return {k: int(n) for k, n in marked.groupby([self.rows[k] for k in KEYS]).sum().items() if n}
+
+    def stale_note(self, variants: tuple[str, ...]) -> str:
+        """"k of n runs stale ..." over the runs of ``variants`` (empty when none is marked)."""
+        marked = sum(n for k, n in self.stale_runs().items() if k[0] in variants)
+        total = int(self.rows["variant"].isin(variants).sum()) if len(self.rows) else 0
+        return f"{marked} of {total} runs {STALE}" if marked else ""
 
     def fully_tied(self) -> set[tuple]:
         """The (variant, sparsity) rows every run of which derived its wiring from ties alone."""
@@ -144,7 +158,12 @@ def table_rows(ev: LnasEvidence) -> list[dict]:
     """One scorecard row per cell of the report's Table 1. Shown in: book/scorecard."""
     theirs = report.reported_table1()
     near = ev.rows.groupby(KEYS)["search_top_over_uniform"].mean() if len(ev.rows) else pd.Series(dtype=float)
-    label = lambda row: "search near uniform" if near.get((row["variant"], row["sparsity"]), 2.0) < NEAR_UNIFORM else ""
+    stale = ev.stale_runs()
+
+    def label(row: pd.Series) -> str:
+        key = (row["variant"], row["sparsity"])
+        return "; ".join(filter(None, ["search near uniform" if near.get(key, 2.0) < NEAR_UNIFORM else "",
+                                       f"{stale[key]} run(s) stale" if key in stale else ""]))
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name,
                  _fixed(ev.fully_tied()), label, ev.offset[0] if ev.offset else None)
 
@@ -191,8 +210,10 @@ def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared:
 
 def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...], seeds: Iterable[int]) -> list[str]:
     """How many searches of ``variants`` ended near uniform, which of the ``compared`` rows took their wiring from
-    ties, and whether their runs at ``seeds`` were made on different devices (the empty ones left out)."""
-    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds)) if n]
+    ties, whether their runs at ``seeds`` were made on different devices, and how many of their runs are stale
+    (the empty ones left out)."""
+    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds),
+                        ev.stale_note(compared)) if n]
 
 
 def _all_parts(parts: list[tuple[str, Verdict]], notes: list[str] = ()) -> Verdict:
