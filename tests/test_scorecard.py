@@ -501,7 +501,9 @@ def test_a_verdict_resting_on_stale_runs_says_how_many():
     older = [replace(r, mark="stale: computed with code a, now b") if r.config["seed"] else r for r in v2]
     ev = lambda runs: card.LnasEvidence("cpu", runs, None, [])
     assert "stale" not in card._l10(ev(baseline + v2)).basis
-    assert "2 of 6 runs stale (made by code that has changed since" in card._l10(ev(baseline + older)).basis  # with the baseline's
+    assert "of the runs of Baseline and Variant 2, 2 of 6 stale (made by code that has changed since" in card._l10(ev(baseline + older)).basis
+    altered = [replace(r, mark="altered: its content does not match its checksum") for r in v2]
+    assert "stale" not in card._l10(ev(baseline + altered)).basis  # another mark, said elsewhere
     cells = {c["claim"]: c for c in card.table_rows(ev(baseline + older))}
     assert cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]["ours"].endswith("[2 run(s) stale]")
     assert "stale" not in cells["Baseline: best val. accuracy up to the last epoch (%)"]["ours"]
@@ -522,7 +524,7 @@ def test_the_rewind_control_is_judged_against_the_baseline():
     assert judge(baseline + free).status == INCONCLUSIVE  # +1, -1, +0.5: contains 0
 
 
-def test_a_row_whose_wiring_is_all_ties_is_not_testable():
+def test_a_row_with_a_run_whose_wiring_is_all_ties_is_not_testable():
     from lib.darts.ops import DARTS_SPACE
     from lib.pipeline.results import Record
     from lib.report.scorecard import lnas as card
@@ -535,12 +537,28 @@ def test_a_row_whose_wiring_is_all_ties_is_not_testable():
                                  {**_lnas_metrics(final=72.0 + s), "alphas": {"normal": weights, "reduce": weights}}, {})
                           for s in (0, 1, 2)]
     tied = card.LnasEvidence("cpu", baseline + v2(one_op), None, [])
-    assert tied.fully_tied() == {("Variant 2", 0.95)}
+    assert tied.tied_rows() == {("Variant 2", 0.95)}
     assert card._l10(tied).status == NOT_TESTABLE and "tie" in card._l10(tied).basis
     cells = {c["claim"]: c for c in card.table_rows(tied)}
     assert cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]["status"] == NOT_TESTABLE
     searched = card.LnasEvidence("cpu", baseline + v2(chosen), None, [])
-    assert searched.fully_tied() == set() and card._l10(searched).status == HELD  # +2, +3, +4 over the baseline
+    assert searched.tied_rows() == set() and card._l10(searched).status == HELD  # +2, +3, +4 over the baseline
+    one_tied = card.LnasEvidence("cpu", baseline + v2(chosen)[:2] + v2(one_op)[2:], None, [])
+    assert one_tied.tied_rows() == {("Variant 2", 0.95)}  # one run of the row is enough: it is left out
+
+
+def test_a_run_whose_reused_search_was_re_run_since_cannot_show_that_search():
+    from lib.pipeline.results import Record
+    from lib.report import lnas as report
+
+    search = lambda genotype: Record("lnas", "v2", {"variant": "variant2", "sparsity": 0.95, "seed": 0},
+                                     {**_lnas_metrics(final=72.0), "genotype": genotype, "alpha_top_over_uniform": 2.0}, {})
+    ticket = Record("lnas", "a3", {"variant": "algorithm3", "sparsity": 0.95, "seed": 0},
+                    {**_lnas_metrics(final=70.0), "genotype": "G1", "searched_by": "lnas/v2"}, {})
+    same, replaced = report.rows([search("G1"), ticket]), report.rows([search("G2"), ticket])
+    assert same.iloc[1]["search_top_over_uniform"] == 2.0 and not same.iloc[1]["search_replaced"]
+    assert replaced.iloc[1]["search_replaced"] and replaced.iloc[1]["search_top_over_uniform"] != 2.0  # NaN
+    assert report.tied_rows(replaced) == {("Algorithm 3", 0.95)} and report.tied_rows(same) == set()
 
 
 def test_the_summary_names_the_tied_rows_and_the_device_widening():
@@ -553,5 +571,5 @@ def test_the_summary_names_the_tied_rows_and_the_device_widening():
                    {**_lnas_metrics(final=72.0), "alphas": {"normal": one_op, "reduce": one_op}}, {}) for s in (0, 1)]
     summary = lambda ev: build.lnas_limits(build.Scorecard(pd.DataFrame(), [], ev))
     text = summary(card.LnasEvidence("cpu", tied, None, [], (3.25, "cpu")))
-    assert text.startswith("The cells of Variant 2 p=0.875 took their wiring from ties") and "±3.25 pp" in text
+    assert text.startswith("Runs of Variant 2 p=0.875 took their cells' wiring from ties") and "±3.25 pp" in text
     assert summary(card.LnasEvidence("cpu", [], None, [])) == ""

@@ -329,3 +329,7 @@ def test_a_narrowed_vouch_covers_only_the_code_at_since_and_leaves_the_excluded_
     assert "k2.json: left stale (excluded: variant=variant2)" in log and "k3.json: left stale (not computed by" in log
     with pytest.raises(SystemExit):
         seal_records.main(["--root", str(root), "--except", "variant=variant2"])  # narrows nothing without --vouch
+    for wrong in (["--except", "varient=variant2"], ["--since", "f" * 40]):  # a typo must not vouch for everything
+        with pytest.raises(SystemExit):
+            seal_records.main(["--root", str(root), "--repo", str(repo), "--vouch", "x", *wrong])
+    assert results.Record.load(root / "lamanas/k2.json").provenance["code"] == {"fingerprint": then}

@@ -72,6 +72,14 @@ def refingerprint(record: Record, repo: Path = REPO_ROOT) -> Record | None:
     return vouch(record, fingerprint.SAME_SOURCE.format(commit=commit[:10]), repo)
 
 
+def _setting(config: dict, field: str) -> object:
+    """``config``'s value at a dotted ``field`` (e.g. ``pruning.path_scope``); a missing one is ``<absent>``."""
+    value: object = config
+    for part in field.split("."):
+        value = value.get(part, "<absent>") if isinstance(value, dict) else "<absent>"
+    return value
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which stale records ``--vouch`` may vouch for: computed by the code at ``since`` (any code when None),
@@ -80,9 +88,13 @@ class Scope:
     since: str | None = None
     excluded: tuple[tuple[str, str], ...] = ()
 
+    def matches(self, record: Record) -> list[str]:
+        """The ``FIELD=VALUE`` exclusions ``record``'s config meets (a dotted FIELD reads a nested setting)."""
+        return [f"{k}={v}" for k, v in self.excluded if str(_setting(record.config, k)) == v]
+
     def refusal(self, record: Record, repo: Path) -> str | None:
         """Why ``record`` is outside the scope (a word for the log), or None."""
-        hits = [f"{k}={v}" for k, v in self.excluded if str(record.config.get(k)) == v]
+        hits = self.matches(record)
         if hits:
             return f"left stale (excluded: {', '.join(hits)})"
         if self.since and record.code_fingerprint != fingerprint.commit_fingerprint(self.since, record.experiment, repo):
@@ -133,10 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--since and --except narrow --vouch; give --vouch REASON")
     if any("=" not in e for e in args.excluded):
         parser.error(f"--except takes FIELD=VALUE, got {[e for e in args.excluded if '=' not in e]}")
+    if args.since and fingerprint.commit_tree(args.since, args.repo) is None:
+        parser.error(f"--since {args.since}: git cannot show that commit here; give a commit of this clone")
     scope = Scope(args.since, tuple(tuple(e.split("=", 1)) for e in args.excluded))
     root = args.root or results_dir()
+    paths = sorted(p for p in root.glob("*/*.json") if not p.parent.name.startswith("."))  # not .running/
+    unmatched = set(args.excluded) - {hit for path in paths for hit in scope.matches(Record.load(path))}
+    if unmatched:
+        parser.error(f"--except {', '.join(sorted(unmatched))} matches no record: check the field and how its value "
+                     "is written in the records' config (a dotted field reads a nested setting)")
     altered = 0
-    for path in sorted(p for p in root.glob("*/*.json") if not p.parent.name.startswith(".")):  # not .running/
+    for path in paths:
         done, record = process(path, args.repo, args.vouch, args.refingerprint, scope)
         altered += done.startswith("ALTERED")
         if record is not None and not args.dry_run:

@@ -55,9 +55,13 @@ def search_summary(record: Record) -> float:
 
 
 def row(record: Record, search: Record | None = None) -> dict[str, Any]:
-    """One table row of metrics for one run; ``search``: the run whose search it reused, if any."""
+    """One table row of metrics for one run; ``search``: the run whose search it reused, if any. A reused search
+    whose genotype is no longer the run's (re-run since, e.g. after the derivation fix) describes another cell:
+    its summaries are left out (NaN) and ``search_replaced`` says so."""
     cfg, m = record.config, record.metrics
     variant = row_of(record)
+    replaced = search is not None and search.metrics.get("genotype") != m.get("genotype")
+    searched = None if replaced else search or record
     return {
         "variant": LABELS[variant], "sparsity": cfg["sparsity"] if variant in VARIANTS else "N/A",
         "seed": cfg["seed"], "val_acc_mid": m["val_acc_mid"], "val_acc_final": best_final(m),
@@ -67,8 +71,9 @@ def row(record: Record, search: Record | None = None) -> dict[str, Any]:
         "reached_sparsity": m.get("weight_sparsity", m.get("path_sparsity")),
         "val_acc_after_pruning": m.get("val_acc_after_pruning"),
         "search_min": m.get("search_seconds", float("nan")) / 60, "train_min": m["train_seconds"] / 60,
-        "search_top_over_uniform": search_summary(search or record),
-        "wiring_tied": tied_share(ranked_weights((search or record).metrics)), "made_on": made_on(record.provenance),
+        "search_top_over_uniform": search_summary(searched) if searched else float("nan"),
+        "wiring_tied": tied_share(ranked_weights(searched.metrics)) if searched else float("nan"),
+        "search_replaced": replaced, "made_on": made_on(record.provenance),
         "record": record,
     }
 
@@ -98,19 +103,23 @@ def summarize(per_run: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def fully_tied(per_run: pd.DataFrame) -> set[tuple]:
-    """The (variant, sparsity) rows every run of which took its wiring from ties alone (:mod:`lib.report.wiring`)."""
+def tied_rows(per_run: pd.DataFrame) -> set[tuple]:
+    """The (variant, sparsity) rows with a run that took its wiring from ties alone (:mod:`lib.report.wiring`), or
+    whose reused search was re-run since (its wiring can no longer be read): their cells are not judged."""
     if per_run.empty or "wiring_tied" not in per_run:
         return set()
-    return {key for key, low in per_run.groupby(KEYS)["wiring_tied"].min().items() if low >= 1.0}
+    unreadable = (per_run["wiring_tied"] >= 1.0) | per_run.get("search_replaced", False)
+    return {tuple(key) for key in per_run.loc[unreadable, KEYS].itertuples(index=False)}
 
 
 def search_label(summary: pd.Series) -> str:
-    """The "search" cell of a row of :func:`summarize`: near uniform, and the share of its cells' wiring choices
-    decided by a tie of the derivation (:mod:`lib.report.wiring`), e.g. "near uniform; wiring tied 100%"."""
+    """The "search" cell of a row of :func:`summarize`: near uniform, the share of its cells' wiring choices
+    decided by a tie of the derivation (:mod:`lib.report.wiring`), and whether a reused search was re-run since,
+    e.g. "near uniform; wiring tied 100%"."""
     tied = summary.get("wiring_tied", float("nan"))
     parts = ["near uniform" if bool(summary["search near uniform"]) else "",
-             f"wiring tied {tied:.0%}" if tied > 0 else ""]
+             f"wiring tied {tied:.0%}" if tied > 0 else "",
+             "its search re-run since" if summary.get("search_replaced", 0) > 0 else ""]
     return "; ".join(p for p in parts if p)
 
 
@@ -166,7 +175,7 @@ def _report_side(variant: str, reported_final: float, reported_baseline: float) 
 def row_status(variant: str, reported_final: float | None, reported_baseline: float,
                diff: stats.Interval | None, tied: bool = False) -> rules.Ruling | None:
     """The row's claim (the report's side of the baseline) judged by the better/worse rule; None for the baseline;
-    not testable when every run's wiring was a tie (``tied``, :mod:`lib.report.wiring`)."""
+    not testable when a run's wiring was a tie or cannot be read (``tied``, :func:`tied_rows`)."""
     if variant in ("Baseline", "Random architecture") or reported_final is None or pd.isna(reported_final):
         return None
     if tied:
@@ -204,7 +213,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
     base_key = ("Baseline", "N/A")
     base_final = values["val_acc_final"].get(base_key, {})
     bound = None if empty else device_offset_bound(per_run)
-    tied = set() if empty else fully_tied(per_run)
+    tied = set() if empty else tied_rows(per_run)
     report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
     keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
     labels = summarize(per_run).set_index(KEYS).apply(search_label, axis=1) if not empty else pd.Series(dtype=str)

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 
 from lib.darts.ops import DARTS_SPACE
 
-TIED = ("every run's derived cell took its wiring from a tie of the derivation, not from the search: each edge kept "
-        "one op, whose masked weight is 1, so every node took inputs 0 and 1 (a defect of the derivation these runs "
-        "were made with, fixed since: they are stale until re-run; lib/report/wiring.py)")
+TIED = ("a run of this row took its derived cell's wiring from a tie of the derivation, not from the search (each "
+        "edge kept one op, whose masked weight is 1, so every node took inputs 0 and 1), or reused a search re-run since, "
+        "whose wiring cannot be read: runs made with the derivation before its fix, stale until the evidence sweep "
+        "re-runs them (lib/report/wiring.py)")
 TIE = 1e-9  # two edge strengths closer than this are a tie (a masked softmax gives exactly 1.0)
 Weights = Mapping[str, Sequence[Sequence[float]]]  # {cell type: (n_edges, n_ops) softmax weights, 0 if masked}
 
@@ -56,7 +57,7 @@ def tied_choices(weights: Weights, ops: Sequence[str] = DARTS_SPACE) -> tuple[in
 def ranked_weights(metrics: Mapping[str, object]) -> Weights | None:
     """The weights a search record's derivation ranked edges by: ``derivation_weights`` (unmasked softmax, records
     made since the fix), else ``alphas`` (the masked softmax, which the derivation used before), else None."""
-    return metrics.get("derivation_weights", metrics.get("alphas"))  # type: ignore[return-value]
+    return metrics.get("derivation_weights") or metrics.get("alphas")  # type: ignore[return-value]
 
 
 def tied_share(weights: Weights | None) -> float:

@@ -137,14 +137,13 @@ def lnas_limits(card: Scorecard) -> str:
     """What else bounds the LNAS verdicts, computed: rows whose wiring is all ties, and the device offset (rule
     'Devices'); "" when neither applies. Shown in: book/scorecard (the summary)."""
     ev = card.lnas_evidence
-    tied = sorted(ev.fully_tied())
+    tied = sorted(ev.tied_rows())
     parts = []
     if tied:
         rows = ", ".join(f"{v} p={p:g}" for v, p in tied)
-        parts.append(f"The cells of {rows} took their wiring from ties of our derivation, not from their search (a "
-                     "defect of the derivation they were made with, fixed since: the evidence sweep re-runs them), so they and the "
-                     "claims resting on them alone "
-                     "are not testable.")
+        parts.append(f"Runs of {rows} took their cells' wiring from ties of our derivation, not from their search, "
+                     "or reused a search re-run since (a defect of the derivation they were made with, fixed since: the "
+                     "evidence sweep re-runs them), so those rows and the claims resting on them alone are not testable.")
     if ev.offset is not None:
         parts.append(f" Where paired seeds compare runs made on different devices (this machine's CPU, a lent GPU), "
                      f"the interval is widened by up to ±{ev.offset[0]:.2f} pp, the device offset the measurement "

@@ -78,27 +78,29 @@ class LnasEvidence:
         """{(variant, sparsity): runs whose record is marked (stale: made by code that has changed since)}, marked rows only."""
         if not len(self.rows):
             return {}
-        marked = self.rows["record"].map(lambda r: r.mark is not None)
+        marked = self.rows["record"].map(lambda r: (r.mark or "").startswith("stale"))
         return {k: int(n) for k, n in marked.groupby([self.rows[k] for k in KEYS]).sum().items() if n}
 
     def stale_note(self, variants: tuple[str, ...]) -> str:
-        """"k of n runs stale ..." over the runs of ``variants`` (empty when none is marked)."""
+        """"of the runs of Variant 2 and Baseline, k of n stale ..." over every run of ``variants`` (empty when none
+        is marked stale)."""
         marked = sum(n for k, n in self.stale_runs().items() if k[0] in variants)
         total = int(self.rows["variant"].isin(variants).sum()) if len(self.rows) else 0
-        return f"{marked} of {total} runs {STALE}" if marked else ""
+        return f"of the runs of {' and '.join(variants)}, {marked} of {total} {STALE}" if marked else ""
 
-    def fully_tied(self) -> set[tuple]:
-        """The (variant, sparsity) rows every run of which derived its wiring from ties alone."""
-        return report.fully_tied(self.rows)
+    def tied_rows(self) -> set[tuple]:
+        """The (variant, sparsity) rows with a run whose wiring came from ties alone or cannot be read
+        (:func:`lib.report.lnas.tied_rows`)."""
+        return report.tied_rows(self.rows)
 
     def tied_note(self, variants: tuple[str, ...]) -> str:
-        """"wiring tied at Variant 2 p=0.875, 0.95" for the fully tied rows of ``variants`` (empty when none)."""
-        tied = sorted(k for k in self.fully_tied() if k[0] in variants)
+        """Which rows of ``variants`` have a run whose wiring is all ties or cannot be read (empty when none)."""
+        tied = sorted(k for k in self.tied_rows() if k[0] in variants)
         if not tied:
             return ""
         by_variant = {v: ", ".join(f"{p:g}" for w, p in tied if w == v) for v in dict.fromkeys(w for w, _ in tied)}
-        return ("every choice of the derived wiring is a tie (inputs 0 and 1, not the search's) at "
-                + "; ".join(f"{v} p={ps}" for v, ps in by_variant.items()))
+        return ("a run's derived wiring is all ties (inputs 0 and 1, not the search's) or reused a search re-run since, "
+                "so the row is left out, at " + "; ".join(f"{v} p={ps}" for v, ps in by_variant.items()))
 
     def widening(self, compared: tuple[str, ...], seeds: Iterable[int], sparsities: Iterable[float] | None = None) -> float:
         """How far to widen a paired difference of the ``compared`` rows (at ``sparsities`` only, where given; the
@@ -165,7 +167,7 @@ def table_rows(ev: LnasEvidence) -> list[dict]:
         return "; ".join(filter(None, ["search near uniform" if near.get(key, 2.0) < NEAR_UNIFORM else "",
                                        f"{stale[key]} run(s) stale" if key in stale else ""]))
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["variant"] == "Baseline", ev.profile, _row_name,
-                 _fixed(ev.fully_tied()), label, ev.offset[0] if ev.offset else None)
+                 _fixed(ev.tied_rows()), label, ev.offset[0] if ev.offset else None)
 
 
 def _per_seed_mean(values: dict[tuple, dict[int, float]], keys: list[tuple]) -> dict[int, float]:
@@ -251,7 +253,7 @@ def _l8(ev: LnasEvidence) -> Verdict:
 def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], dict[int, float]]:
     """Per seed, the means of rows ``a`` and ``b`` over the sparsities both ran, leaving out a sparsity where either
     row's wiring is all ties (its cells are not testable: :mod:`lib.report.wiring`)."""
-    v, tied = ev.values(), ev.fully_tied()
+    v, tied = ev.values(), ev.tied_rows()
     common = [p for p in SPARSITIES if (a, p) in v and (b, p) in v and not {(a, p), (b, p)} & tied]
     return _per_seed_mean(v, [(a, p) for p in common]), _per_seed_mean(v, [(b, p) for p in common])
 
@@ -262,7 +264,7 @@ def _l9(ev: LnasEvidence) -> Verdict:
     if pending := _uncovered(ev, ("Variant 2", "Variant 1")):
         return pending
     v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
-    v, tied = ev.values(), ev.fully_tied()
+    v, tied = ev.values(), ev.tied_rows()
     kept = lambda chosen: [k for k in _sparsities(v, "Variant 2", chosen) if k not in tied]
     at = lambda keys: "p=" + ", ".join(f"{p:g}" for _, p in keys)
     parts = [("Variant 2 minus Variant 1", _paired(rules.better_than, _difference(v2, v1), ev, ("Variant 2", "Variant 1")))]
@@ -279,7 +281,7 @@ def _tickets(ev: LnasEvidence) -> Verdict:
     """"Three winning tickets under Variant 2": held when at least :data:`TICKETS` Variant-2 rows are above the
     baseline by the better-than rule, did not hold when fewer rows can be (the others entirely below it),
     inconclusive otherwise; rows whose wiring is all ties are left out."""
-    v, tied = ev.values(), ev.fully_tied()
+    v, tied = ev.values(), ev.tied_rows()
     base = v.get(("Baseline", "N/A"), {})
     if not base:
         return missing(ev.profile, "the baseline")
@@ -295,7 +297,7 @@ def _tickets(ev: LnasEvidence) -> Verdict:
 
 
 def _l10(ev: LnasEvidence) -> Verdict:
-    if ("Variant 2", 0.95) in ev.fully_tied():
+    if ("Variant 2", 0.95) in ev.tied_rows():
         return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)
     v = ev.values()
     diffs = _difference(v.get(("Variant 2", 0.95), {}), v.get(("Baseline", "N/A"), {}))
