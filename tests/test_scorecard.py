@@ -489,6 +489,18 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     assert "; Δ 2.00 [2.00, 2.00] (n=3)" in v2["ours"]  # the difference as measured; the basis has the widened one
 
 
+def test_the_device_rule_looks_only_at_the_sparsities_a_claim_compares():
+    from lib.pipeline.results import Record
+    from lib.report.scorecard import lnas as card
+
+    baseline = [Record("darts_cifar10", f"b{s}", {"seed": s}, _lnas_metrics(final=70.0 + s), {"hardware": {"device": "cpu"}})
+                for s in (0, 1, 2)]
+    at_095 = [_row("variant2", 0.95, s, 72.0 + s) for s in (0, 1, 2)]  # on the CPU, like the baseline
+    elsewhere = [_row("variant2", 0.5, s, 60.0, "NVIDIA H200") for s in (0, 1, 2)]  # another row, on a card
+    verdict = card._l10(card.LnasEvidence("cpu", baseline + at_095 + elsewhere, None, [], (6.0, "cpu")))
+    assert verdict.status == HELD and "devices" not in verdict.basis and "widened" not in verdict.basis
+
+
 def test_a_verdict_resting_on_stale_runs_says_how_many():
     from dataclasses import replace
 

@@ -81,12 +81,17 @@ class LnasEvidence:
         marked = self.rows["record"].map(lambda r: (r.mark or "").startswith("stale"))
         return {k: int(n) for k, n in marked.groupby([self.rows[k] for k in KEYS]).sum().items() if n}
 
-    def stale_note(self, variants: tuple[str, ...]) -> str:
-        """"of the runs of Variant 2 and Baseline, k of n stale ..." over every run of ``variants`` (empty when none
-        is marked stale)."""
-        marked = sum(n for k, n in self.stale_runs().items() if k[0] in variants)
-        total = int(self.rows["variant"].isin(variants).sum()) if len(self.rows) else 0
-        return f"of the runs of {' and '.join(variants)}, {marked} of {total} {STALE}" if marked else ""
+    def runs_of(self, compared: tuple[str, ...], sparsities: Iterable[float] | None = None) -> pd.DataFrame:
+        """The runs of the ``compared`` rows, at ``sparsities`` only where given (the baseline and controls have none)."""
+        runs = self.rows[self.rows["variant"].isin(compared)] if len(self.rows) else self.rows
+        return runs if sparsities is None else runs[runs["sparsity"].isin([*sparsities, "N/A"])]
+
+    def stale_note(self, variants: tuple[str, ...], sparsities: Iterable[float] | None = None) -> str:
+        """"of the runs of Variant 2 and Baseline, k of n stale ..." over the runs of ``variants`` (at ``sparsities``,
+        where given; empty when none is marked stale)."""
+        runs = self.runs_of(variants, sparsities)
+        marked = int(runs["record"].map(lambda r: (r.mark or "").startswith("stale")).sum()) if len(runs) else 0
+        return f"of the runs of {' and '.join(variants)}, {marked} of {len(runs)} {STALE}" if marked else ""
 
     def tied_rows(self) -> set[tuple]:
         """The (variant, sparsity) rows with a run whose wiring came from ties alone or cannot be read
@@ -108,14 +113,12 @@ class LnasEvidence:
         bound (0 without crossing pairs or without a measured bound)."""
         if self.offset is None or not len(self.rows):
             return 0.0
-        runs = self.rows[self.rows["variant"].isin(compared)]
-        if sparsities is not None:
-            runs = runs[runs["sparsity"].isin([*sparsities, "N/A"])]
-        return offset_margin(runs, seeds, self.offset[0])
+        return offset_margin(self.runs_of(compared, sparsities), seeds, self.offset[0])
 
-    def devices(self, variants: tuple[str, ...], seeds: Iterable[int]) -> str:
-        """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` span devices."""
-        return spans_note(self.rows[self.rows["variant"].isin(variants)], seeds) if len(self.rows) else ""
+    def devices(self, variants: tuple[str, ...], seeds: Iterable[int], sparsities: Iterable[float] | None = None) -> str:
+        """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` (at ``sparsities``, where
+        given) span devices."""
+        return spans_note(self.runs_of(variants, sparsities), seeds) if len(self.rows) else ""
 
 
 def evidence(profile: str) -> LnasEvidence:
@@ -182,12 +185,14 @@ def _difference(a: dict[int, float], b: dict[int, float]) -> dict[int, float]:
 
 
 def _judge(rule: Callable, diffs: dict[int, float], what: str, ev: LnasEvidence, variants: tuple[str, ...],
-           compared: tuple[str, ...] | None = None) -> Verdict:
-    """``rule`` on the paired differences ``diffs``, with :func:`_notes`."""
+           compared: tuple[str, ...] | None = None, sparsities: Iterable[float] | None = None) -> Verdict:
+    """``rule`` on the paired differences ``diffs`` of the ``compared`` rows (at ``sparsities``, where given), with
+    :func:`_notes`."""
     if not diffs:
         return missing(ev.profile, what)
-    verdict = _paired(rule, diffs, ev, compared or variants)
-    return replace(verdict, basis="; ".join([verdict.basis, *_notes(ev, variants, compared or variants, diffs)]))
+    verdict = _paired(rule, diffs, ev, compared or variants, sparsities)
+    notes = _notes(ev, variants, compared or variants, diffs, sparsities)
+    return replace(verdict, basis="; ".join([verdict.basis, *notes]))
 
 
 def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdict:
@@ -210,12 +215,13 @@ def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared:
     return replace(verdict, basis=verdict.basis + f" (the offset measured at {ev.offset[1]})") if elsewhere else verdict
 
 
-def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...], seeds: Iterable[int]) -> list[str]:
+def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...], seeds: Iterable[int],
+           sparsities: Iterable[float] | None = None) -> list[str]:
     """How many searches of ``variants`` ended near uniform, which of the ``compared`` rows took their wiring from
-    ties, whether their runs at ``seeds`` were made on different devices, and how many of their runs are stale
-    (the empty ones left out)."""
-    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds),
-                        ev.stale_note(compared)) if n]
+    ties, whether their runs at ``seeds`` (and ``sparsities``, where given) were made on different devices, and how
+    many of those runs are stale (the empty ones left out)."""
+    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds, sparsities),
+                        ev.stale_note(compared, sparsities)) if n]
 
 
 def _all_parts(parts: list[tuple[str, Verdict]], notes: list[str] = ()) -> Verdict:
@@ -250,12 +256,12 @@ def _l8(ev: LnasEvidence) -> Verdict:
     return _all_parts(parts, _notes(ev, ("Variant 1",), ("Variant 1",), mid))
 
 
-def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], dict[int, float]]:
+def _common_mean(ev: LnasEvidence, a: str, b: str) -> tuple[dict[int, float], dict[int, float], list[float]]:
     """Per seed, the means of rows ``a`` and ``b`` over the sparsities both ran, leaving out a sparsity where either
-    row's wiring is all ties (its cells are not testable: :mod:`lib.report.wiring`)."""
+    row's wiring is tied (its cells are not testable: :mod:`lib.report.wiring`); and those sparsities."""
     v, tied = ev.values(), ev.tied_rows()
     common = [p for p in SPARSITIES if (a, p) in v and (b, p) in v and not {(a, p), (b, p)} & tied]
-    return _per_seed_mean(v, [(a, p) for p in common]), _per_seed_mean(v, [(b, p) for p in common])
+    return _per_seed_mean(v, [(a, p) for p in common]), _per_seed_mean(v, [(b, p) for p in common]), common
 
 
 def _l9(ev: LnasEvidence) -> Verdict:
@@ -263,15 +269,17 @@ def _l9(ev: LnasEvidence) -> Verdict:
     sparsities above its middle ones (rows whose wiring is all ties left out); three winning tickets."""
     if pending := _uncovered(ev, ("Variant 2", "Variant 1")):
         return pending
-    v2, v1 = _common_mean(ev, "Variant 2", "Variant 1")
+    v2, v1, common = _common_mean(ev, "Variant 2", "Variant 1")
     v, tied = ev.values(), ev.tied_rows()
     kept = lambda chosen: [k for k in _sparsities(v, "Variant 2", chosen) if k not in tied]
     at = lambda keys: "p=" + ", ".join(f"{p:g}" for _, p in keys)
-    parts = [("Variant 2 minus Variant 1", _paired(rules.better_than, _difference(v2, v1), ev, ("Variant 2", "Variant 1")))]
+    parts = [("Variant 2 minus Variant 1", _paired(rules.better_than, _difference(v2, v1), ev, ("Variant 2", "Variant 1"),
+                                                   common))]
     for side, chosen in (("low", V2_LOW), ("high", V2_HIGH)):
         diffs = _difference(_per_seed_mean(v, kept(chosen)), _per_seed_mean(v, kept(V2_MIDDLE)))
         name = f"Variant 2 {side} ({at(kept(chosen))}) minus middle ({at(kept(V2_MIDDLE))})"
-        parts.append((name, _paired(rules.better_than, diffs, ev, ("Variant 2",)) if diffs else
+        used = [p for _, p in kept(chosen) + kept(V2_MIDDLE)]
+        parts.append((name, _paired(rules.better_than, diffs, ev, ("Variant 2",), used) if diffs else
                       Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)))
     parts.append(("winning tickets", _tickets(ev)))
     return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2))
@@ -287,7 +295,7 @@ def _tickets(ev: LnasEvidence) -> Verdict:
         return missing(ev.profile, "the baseline")
     rows = [k for k in _sparsities(v, "Variant 2", SPARSITIES) if k not in tied]
     compared = ("Variant 2", "Baseline")
-    statuses = [_paired(rules.better_than, d, ev, compared).status for k in rows if (d := _difference(v[k], base))]
+    statuses = [_paired(rules.better_than, d, ev, compared, (k[1],)).status for k in rows if (d := _difference(v[k], base))]
     above, possible = statuses.count(rules.HELD), sum(s != rules.NOT_HELD for s in statuses)
     status = rules.HELD if above >= TICKETS else rules.NOT_HELD if possible < TICKETS else rules.INCONCLUSIVE
     left_out = f", {len(tied & set(_sparsities(v, 'Variant 2', SPARSITIES)))} with tied wiring left out" if tied else ""
@@ -301,7 +309,8 @@ def _l10(ev: LnasEvidence) -> Verdict:
         return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)
     v = ev.values()
     diffs = _difference(v.get(("Variant 2", 0.95), {}), v.get(("Baseline", "N/A"), {}))
-    return _judge(rules.better_than, diffs, "Variant 2 at p=0.95 and the baseline", ev, ("Baseline", "Variant 2"))
+    return _judge(rules.better_than, diffs, "Variant 2 at p=0.95 and the baseline", ev, ("Baseline", "Variant 2"),
+                  sparsities=(0.95,))
 
 
 REPORTED_SLOWDOWN = 5.2 / 2.0  # L11: "around 2 hours for Variant 1 vs about 5.2 hours for Variant 2" (Sec. 5.3)
@@ -376,8 +385,8 @@ def _l13(ev: LnasEvidence) -> Verdict:
     shown, parts = [], []
     for other in ("Variant 1", "Variant 2"):
         what = f"Algorithm 3 and {other} at a shared sparsity and seed"
-        part = _judge(rules.better_than, _difference(*_common_mean(ev, "Algorithm 3", other)), what, ev, (),
-                      ("Algorithm 3", other))
+        ours, theirs, common = _common_mean(ev, "Algorithm 3", other)
+        part = _judge(rules.better_than, _difference(ours, theirs), what, ev, (), ("Algorithm 3", other), common)
         if part.status == NOT_TESTABLE:
             return part  # no shared sparsity and seed: pending
         shown.append(f"vs {other}: {part.ours}")
