@@ -325,6 +325,10 @@ def test_a_narrowed_vouch_covers_only_the_code_at_since_and_leaves_the_excluded_
     assert seal_records.main(["--root", str(root), "--repo", str(repo), "--vouch", "again", "--except", "variant=variant2"]) == 0
     again = results.Record.load(root / "lamanas/k1.json").provenance["code"]
     assert again["computed_with"] == now and again["earlier"] == code["k1"]  # the chain back to `then` is kept
+    marks = footer.trust_marks([results.Record.load(root / "lamanas/k1.json")])  # and read back whole
+    latest = fingerprint.fingerprint(fingerprint.working_tree(repo), "lamanas")
+    assert f"code vouched equal to the current ({now} -> {latest}): again** (1 run(s))" in marks
+    assert f"earlier vouch ({then} -> {now}): the fix alters variant 2 only** (1 run(s))" in marks
     log = capsys.readouterr().out
     assert "k2.json: left stale (excluded: variant=variant2)" in log and "k3.json: left stale (not computed by" in log
     with pytest.raises(SystemExit):

@@ -114,20 +114,33 @@ def trust_marks(records: Sequence[Record]) -> str:
     notes = [r.mark for r in records if r.mark]
     codes = [r.provenance["code"] for r in records if "vouched" in (r.provenance.get("code") or {})]
     notes += [_vouched(code, codes) for code in codes]
+    replaced = [link for code in codes for link in _earlier_vouches(code)]
+    notes += [_vouched(code, replaced, earlier=True) for code in replaced]
     notes += [f"diverged at {r.metrics['diverged']['where']}" for r in records if r.status == "diverged"]
     counted = {note: notes.count(note) for note in notes}
     return "".join(f"; **{note}** ({n} run(s))" for note, n in counted.items())
 
 
-def _vouched(code: dict, codes: Sequence[dict]) -> str:
+def _earlier_vouches(code: dict) -> list[dict]:
+    """The vouches ``code`` replaced (``tools/seal_records.py`` keeps each under ``earlier``), newest first: with
+    them the chain of fingerprints back to the code that ran is read whole."""
+    chain = []
+    while "vouched" in (code := code.get("earlier") or {}):
+        chain.append(code)
+    return chain
+
+
+def _vouched(code: dict, codes: Sequence[dict], earlier: bool = False) -> str:
     """A vouched record's note: a reason a person declared, in full once for all the runs of ``codes`` it was
     given for (with each old -> new fingerprint pair); the checked "same source" of ``--refingerprint`` (each
-    run's commit is in its provenance line) in one line for all such runs."""
+    run's commit is in its provenance line) in one line for all such runs. ``earlier``: a vouch a later one
+    replaced, said as such."""
     if fingerprint.is_same_source(code["vouched"]):
-        return ("fingerprint recomputed: the source at the run's commit is the current source "
-                "(tools/seal_records.py --refingerprint)")
+        return (f"{'earlier ' * earlier}fingerprint recomputed: the source at the run's commit is the "
+                f"{'then-' * earlier}current source (tools/seal_records.py --refingerprint)")
     pairs = dict.fromkeys(f"{c['computed_with']} -> {c['fingerprint']}" for c in codes if c["vouched"] == code["vouched"])
-    return f"code vouched equal to the current ({', '.join(pairs)}): {code['vouched']}"
+    said = "earlier vouch" if earlier else "code vouched equal to the current"
+    return f"{said} ({', '.join(pairs)}): {code['vouched']}"
 
 
 @dataclass

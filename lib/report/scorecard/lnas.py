@@ -288,7 +288,7 @@ def _l9(ev: LnasEvidence) -> Verdict:
         parts.append((name, _paired(rules.better_than, diffs, ev, ("Variant 2",), used) if diffs else
                       Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)))
     parts.append(("winning tickets", _tickets(ev)))
-    return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2))
+    return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2, common))
 
 
 def _tickets(ev: LnasEvidence) -> Verdict:
