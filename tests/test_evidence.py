@@ -214,3 +214,27 @@ def test_estimates_come_from_runs_on_the_same_kind_of_device():
     on_cpu = Estimator.from_records(lambda config: 100.0, runs)
     assert on_cpu.seconds(Row(seed=5)) == (700.0, "measured")  # the median of the two CPU runs, not the GPU's
     assert Estimator.from_records(lambda config: 100.0, runs, "cuda").seconds(Row(seed=5)) == (60.0, "measured")
+
+
+def test_an_unmeasured_kind_is_scaled_by_the_ratio_of_its_siblings_first():
+    """A row the cost model overestimates (it skips work the model counts) must not borrow the ratio of the
+    experiment's other rows: a worker's --limit-hours would then start too few runs."""
+    from lib.pipeline.results import Record
+    from lib.pipeline.worklist import Estimator
+
+    @dataclasses.dataclass(frozen=True)
+    class Row:
+        experiment: str = "toy"
+        variant: str = "a"
+        seed: int = 0
+        sparsity: float = 0.5
+
+    def record(row: Row, wall_s: float) -> Record:
+        return Record(row.experiment, f"{row.variant}{row.sparsity}", dataclasses.asdict(row), {},
+                      {"wall_time_s": wall_s, "hardware": {"device": "cpu", "torch_threads": 1}})
+    runs = [record(Row(variant="a", sparsity=0.9), 50.0), record(Row(variant="b", sparsity=0.9), 200.0),
+            record(Row(variant="b", sparsity=0.1), 300.0), record(Row(experiment="other"), 400.0)]
+    est = Estimator.from_records(lambda config: 100.0, runs)
+    assert est.seconds(Row(variant="a", seed=1, sparsity=0.1)) == (50.0, "model x 0.50")  # not the toy median 2.00
+    assert est.seconds(Row(variant="c")) == (200.0, "model x 2.00")  # no sibling: the experiment's median
+    assert est.seconds(Row(experiment="new")) == (250.0, "model x 2.50")  # no experiment: all records

@@ -15,7 +15,9 @@ neither done (a trusted record), nor claimed, nor waiting for a dependency, and:
 A worker killed between 2 and 3 leaves a trusted but uncommitted record; :func:`commit_pending` (run at
 the start of every :func:`work`) commits it. Estimates (:class:`Estimator`) come from the measured wall
 times of records of the same kind (same config but the seed), else from a cost model scaled by the
-median measured/model ratio of the experiment's records (of all records if it has none), else the model alone.
+median measured/model ratio of its siblings' records (same config but the seed and the sparsity: the same
+row at other sparsities, which the model does not tell apart), else of the experiment's records, else of all
+records, else the model alone.
 """
 
 import contextlib
@@ -109,17 +111,25 @@ def record_status(item: Item, root: Path | None = None) -> str:
 
 @dataclass
 class Estimator:
-    """Core-seconds of an item: measured (same kind), else model x the experiment's measured/model ratio."""
+    """Core-seconds of an item: measured (same kind), else model x the measured/model ratio of its siblings, else
+    of its experiment, else of all records."""
 
     model: Callable[[dict[str, Any]], float]
     measured: dict[str, list[float]] = field(default_factory=dict)
-    ratios: dict[str, list[float]] = field(default_factory=dict)
+    ratios: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
     @staticmethod
-    def kind(config: Any) -> str:
+    def kind(config: Any, ignoring: tuple[str, ...] = ("seed",)) -> str:
+        """The config's result fields but those ``ignoring``, as one comparable text."""
         fields = results.result_fields(config)
-        fields.pop("seed", None)
+        for name in ignoring:
+            fields.pop(name, None)
         return json.dumps(fields, sort_keys=True)
+
+    @classmethod
+    def sibling(cls, experiment: str, config: Any) -> tuple[str, str]:
+        """The runs the cost model gets wrong by about the same factor: the same row at any seed and sparsity."""
+        return experiment, cls.kind(config, ("seed", "sparsity"))
 
     @classmethod
     def from_records(cls, model: Callable[[dict[str, Any]], float], records: Iterable[Record],
@@ -132,7 +142,7 @@ class Estimator:
             core_s = float(r.provenance["wall_time_s"]) * int(r.provenance.get("hardware", {}).get("torch_threads") or 1)
             est.measured.setdefault(cls.kind(r.config), []).append(core_s)
             with contextlib.suppress(KeyError, TypeError, ValueError, ZeroDivisionError):
-                est.ratios.setdefault(r.experiment, []).append(core_s / model(r.config))
+                est.ratios.setdefault(cls.sibling(r.experiment, r.config), []).append(core_s / model(r.config))
         return est
 
     def seconds(self, config: Any) -> tuple[float, str]:
@@ -141,7 +151,9 @@ class Estimator:
         if same:
             return statistics.median(same), "measured"
         modelled = self.model(dataclasses.asdict(config))
-        ratios = self.ratios.get(config.experiment) or [r for rs in self.ratios.values() for r in rs]
+        sibling = self.sibling(config.experiment, config)
+        ratios = (self.ratios.get(sibling) or [r for k, rs in self.ratios.items() if k[0] == sibling[0] for r in rs]
+                  or [r for rs in self.ratios.values() for r in rs])
         if ratios:
             ratio = statistics.median(ratios)
             return modelled * ratio, f"model x {ratio:.2f}"
