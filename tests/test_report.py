@@ -92,6 +92,25 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
 
 
+def test_a_path_pruned_edge_left_one_op_is_summarised_by_how_far_its_alphas_moved():
+    """The masked softmax of an edge left one op is 1, so ``k x max`` is 1 whatever the search did; the
+    derivation weights (softmax over all ops, pruned ones 0) still say it. Oracle: torch.softmax by hand."""
+    import torch
+
+    from lib.report import lnas
+
+    alpha = torch.tensor([[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])  # edge 0 moved, edge 1 did not
+    mask = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])  # both left one op
+    weights = (torch.softmax(alpha, dim=-1) * mask).tolist()
+    masked = {"normal": mask.tolist(), "reduce": mask.tolist()}  # what the masked softmax stores: 1 per edge
+    old = _lnas_record("lnas", "o", {"variant": "variant2", "sparsity": 0.95}, {"alphas": masked})
+    new = _lnas_record("lnas", "n", {"variant": "variant2", "sparsity": 0.95},
+                       {"alphas": masked, "derivation_weights": {"normal": weights, "reduce": weights}})
+    expected = (4 * torch.softmax(alpha[0], -1)[0].item() + 4 * 0.25) / 2  # (4 x e^2/(e^2+3) + 1) / 2
+    assert lnas.search_summary(old) == 1.0
+    assert lnas.search_summary(new) == pytest.approx(expected) and expected > 1.5
+
+
 def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
     import dataclasses
 

@@ -490,6 +490,8 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
 
 
 def test_the_device_rule_looks_only_at_the_sparsities_a_claim_compares():
+    from dataclasses import replace
+
     from lib.pipeline.results import Record
     from lib.report.scorecard import lnas as card
 
@@ -499,6 +501,12 @@ def test_the_device_rule_looks_only_at_the_sparsities_a_claim_compares():
     elsewhere = [_row("variant2", 0.5, s, 60.0, "NVIDIA H200") for s in (0, 1, 2)]  # another row, on a card
     verdict = card._l10(card.LnasEvidence("cpu", baseline + at_095 + elsewhere, None, [], (6.0, "cpu")))
     assert verdict.status == HELD and "devices" not in verdict.basis and "widened" not in verdict.basis
+    alphas = {"normal": [[0.25] * 4] * 2, "reduce": [[0.25] * 4] * 2}
+    moved = {"alpha_top_over_uniform": 2.0, "alphas": alphas}  # the searches at 0.95 left uniform, the others did not
+    searched = [replace(r, metrics={**r.metrics, **moved}) for r in at_095]
+    still = [replace(r, metrics={**r.metrics, "alpha_top_over_uniform": 1.0, "alphas": alphas}) for r in elsewhere]
+    verdict = card._l10(card.LnasEvidence("cpu", baseline + searched + still, None, [], (6.0, "cpu")))
+    assert "searches near uniform: 0 of 3 runs" in verdict.basis  # not "3 of 6": the runs at 0.5 are not compared
 
 
 def test_a_verdict_resting_on_stale_runs_says_how_many():

@@ -9,6 +9,7 @@ accuracy up to the middle / last training epoch, whatever the profile's epoch co
 #34), and the caption's reading over all epochs is kept as ``val_acc_all_epochs``.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -49,8 +50,15 @@ def reported_table1() -> pd.DataFrame:
 
 
 def search_summary(record: Record) -> float:
-    """Mean top-op weight / uniform of the search behind a record, from its final alphas (its own, or the reused search's)."""
+    """Mean over edges of the top op's weight / uniform at the end of the search behind a record (its own, or the
+    reused search's): 1 where the alphas never moved. From the derivation weights where the record holds them (the
+    softmax over all ops, pruned ones 0), so a path-pruned edge left one op still says how far its alphas moved;
+    else the stored summary of the masked softmax, ``k x max`` over the k ops left, which is 1 by construction on
+    an edge left one op (records made before the derivation fix)."""
     m = record.metrics
+    if "derivation_weights" in m:
+        tops = [len(edge) * max(edge) for edges in m["derivation_weights"].values() for edge in edges]
+        return math.fsum(tops) / len(tops)
     return m.get("alpha_top_over_uniform", top_over_uniform(m["alphas"]) if "alphas" in m else float("nan"))
 
 

@@ -68,10 +68,10 @@ class LnasEvidence:
         """{(variant, sparsity): {seed: value}} of one metric."""
         return per_seed(self.rows, KEYS, metric) if len(self.rows) else {}
 
-    def near_uniform(self, variants: tuple[str, ...]) -> str:
-        """"searches near uniform: k of n" over the runs of ``variants`` (empty when none ran)."""
-        rows = self.rows[self.rows["variant"].isin(variants)]
-        ratios = rows["search_top_over_uniform"].dropna()
+    def near_uniform(self, variants: tuple[str, ...], sparsities: Iterable[float] | None = None) -> str:
+        """"searches near uniform: k of n" over the runs of ``variants`` (at ``sparsities``, where given; empty when
+        none ran)."""
+        ratios = self.runs_of(variants, sparsities)["search_top_over_uniform"].dropna()
         return f"searches near uniform: {int((ratios < NEAR_UNIFORM).sum())} of {len(ratios)} runs" if len(ratios) else ""
 
     def stale_runs(self) -> dict[tuple, int]:
@@ -226,7 +226,7 @@ def _notes(ev: LnasEvidence, variants: tuple[str, ...], compared: tuple[str, ...
     """How many searches of ``variants`` ended near uniform, which of the ``compared`` rows took their wiring from
     ties, whether their runs at ``seeds`` (and ``sparsities``, where given) were made on different devices, and how
     many of those runs are stale (the empty ones left out)."""
-    return [n for n in (ev.near_uniform(variants), ev.tied_note(compared), ev.devices(compared, seeds, sparsities),
+    return [n for n in (ev.near_uniform(variants, sparsities), ev.tied_note(compared), ev.devices(compared, seeds, sparsities),
                         ev.stale_note(compared, sparsities)) if n]
 
 
