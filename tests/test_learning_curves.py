@@ -23,12 +23,18 @@ def test_the_gain_is_the_per_task_difference_between_the_last_and_the_first_poin
     half = 4.302653 * 10 / math.sqrt(3)
     assert row["gain (pp)"] == f"20.0 [{20 - half:.1f}, {20 + half:.1f}] (n=3)"
     assert (row["tasks"], row["no meta-training (%)"], row["after meta-training (%)"]) == ("0 -> 64", 50.0, 70.0)
-    assert row["note"] == ""
+    assert row["note"] == learning_curves.NO_GAIN  # [-4.8, 44.8]: three tasks cannot show this gain
 
 
 def test_a_curve_that_ends_below_chance_is_marked_so():
     collapsed = [_point("lstm, C=28", 0, [0.0, 1.0]), _point("lstm, C=28", 128, [1.0, 2.0])]  # chance: 5%
     assert learning_curves.gain(collapsed, chance=5.0).iloc[0]["note"] == learning_curves.BELOW_CHANCE
+
+
+def test_a_gain_whose_interval_lies_above_zero_carries_no_note():
+    # per task: +19, +20, +21 -> mean 20, sd 1, half-width 4.30 / sqrt(3) = 2.5
+    steady = [_point("baseline, C=8", 0, [40.0, 50.0, 60.0]), _point("baseline, C=8", 32, [59.0, 70.0, 81.0])]
+    assert learning_curves.gain(steady, chance=5.0).iloc[0]["note"] == ""
 
 
 def test_a_curve_meta_tested_on_different_task_counts_is_refused():

@@ -369,7 +369,11 @@ def test_the_controls_finding_adds_what_meta_training_gained_along_the_baselines
         point("baseline, C=28", 0, [40.0, 50.0, 60.0]), point("baseline, C=28", 128, [50.0, 70.0, 90.0]),
         point("lstm-res-ip, C=28", 0, [40.0, 50.0]), point("lstm-res-ip, C=28", 128, [40.0, 50.0])])
     text = build.findings(build.scorecard("smoke"))[1]
-    assert "the baseline's learning curves gain 20.0 [" in text and "] pp (n=3) at C=28 (0 to 128 tasks)" in text
+    assert "along its learning curves by 20.0 [" in text
+    assert "] pp (n=3) at C=28 (0 to 128 tasks; the interval contains 0)" in text  # [-4.8, 44.8]
+    monkeypatch.setattr(build.scaling, "points", lambda profile: [
+        point("baseline, C=8", 0, [40.0, 50.0, 60.0]), point("baseline, C=8", 128, [59.0, 70.0, 81.0])])
+    assert "20.0 [17.5, 22.5] pp (n=3) at C=8 (0 to 128 tasks)," in build.findings(build.scorecard("smoke"))[1]
     assert "lstm" not in text  # the baseline's curves only: the control question is about the baseline
     monkeypatch.setattr(build.scaling, "points", lambda profile: [])
     assert "learning curves" not in build.findings(build.scorecard("smoke"))[1]

@@ -344,9 +344,10 @@ def _curve_gain(profile: str) -> str:
     if base.empty:
         return ""
     parts = ", ".join(f"{r['gain (pp)'].replace('] (', '] pp (')} at {r['curve'].split(', ')[-1]} "
-                      f"({r['tasks'].replace(' -> ', ' to ')} tasks)" for _, r in base.iterrows())
-    return (f" Within one run, the baseline's learning curves gain {parts} from meta-training, paired over the same "
-            "meta-test tasks (one seed each; scaling chapter).")
+                      f"({r['tasks'].replace(' -> ', ' to ')} tasks{'; the interval contains 0' * (learning_curves.NO_GAIN in r['note'])})"
+                      for _, r in base.iterrows())
+    return (f" Within one run, meta-training changes the baseline's meta-test accuracy along its learning curves by "
+            f"{parts}, paired over the same meta-test tasks (one seed each; scaling chapter).")
 
 
 def _second_look(card: Scorecard, meta: Verdict) -> str:
