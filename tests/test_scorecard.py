@@ -247,6 +247,8 @@ def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
     assert table.loc["T1.2", "with scale"] == scales.SAME
     assert table.loc["T1.4", "with scale"] == scales.ONE_SCALE  # more evidence at one scale, not a reversal
     assert table.loc["T1.5", "with scale"] == scales.ONE_SCALE + " (widened for devices at cpu)"
+    assert table.loc["T1.5", "ours at cpu"].endswith(" (judged on the interval widened by ±8.05 pp for devices)")
+    assert "widened" not in table.loc["T1.5", "ours at small"] and "widened" not in table.loc["T1.1", "ours at cpu"]
     assert table.loc["T1.3", "with scale"] == "not compared: pending at small"
     assert table.loc["L1", "with scale"] == "not compared: not testable at cpu, not testable at small"
     assert list(scales.flips(table.reset_index())["id"]) == ["T1.1"]

@@ -6,6 +6,7 @@ deterministic), so two runs of one seed on different devices share their seed, n
 Table 1 chapter measures how much that moves a run ("How much the device moves a run").
 """
 
+import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -70,3 +71,8 @@ def widening_note(margin: float) -> str:
     """The basis's words for an interval widened by :func:`offset_margin` ("" when it was not)."""
     return (f"the interval is {WIDENED} ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
             "'Devices')") if margin > 0 else ""
+
+
+def widenings(basis: str) -> list[str]:
+    """The margins ("±4.00 pp") a basis says its intervals were widened by (:func:`widening_note`), in order."""
+    return re.findall(rf"{WIDENED} (±[0-9.]+ pp)", basis)

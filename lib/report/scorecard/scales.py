@@ -10,7 +10,7 @@ Nothing is run: each side is a :func:`lib.report.scorecard.build.scorecard` of t
 
 import pandas as pd
 
-from lib.report.devices import WIDENED
+from lib.report.devices import widenings
 from lib.report.rules import INCONCLUSIVE
 from lib.report.scorecard.verdict import NOT_TESTABLE, STATUSES, is_pending
 
@@ -47,6 +47,12 @@ def _with_scale(large: str, small: str, large_name: str, small_name: str,
     return f"{ONE_SCALE} (widened for devices at {side})" if by_devices else ONE_SCALE
 
 
+def _judged(ours: str, margins: list[str]) -> str:
+    """Our value as measured, and the margins its interval was widened by for the verdict (rule 'Devices'), so a
+    status beside an interval that excludes the boundary is read right."""
+    return f"{ours} (judged on the interval widened by {', '.join(dict.fromkeys(margins))} for devices)" if margins else ours
+
+
 def status_columns(profile: str) -> tuple[str, str]:
     """The names of the status and our-value columns of ``profile`` in :func:`side_by_side`."""
     return f"status at {profile}", f"ours at {profile}"
@@ -56,7 +62,7 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
     """Two scorecard tables (``build.COLUMNS``, one ``profile`` each) joined by claim (report and id).
 
     Columns: report, id, where, claim, status and ours at each profile (larger first; a claim missing on one
-    side is pending there) and ``with scale``: ``FLIPS`` (held at one, not held at the other), ``ONE_SCALE``
+    side is pending there; ours as measured, with the margin its verdict's interval was widened by for devices) and ``with scale``: ``FLIPS`` (held at one, not held at the other), ``ONE_SCALE``
     (inconclusive at one of them), ``SAME``, else "not compared: <state> at <profile>". Shown in: book/scorecard.
     """
     names = [str(t["profile"].iloc[0]) for t in (large, small)]
@@ -71,9 +77,11 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
     for side, name in zip(sides, names):
         side, (status, ours) = side.reindex(index), status_columns(name)
         present = side["status"].notna()
-        out[status], out[ours] = side["status"].where(present, NOT_TESTABLE), side["ours"].where(present, "pending")
+        margins = [widenings(str(b)) if p else [] for b, p in zip(side["basis"], present)]
+        out[status] = side["status"].where(present, NOT_TESTABLE)
+        out[ours] = [_judged(o, m) if p else "pending" for o, m, p in zip(side["ours"], margins, present)]
         states.append([_state(s, b) if p else "pending" for s, b, p in zip(side["status"], side["basis"], present)])
-        widened.append([bool(p) and WIDENED in str(b) for b, p in zip(side["basis"], present)])
+        widened.append([bool(m) for m in margins])
     out["with scale"] = [_with_scale(a, b, *names, (wa, wb)) for a, b, wa, wb in zip(*states, *widened)]
     return out.reset_index()
 
