@@ -111,6 +111,33 @@ def test_a_path_pruned_edge_left_one_op_is_summarised_by_how_far_its_alphas_move
     assert lnas.search_summary(new) == pytest.approx(expected) and expected > 1.5
 
 
+def test_every_lnas_table_of_a_row_says_which_of_its_runs_are_marked_stale():
+    import dataclasses
+
+    from lib.report import genotype_agreement, lnas, seeds
+
+    genotype = "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1)], normal_concat=[2], " \
+               "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])"
+    history = [{"val_acc": 30.0}, {"val_acc": 40.0}]
+    v2 = [_lnas_record("lnas", f"v{s}", {"seed": s, "variant": "variant2", "sparsity": 0.5},
+                       {"val_acc_final": 40.0 + s, "train_history": history, "genotype": genotype,
+                        "alphas": {"normal": [[0.25] * 4] * 2, "reduce": [[0.25] * 4] * 2}}) for s in range(3)]
+    v2[1] = dataclasses.replace(v2[1], mark="stale: computed with code a, now b")
+    v2[2] = dataclasses.replace(v2[2], mark="stale: computed with code a, now b")
+    per_run = lnas.rows(v2)
+    assert seeds.marks_text(v2) == "[2 run(s) stale]" and seeds.marks_text(v2[:1]) == ""
+    ours, ours_data = lnas.our_columns(per_run)
+    assert ours["seeds"].tolist() == ["0;1;2 [2 run(s) stale]"] and ours_data["seeds"].tolist() == ["0;1;2"]
+    assert ours_data["marked runs"].tolist() == ["[2 run(s) stale]"]
+    curves, _ = lnas.curve_claims(per_run)
+    assert curves["seeds"].tolist() == ["0;1;2 [2 run(s) stale]"]
+    generalized, _ = lnas.generalized_comparison(per_run)
+    assert generalized["val @ final: Variant 2"].iloc[0].endswith("(n=3) [2 run(s) stale]")
+    assert lnas.search_diagnostics(v2)["record"].tolist() == ["", "stale", "stale"]
+    agreement = genotype_agreement.table(per_run, lnas.KEYS, lambda record: ("darts", 1))
+    assert agreement["marked runs"].tolist() == ["[2 run(s) stale]"]
+
+
 def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
     import dataclasses
 

@@ -20,6 +20,7 @@ import pandas as pd
 from lib.darts.genotype import INPUTS_PER_NODE, Gene, Genotype
 from lib.darts.random_genotype import random_genotype
 from lib.pipeline.results import Record
+from lib.report.seeds import marks_text
 
 CHANCE_PAIRS = 2000  # random pairs per chance level: its Monte Carlo standard error is below 0.005
 
@@ -53,7 +54,7 @@ def chance(space: str, n_nodes: int, ops: bool = True, pairs: int = CHANCE_PAIRS
 def table(runs: pd.DataFrame, keys: Sequence[str], space_of: Callable[[Record], tuple[str, int]]) -> pd.DataFrame:
     """Per row of ``runs`` (one line per run: ``keys``, ``seed`` and ``record``) with two or more seeds: the mean
     pairwise agreement of its genotypes (edges, and wiring alone) beside chance for its space (``space_of``:
-    record -> (space, nodes per cell))."""
+    record -> (space, nodes per cell)), and which of its runs are marked (:func:`lib.report.seeds.marks_text`)."""
     out = []
     for key, group in (runs.groupby(list(keys), sort=False) if len(runs) else []):
         records = [r for r in group["record"] if r.status == "ok" and r.metrics.get("genotype")]
@@ -64,5 +65,6 @@ def table(runs: pd.DataFrame, keys: Sequence[str], space_of: Callable[[Record], 
         out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "seeds": len(records),
                     "agreement": round(mean_pairwise(genotypes), 3), "random cells": round(chance(space, nodes), 3),
                     "wiring agreement": round(mean_pairwise(genotypes, ops=False), 3),
-                    "random wiring": round(chance(space, nodes, ops=False), 3)})
-    return pd.DataFrame(out, columns=[*keys, "seeds", "agreement", "random cells", "wiring agreement", "random wiring"])
+                    "random wiring": round(chance(space, nodes, ops=False), 3), "marked runs": marks_text(records)})
+    return pd.DataFrame(out, columns=[*keys, "seeds", "agreement", "random cells", "wiring agreement", "random wiring",
+                                      "marked runs"])

@@ -432,7 +432,8 @@ def search_diagnostics(records: Sequence[Record]) -> pd.DataFrame:
 
     ``near uniform`` is true below ``NEAR_UNIFORM`` (1.5x): such a search has not chosen between its ops.
     ``per-epoch record``: whether the per-epoch, per-edge diagnostics were recorded (not in runs made
-    before they existed; the summary is then computed from the final alphas the record holds).
+    before they existed; the summary is then computed from the final alphas the record holds). ``record``: the
+    kind of its mark (stale, altered, unsealed), empty when it is trusted.
     Shown in: book/lnas_table1, book/darts_cifar10.
     """
     out = []
@@ -442,8 +443,10 @@ def search_diagnostics(records: Sequence[Record]) -> pd.DataFrame:
         summary = search_summary(r)
         out.append({"variant": LABELS[row_of(r)], "sparsity": r.config.get("sparsity", "N/A") if row_of(r) != "baseline" else "N/A",
                     "seed": r.config["seed"], "top op / uniform": summary, "near uniform": near_uniform(summary),
-                    "per-epoch record": "recorded" if "search_diagnostics" in r.metrics else "not recorded"})
-    return pd.DataFrame(out, columns=["variant", "sparsity", "seed", "top op / uniform", "near uniform", "per-epoch record"])
+                    "per-epoch record": "recorded" if "search_diagnostics" in r.metrics else "not recorded",
+                    "record": (r.mark or "").split(":")[0]})
+    return pd.DataFrame(out, columns=["variant", "sparsity", "seed", "top op / uniform", "near uniform", "per-epoch record",
+                                      "record"])
 
 
 CURVE_MEASURES = {"drop at pruning": "drop_at_pruning", "best after pruning": "best_after_pruning",
@@ -472,15 +475,16 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     runs = pd.DataFrame([{"variant": r["variant"], "sparsity": r["sparsity"], "seed": r["seed"],
                           **curve_measures(r["record"])} for _, r in per_run.iterrows()],
-                        columns=KEYS + ["seed", *CURVE_MEASURES.values()])
+                        columns=KEYS + ["seed", *CURVE_MEASURES.values()], index=per_run.index)
     values = {m: by_seed.per_seed(runs.astype({m: float}), KEYS, m) for m in CURVE_MEASURES.values()}
     shown, data = [], []
     for key, group in runs.groupby(KEYS, sort=False):
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in CURVE_MEASURES.values()}
-        shown.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
+        marks = by_seed.marks_text(per_run.loc[group.index, "record"])
+        shown.append({**dict(zip(KEYS, key)), "seeds": " ".join(filter(None, [seeds_text(group["seed"]), marks])),
                       **{name: by_seed.text(ivs[m], missing="n/a") for name, m in CURVE_MEASURES.items()}})
         data.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
-                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()}})
+                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()}, "marked runs": marks})
     columns = KEYS + ["seeds", *CURVE_MEASURES]
     return pd.DataFrame(shown, columns=columns), pd.DataFrame(data)
 
@@ -546,15 +550,18 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     Shown in: book/lnas_generalized.
     """
     values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
+    marked = {key: by_seed.marks_text(group["record"]) for key, group in per_run.groupby(KEYS, sort=False)} if len(per_run) else {}
     data = [{"variant": key[0], "sparsity": key[1],
              "seeds": ";".join(str(s) for s in sorted(values["val_acc_final"][key])),
-             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}), m)).items()}}
+             **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}), m)).items()},
+             "marked runs": marked.get(key, "")}
             for key in (values.get("val_acc_final") or {})]
     data = pd.DataFrame(data)
     if data.empty:
         return data, data
     pruned = data[data["variant"] != "Baseline"].copy()
-    pruned["cell"] = [f"{by_seed.text(by_seed.from_columns(r, 'val_acc_final'))}" for _, r in pruned.iterrows()]
+    pruned["cell"] = [" ".join(filter(None, [by_seed.text(by_seed.from_columns(r, "val_acc_final")), r["marked runs"]]))
+                      for _, r in pruned.iterrows()]
     shown = pruned.pivot(index="sparsity", columns="variant", values="cell")
     shown = shown[[v for v in VARIANTS.values() if v in shown.columns]].add_prefix("val @ final: ").reset_index()
     base = data[data["variant"] == "Baseline"]

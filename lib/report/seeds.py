@@ -23,6 +23,18 @@ SEED_NOTE = ("Each number: mean [low, high] (n) with the 95% t-interval over the
              "ran, with the t-interval of those differences.")
 
 
+def marks_text(records: Iterable[Record]) -> str:
+    """"[2 run(s) stale]" (one bracket per kind of mark: stale, altered, unsealed) for the marked ``records`` of a
+    row, so a table shows which of its numbers rest on runs the footer counts as untrusted; "" when none is."""
+    kinds = [r.mark.split(":")[0] for r in records if r.mark]
+    return " ".join(f"[{kinds.count(kind)} run(s) {kind}]" for kind in sorted(set(kinds)))
+
+
+def with_marks(text: str, records: Iterable[Record]) -> str:
+    """``text`` followed by :func:`marks_text` of ``records`` (``text`` alone when none is marked)."""
+    return " ".join(filter(None, [text, marks_text(records)]))
+
+
 def per_seed(per_run: pd.DataFrame, keys: Sequence[str], metric: str) -> dict[tuple, dict[int, float]]:
     """{row key: {seed: value}}, runs of one row at one seed averaged (NaN values dropped)."""
     values = per_run.dropna(subset=[metric]).groupby([*keys, "seed"], sort=False)[metric].mean()
@@ -98,18 +110,21 @@ def over_seeds(per_run: pd.DataFrame, keys: Sequence[str], metrics: Mapping[str,
     """Per row (``keys``, first-seen order): its seeds and each metric as mean [low, high] over seeds.
 
     ``metrics``: {shown label: (metric column of ``per_run``, digits)}. A cell names its n only where it rests on
-    fewer seeds than its row (the ``seeds`` column); a metric a row never recorded shows ``missing``.
-    Returns (shown: the text table, data: ``seeds`` and each metric's interval columns, for the CSV).
+    fewer seeds than its row (the ``seeds`` column, followed by :func:`marks_text` where ``per_run`` has a
+    ``record`` column and a run is marked); a metric a row never recorded shows ``missing``.
+    Returns (shown: the text table, data: ``seeds``, each metric's interval columns and ``marked runs``, for the CSV).
     """
     shown, data = [], []
     for key, group in per_run.groupby(list(keys), sort=False):
         labels = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         values = {m: per_seed(group, keys, m).get(tuple(labels.values()), {}) for m, _ in metrics.values()}
         ivs = {m: interval_or_none(v, m) for m, v in values.items()}
-        seeds = seeds_text(group["seed"])
-        shown.append({**labels, "seeds": seeds, **{label: _compact(ivs[m], digits, group["seed"].nunique(), missing)
-                                                   for label, (m, digits) in metrics.items()}})
-        data.append({**labels, "seeds": seeds, **{c: v for m, iv in ivs.items() for c, v in columns(m, iv).items()}})
+        seeds, marks = seeds_text(group["seed"]), marks_text(group["record"]) if "record" in group else ""
+        shown.append({**labels, "seeds": " ".join(filter(None, [seeds, marks])),
+                      **{label: _compact(ivs[m], digits, group["seed"].nunique(), missing)
+                         for label, (m, digits) in metrics.items()}})
+        data.append({**labels, "seeds": seeds, **{c: v for m, iv in ivs.items() for c, v in columns(m, iv).items()},
+                     "marked runs": marks})
     return pd.DataFrame(shown), pd.DataFrame(data)
 
 
