@@ -138,6 +138,23 @@ def test_every_lnas_table_of_a_row_says_which_of_its_runs_are_marked_stale():
     assert agreement["marked runs"].tolist() == ["[2 run(s) stale]"]
 
 
+def test_the_algorithm_3_table_gives_its_paired_difference_to_each_variant():
+    import math
+
+    from lib.report import lnas
+
+    finals = {"variant1": [60.0, 62.0, 61.0], "variant2": [70.0, 71.0, 75.0], "algorithm3": [65.0, 67.0, 66.0]}
+    records = [_lnas_record("lnas", f"{v}{s}", {"seed": s, "variant": v, "sparsity": 0.5}, {"val_acc_final": f})
+               for v, values in finals.items() for s, f in enumerate(values)]
+    shown, data = lnas.generalized_comparison(lnas.rows(records))
+    # A3 - V2 per seed: -5, -4, -9 -> mean -6, sd 2.646, half-width t(0.975, 2) 4.303 x 2.646 / sqrt(3) = 6.57
+    half = 4.302653 * math.sqrt(7) / math.sqrt(3)
+    assert shown.loc[0, "A3 - V2 (pp)"] == f"-6.00 [{-6 - half:.2f}, {-6 + half:.2f}] (n=3)"
+    assert shown.loc[0, "A3 - V1 (pp)"] == "5.00 [5.00, 5.00] (n=3)"  # +5 at every seed
+    a3 = data.set_index("variant").loc["Algorithm 3"]
+    assert a3["minus_variant2"] == -6.0 and a3["minus_variant2_high"] == pytest.approx(-6 + half)
+
+
 def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
     import dataclasses
 
@@ -188,10 +205,10 @@ def test_device_noise_pairs_variant_1_with_its_seeds_baseline_and_averages_withi
         {"variant": "Variant 1", "seed": 1, "val_acc_mid": 45.0, "made_on": "GPU"},  # -5
     ])
     table = lnas.device_noise(runs).set_index("pairs")
-    assert table.loc["same device", "V1 mid - baseline mid (pp)"] == "0.00 (n=1, no interval)"
+    assert table.loc["same device", lnas.DEVICE_DIFFERENCE] == "0.00 (n=1, no interval)"
     # across devices, per seed: +3 and -5 -> mean -1, sd 5.657, t(0.975, 1) = 12.7062
     half = 12.7062 * 5.656854 / 2 ** 0.5
-    assert table.loc["across devices", "V1 mid - baseline mid (pp)"] == f"-1.00 [{-1 - half:.2f}, {-1 + half:.2f}] (n=2)"
+    assert table.loc["across devices", lnas.DEVICE_DIFFERENCE] == f"-1.00 [{-1 - half:.2f}, {-1 + half:.2f}] (n=2)"
     assert table.loc["across devices", "Variant 1 runs"] == 3 and table.loc["across devices", "largest |difference| (pp)"] == 5.0
     with pytest.raises(ValueError, match="more than one baseline run"):
         lnas.device_noise(pd.concat([runs, runs.iloc[:1]]))

@@ -317,6 +317,9 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+DEVICE_DIFFERENCE = "V1 mid - baseline mid (pp; n: seeds, a seed's runs averaged)"
+
+
 def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
     """How far the device moves one run: Variant 1's middle-epoch accuracy minus the baseline's at the same seed.
 
@@ -327,7 +330,7 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
     one seed share one baseline run, so they are averaged first), and the largest |difference| of one run.
     Shown in: book/lnas_table1.
     """
-    columns = ["pairs", "Variant 1 runs", "V1 mid - baseline mid (pp)", "largest |difference| (pp)"]
+    columns = ["pairs", "Variant 1 runs", DEVICE_DIFFERENCE, "largest |difference| (pp)"]
     diffs = _mid_differences(per_run)
     if diffs is None:
         return pd.DataFrame(columns=columns)
@@ -336,7 +339,7 @@ def device_noise(per_run: pd.DataFrame) -> pd.DataFrame:
         d = diffs[diffs["same"] == same]
         per_seed = d.groupby("seed")["diff"].mean().to_list()
         out.append({"pairs": kind, "Variant 1 runs": len(d),
-                    "V1 mid - baseline mid (pp)": by_seed.text(stats.t_interval(per_seed) if per_seed else None, missing="none"),
+                    DEVICE_DIFFERENCE: by_seed.text(stats.t_interval(per_seed) if per_seed else None, missing="none"),
                     "largest |difference| (pp)": round(float(d["diff"].abs().max()), 2) if len(d) else None})
     return pd.DataFrame(out, columns=columns)
 
@@ -544,18 +547,24 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
 
 def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
-    same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's. Returns (shown, numeric long
-    table for the CSV and the figure).
+    same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's; and Algorithm 3 minus each
+    variant, paired over seeds (widened for devices where the pair's seeds cross them: the scorecard's rule
+    'Devices'; L13 judges the means over sparsities). Returns (shown, numeric long table for the CSV and the
+    figure; an Algorithm 3 row holds its paired differences).
 
     Shown in: book/lnas_generalized.
     """
     values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
     marked = {key: by_seed.marks_text(group["record"]) for key, group in per_run.groupby(KEYS, sort=False)} if len(per_run) else {}
-    data = [{"variant": key[0], "sparsity": key[1],
-             "seeds": ";".join(str(s) for s in sorted(values["val_acc_final"][key])),
+    final = values.get("val_acc_final") or {}
+    bound = device_offset_bound(per_run) if len(per_run) else None
+    differences = {key: _algorithm3_minus(final, key[1], per_run, bound) for key in final if key[0] == VARIANTS["algorithm3"]}
+    data = [{"variant": key[0], "sparsity": key[1], "seeds": ";".join(str(s) for s in sorted(final[key])),
              **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}), m)).items()},
+             **{c: v for name, pair in differences.get(key, {}).items()
+                for c, v in {**by_seed.columns(f"{name}_widened", pair[1]), **by_seed.columns(name, pair[0])}.items()},
              "marked runs": marked.get(key, "")}
-            for key in (values.get("val_acc_final") or {})]
+            for key in final]
     data = pd.DataFrame(data)
     if data.empty:
         return data, data
@@ -567,7 +576,38 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     base = data[data["variant"] == "Baseline"]
     if len(base):
         shown["baseline val @ final"] = by_seed.text(by_seed.from_columns(base.iloc[0], "val_acc_final"))
+    for other, column in ALGORITHM3_MINUS.items():
+        cells = [differences.get((VARIANTS["algorithm3"], p), {}).get(_minus(other)) for p in shown["sparsity"]]
+        shown[column] = [_difference_text(*cell) if cell else "" for cell in cells]
     return shown, data
+
+
+ALGORITHM3_MINUS = {"variant1": "A3 - V1 (pp)", "variant2": "A3 - V2 (pp)"}  # shown columns of the paired differences
+
+
+def _minus(variant: str) -> str:
+    return f"minus_{variant}"
+
+
+def _algorithm3_minus(final: Mapping[tuple, Mapping[int, float]], sparsity: float, per_run: pd.DataFrame,
+                      bound: float | None) -> dict[str, tuple[stats.Interval, stats.Interval]]:
+    """{``minus_variant1`` / ``minus_variant2``: (Algorithm 3 minus that variant at ``sparsity`` paired over seeds,
+    the same widened for devices)} for the variants with a shared seed."""
+    a3 = (VARIANTS["algorithm3"], sparsity)
+    out = {}
+    for other in ALGORITHM3_MINUS:
+        key = (VARIANTS[other], sparsity)
+        diff = by_seed.paired_or_none(final.get(a3, {}), final.get(key, {}), "val_acc_final")
+        if diff is not None:
+            out[_minus(other)] = (diff, _widened(diff, per_run, (a3, key), set(final[a3]) & set(final[key]), bound))
+    return out
+
+
+def _difference_text(diff: stats.Interval, widened: stats.Interval) -> str:
+    """A paired difference, and its interval widened for devices where it was."""
+    if widened is diff or not widened.has_interval:
+        return by_seed.text(diff)
+    return f"{by_seed.text(diff)}; widened for devices [{widened.low:.2f}, {widened.high:.2f}]"
 
 
 def baseline_comparison(record: Record) -> pd.DataFrame:
