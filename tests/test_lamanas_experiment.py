@@ -300,9 +300,9 @@ FIVE_BASE = {0: 50.0, 1: 42.0, 2: 44.0, 3: 48.0, 4: 49.0}
 FIVE_CONTROL = {s: 40.0 for s in range(5)}
 
 
-def _t_text(values: list[float], digits: int) -> str:
+def _t_text(values: list[float], digits: int, level: float = 0.95) -> str:
     from scipy import stats as scipy_stats
-    low, high = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
+    low, high = scipy_stats.t.interval(level, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
     return f"{np.mean(values):.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] (n={len(values)})"
 
 
@@ -316,16 +316,29 @@ def test_the_control_table_gives_table_1s_seeds_apart_from_all_seeds():
     assert every["difference"] == _t_text([10.0, 2.0, 4.0, 8.0, 9.0], 1)
 
 
+def test_a_second_look_is_judged_at_half_the_error_rate():
+    """Seeds 0-4 differ by 11.0, 4.4, 1.4, 5.6, 3.0: the 95% interval lies above 0, the 97.5% one does not, so a
+    verdict taken after adding seeds 3 and 4 to an inconclusive first look is inconclusive (oracle: scipy)."""
+    control = {s: 40.0 for s in range(5)}
+    baseline = {s: 40.0 + d for s, d in enumerate([11.0, 4.4, 1.4, 5.6, 3.0])}
+    looks = report.control_looks(baseline, control)
+    assert [look.status for look in looks] == ["inconclusive", "inconclusive"]
+    assert looks[-1].difference.text() == _t_text([11.0, 4.4, 1.4, 5.6, 3.0], 2, 0.975)
+    assert "? Inconclusive** " in report.meta_learning_verdict(_control_rows(baseline, control))
+
+
 def test_the_control_verdict_says_it_was_decided_at_a_second_look():
     looks = report.control_looks(FIVE_BASE, FIVE_CONTROL)
     assert [look.seeds for look in looks] == [(0, 1, 2), (0, 1, 2, 3, 4)]
     assert [look.status for look in looks] == ["inconclusive", "held"]
     text = report.meta_learning_verdict(_control_rows(FIVE_BASE, FIVE_CONTROL))
     assert "? Held** " in text
-    assert (f"at seeds 0-2 (Table 1's) the difference was {_t_text([10.0, 2.0, 4.0], 2)} pp, inconclusive, and seeds "
-            "3 and 4 were added because it was inconclusive; a verdict taken at a second look") in text
+    assert (f"at seeds 0-2 (Table 1's) the difference was {_t_text([10.0, 2.0, 4.0], 2, 0.975)} pp, inconclusive, "
+            "and seeds 3 and 4 were added because it was inconclusive. A verdict taken at a second look") in text
+    assert f"paired difference {_t_text([10.0, 2.0, 4.0, 8.0, 9.0], 2, 0.975)} pp: entirely above 0" in text
     assert (f"The baseline's mean here, {_t_text(list(FIVE_BASE.values()), 1)}, is over seeds 0-4; Table 1 shows "
             f"{_t_text([50.0, 42.0, 44.0], 2)}, over seeds 0-2") in text
     three = {s: v for s, v in FIVE_BASE.items() if s < 3}
     assert len(report.control_looks(three, FIVE_CONTROL)) == 1  # one look: nothing to add
+    assert report.control_looks(three, FIVE_CONTROL)[0].difference.text() == _t_text([10.0, 2.0, 4.0], 2)  # at 95%
     assert "second look" not in report.meta_learning_verdict(_control_rows(three, FIVE_CONTROL))

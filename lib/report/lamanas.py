@@ -20,7 +20,7 @@ from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.provenance import made_on
 from lib.pipeline.results import Record
 from lib.report import compare, devices, rules, seeds as by_seed
-from lib.report.stats import Interval, task_interval
+from lib.report.stats import LEVEL, Interval, paired_difference, task_interval
 
 KEYS = ["loss_network", "residual", "loss_proxy"]
 NOT_RECORDED = "not recorded"
@@ -318,30 +318,33 @@ class Look:
 def control_looks(baseline: Mapping[int, float], control: Mapping[int, float],
                   first: Sequence[int] = FIRST_LOOK) -> list[Look]:
     """The control's verdict at its first look (the shared seeds among ``first``) and, where more seeds have run,
-    again over every shared seed: two looks make a two-stage design. [] when no seed is shared."""
+    again over every shared seed: two looks make a two-stage design, each judged on its
+    :data:`lib.report.rules.TWO_LOOK_LEVEL` interval (rule 'Two looks'; one look: the 95% one). [] when no seed is shared."""
     shared = tuple(sorted(set(baseline) & set(control)))
-    stages = dict.fromkeys(s for s in (tuple(x for x in shared if x in first), shared) if s)
+    stages = list(dict.fromkeys(s for s in (tuple(x for x in shared if x in first), shared) if s))
+    level = LEVEL if len(stages) == 1 else rules.TWO_LOOK_LEVEL
     out = []
     for seeds in stages:
-        diff = by_seed.paired_or_none({s: baseline[s] for s in seeds}, control, "test_acc")
+        diff = paired_difference({s: baseline[s] for s in seeds}, control, level)
+        diff = diff.clipped(by_seed.difference_support("test_acc"))
         out.append(Look(seeds, diff, rules.better_than(diff).status))
     return out
 
 
 def second_look(looks: Sequence[Look]) -> str:
-    """Where the verdict comes from a second look (:func:`control_looks`): the first look's interval and status and
-    the seeds added after it, and, if that look was inconclusive, what a two-stage design costs (one sentence,
-    markdown); else ""."""
+    """Where the verdict comes from a second look (:func:`control_looks`): the first look's interval and status,
+    the seeds added after it, and the level both looks are judged at (rule 'Two looks'; markdown); else ""."""
     if len(looks) < 2:
         return ""
     first, last = looks[0], looks[-1]
     added = seeds_text(sorted(set(last.seeds) - set(first.seeds)))
+    level = f"{100 * rules.TWO_LOOK_LEVEL:g}%"
     text = (f"The verdict comes from a second look: at seeds {seeds_text(first.seeds)} (Table 1's) the difference was "
             f"{first.difference.text()} pp, {first.status}, and seeds {added} were added")
-    if first.status != rules.INCONCLUSIVE:
-        return text + " after it."
-    return (text + " because it was inconclusive; a verdict taken at a second look after an inconclusive first one "
-            "(a two-stage design) is a false \"held\" more often than the nominal 5%.")
+    reason = " after it" if first.status != rules.INCONCLUSIVE else " because it was inconclusive"
+    return (f"{text}{reason}. A verdict taken at a second look (a two-stage design) is a false \"held\" more often "
+            f"than the nominal 5%, so both looks are judged on their {level} intervals (the 5% split over the two "
+            "looks, Bonferroni: the scorecard's rule 'Two looks').")
 
 
 def meta_learning_verdict(rows: pd.DataFrame) -> str:
@@ -349,14 +352,15 @@ def meta_learning_verdict(rows: pd.DataFrame) -> str:
     the paired difference baseline - control (markdown), with the first look where seeds were added after it and
     the baseline's number over the first-look seeds (Table 1's). Shown in: book/lamanas_table1."""
     baseline, control = baseline_and_control(rows)
-    diff = by_seed.paired_or_none(baseline, control, "test_acc")
-    if diff is None:
+    looks = control_looks(baseline, control)
+    if not looks:
         return "Pending: no seed has both the baseline and the control."
+    diff = looks[-1].difference
     ruling = rules.better_than(diff)
     positive = sum(baseline[s] > control[s] for s in set(baseline) & set(control))
     text = (f"**Does meta-training add accuracy beyond test-time adaptation? {ruling.status.capitalize()}** by the "
             f"scorecard's better-than rule: {ruling.reason}; {positive} of {diff.n} seeds are positive.")
-    stages = second_look(control_looks(baseline, control))
+    stages = second_look(looks)
     if not stages:
         return text
     mean = lambda seeds: by_seed.interval_or_none({s: baseline[s] for s in seeds}, "test_acc")

@@ -11,7 +11,7 @@ claimed side" always means "above zero".
 
 from typing import NamedTuple
 
-from lib.report.stats import Interval
+from lib.report.stats import LEVEL, Interval
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE = "held", "did not hold", "inconclusive", "not testable"
 STATUSES = (HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE)
@@ -51,8 +51,14 @@ RULE_DEVICES = ("Devices (LNAS): where some of a paired difference's seeds compa
                 "Table 1, 'How much the device moves a run'): pairing by seed cancels the seed, and the interval over "
                 "seeds covers the device's noise, but not an offset shared by every run of one device. LAMANAS has no "
                 "such measurement; its comparisons across devices carry the caveat only.")
+TWO_LOOK_LEVEL = 1 - (1 - LEVEL) / 2
+"""The level of each look of a two-stage design: the error split over its two looks (Bonferroni)."""
+RULE_TWO_LOOKS = (f"Two looks: a comparison judged again after seeds were added to it (the meta-training control) "
+                  f"is judged at both looks on {100 * TWO_LOOK_LEVEL:g}% intervals, the {100 * (1 - LEVEL):g}% error "
+                  f"split over the two (Bonferroni), so adding seeds until it is decided cannot turn noise into "
+                  f"'held' more often than {100 * (1 - LEVEL):g}%.")
 RULES = {"better": RULE_BETTER, "worse": RULE_WORSE, "equal": RULE_EQUAL, "value": RULE_VALUE,
-         "devices": RULE_DEVICES, "not testable": RULE_NOT_TESTABLE}
+         "devices": RULE_DEVICES, "two looks": RULE_TWO_LOOKS, "not testable": RULE_NOT_TESTABLE}
 
 
 class Ruling(NamedTuple):
