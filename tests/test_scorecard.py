@@ -211,6 +211,17 @@ def test_count_figure_stacks_every_claim(empty_cache):
     assert widths == counts.loc["both", "total"]
 
 
+def test_a_claim_comparing_a_row_with_its_own_authors_code_view_is_fixed_by_construction(empty_cache):
+    for seed, (mse, ip) in enumerate([(40.0, 50.0), (41.0, 52.0)]):
+        _store_lamanas("fnn-res-mse", seed, False, _lamanas_metrics(mse, 40.0))
+        _store_lamanas("fnn-res-ip", seed, False, _lamanas_metrics(ip, 40.0))
+        _store_lamanas("fnn-res-mse", seed, True, _lamanas_metrics(30.0 + seed, 40.0))  # serves both proxies
+    card = build.scorecard("smoke").table
+    a9 = card[(card["report"] == "LAMANAS") & (card["id"] == "A9")].iloc[0]
+    assert a9["status"] == HELD  # ours: +10, +11
+    assert a9["authors' code"] == NOT_TESTABLE  # the inner-product row is the MSE run: not a difference of 0
+
+
 def test_authors_code_claims_compare_the_same_seeds(empty_cache):
     _store_lamanas("baseline", 0, False, _lamanas_metrics(50.0, 46.0))
     _store_lamanas("baseline", 1, False, _lamanas_metrics(50.0, 40.0))

@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 
 from lib.experiments.lamanas_rows import TABLE1_ROWS
-from lib.experiments.lamanas_sweep import Sweep, control_sweep
+from lib.experiments.lamanas_sweep import Sweep, control_sweep, is_view
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline.results import Record
 from lib.report import lamanas as report, rules
@@ -76,8 +76,15 @@ def duplicated_sizes(theirs: pd.DataFrame) -> Callable[[pd.Series, Column], str 
 def table_rows(ev: LamanasEvidence) -> list[dict]:
     """Every cell of Table 1 judged. Shown in: book/scorecard."""
     theirs = report.reported_table1()
+    near, collapsed = near_uniform_label(ev.rows), collapsed_label(ev.rows)
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name,
-                 duplicated_sizes(theirs), near_uniform_label(ev.rows))
+                 duplicated_sizes(theirs), lambda row: "; ".join(filter(None, [near(row), collapsed(row)])))
+
+
+def collapsed_label(rows: pd.DataFrame) -> Callable[[pd.Series], str]:
+    """``cells``' ``label``: "k of n runs below chance" where some of the row's runs collapsed (:func:`_below_chance`),
+    so a cell's verdict is read with what drives its mean."""
+    return lambda row: _below_chance(rows, tuple(row[KEYS]))
 
 
 def near_uniform_label(rows: pd.DataFrame) -> Callable[[pd.Series], str]:
@@ -95,7 +102,14 @@ def _values(runs: pd.DataFrame, metric: str = "test_acc") -> dict[Key, dict[int,
 
 
 def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
-    """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold."""
+    """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold.
+    A pair whose two rows are the same runs (the authors' code's inner-product row shows its MSE run) is fixed by
+    construction: not testable."""
+    if same := [pair for pair in pairs if _same_runs(runs, *pair)]:
+        better, other = same[0]
+        return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(
+            f"{' / '.join(better)} and {' / '.join(other)} are the same runs (with phi never meta-updated in the "
+            "authors' code, #22, the proxy changes nothing, so one run serves both rows)").reason)
     parts, texts, shared = [], [], set()
     for metric in metrics:
         values = _values(runs, metric)
@@ -114,19 +128,29 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
                    "; ".join(filter(None, [ruling.reason, spans_note(compared, shared)])))
 
 
+def _same_runs(runs: pd.DataFrame, a: Key, b: Key) -> bool:
+    """Whether one of rows ``a`` and ``b`` shows the other's runs (:func:`lib.experiments.lamanas_sweep.is_view`:
+    the same record keys, shown again under the other proxy)."""
+    records = [list(runs.loc[(runs[KEYS] == list(k)).all(axis=1), "record"]) if len(runs) else [] for k in (a, b)]
+    keys = [{r.key for r in rs} for rs in records]
+    return bool(keys[0]) and keys[0] == keys[1] and any(rs and all(map(is_view, rs)) for rs in records)
+
+
 def _collapsed(runs: pd.DataFrame, keys: list[Key]) -> list[str]:
-    """For each compared row with runs below chance (:func:`lib.report.lamanas.below_chance`: the task interval
-    entirely below chance): how many, so a reader sees what drives a mean. Only a residual learned-loss row's
-    are put down to its initial loss slope (a negative one rewards wrong answers; lib/report/collapse.py): the
-    slope argument says nothing about a row without the residual."""
-    out = []
-    for key in dict.fromkeys(keys):
-        records = list(runs.loc[(runs[KEYS] == list(key)).all(axis=1), "record"]) if len(runs) else []
-        below = report.below_chance(records)
-        if below:
-            cause = " (its initial loss slope)" if _residual(key) else ""
-            out.append(f"{' / '.join(key)}: {below} of {len(records)} runs below chance{cause}")
-    return out
+    """For each compared row with runs below chance: "<row>: :func:`_below_chance`", so a reader sees what drives
+    a mean."""
+    return [f"{' / '.join(key)}: {text}" for key in dict.fromkeys(keys) if (text := _below_chance(runs, key))]
+
+
+def _below_chance(runs: pd.DataFrame, key: Key) -> str:
+    """"k of n runs below chance" of row ``key`` (:func:`lib.report.lamanas.below_chance`: the task interval
+    entirely below chance), "" when none is. Only a residual learned-loss row's are put down to its initial loss
+    slope (a negative one rewards wrong answers; lib/report/collapse.py): the slope argument says nothing about a
+    row without the residual."""
+    records = list(runs.loc[(runs[KEYS] == list(key)).all(axis=1), "record"]) if len(runs) else []
+    below = report.below_chance(records)
+    cause = " (its initial loss slope)" if _residual(key) else ""
+    return f"{below} of {len(records)} runs below chance{cause}" if below else ""
 
 
 def _residual(key: Key) -> bool:
