@@ -400,6 +400,9 @@ def test_the_scope_says_whether_tasks_or_seeds_make_the_lamanas_spread(empty_cac
     # Chance is 20% (5 ways): 10 +- 3.92 lies below it, 50 +- 19.6 above, so the median above chance is 19.6
     assert "±11.8 pp at the median of all 2 runs, ±19.6 over the 1 run above chance, at most ±19.6" in text
     assert "differ by up to 40.0 pp" in text
+    _store_lamanas("fnn-res-mse", 0, True, {**_lamanas_metrics(30.0, 30.0), "test_accuracies": [29.0, 31.0]})
+    text = build.scope(build.scorecard("smoke"))  # one authors'-code run, shown for both proxies: counted once
+    assert "at the median of all 3 runs" in text
 
 
 def _ticket_curve(sparsity: float, seed: int, regains: bool, after: float = 60.0):

@@ -154,8 +154,8 @@ def lnas_limits(card: Scorecard) -> str:
 def _spread(card: Scorecard) -> str:
     """Where the LAMANAS spread comes from: a run's 95% interval over its meta-test tasks (at the median over all
     runs and over those above chance, whose accuracies are not pinned near 0) against seeds of a row."""
-    runs = [r for r in card.lamanas_evidence.records
-            if r.status == "ok" and len(r.metrics.get("test_accuracies") or []) > 1]
+    runs = [r for r in card.lamanas_evidence.records  # each run once: a shared view shows a run again
+            if r.status == "ok" and not is_view(r) and len(r.metrics.get("test_accuracies") or []) > 1]
     la = card.lamanas_evidence.ours
     ranges = la.astype({"test_acc": float}).groupby(lamanas.KEYS)["test_acc"].agg(lambda a: a.max() - a.min()) if len(la) else []
     if not runs or not len(ranges):
