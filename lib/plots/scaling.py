@@ -14,6 +14,7 @@ from matplotlib.ticker import NullFormatter
 from lib.experiments.scaling import TARGETS
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.plots.style import MAX_WIDTH_IN
+from lib.report.seeds import PERCENT
 from lib.report.stats import task_interval
 from lib.report.targets import power_law, steps_to_reach
 
@@ -24,11 +25,11 @@ ONE_RUN = "one run per point (one seed): no interval"
 
 
 def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS, and which
-    interval it is), status, cost."""
+    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS, clipped to
+    [0, 100], and which interval it is), status, cost."""
     rows = []
     for p in points:
-        interval = task_interval(p["accuracies"]) if p.get("accuracies") else None
+        interval = task_interval(p["accuracies"]).clipped(PERCENT) if p.get("accuracies") else None
         accuracy = interval.text(1) if interval else None if p["y"] is None else round(p["y"], 1)
         rows.append({"curve": p["curve"], "series": p["series"], "x": p["x"], "status": p["status"],
                      "accuracy (%)": accuracy,
@@ -57,7 +58,7 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = 
             ax.plot(stale["x"], stale[value], "x", color="k", ms=7, label="stale record (old code)" if len(stale) else None)
             for _, p in done.iterrows():
                 if value == "y" and isinstance(p.get("accuracies"), list):
-                    i = task_interval(p["accuracies"])
+                    i = task_interval(p["accuracies"]).clipped(PERCENT)
                     if i.has_interval:
                         ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
                 if label_cost:

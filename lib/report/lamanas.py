@@ -129,9 +129,10 @@ def _key(config: Mapping[str, Any]) -> tuple[str, str, str, str]:
 
 
 def task_text(record: Record) -> str:
-    """The run's meta-test accuracy with its 95% interval over meta-test tasks (``test_accuracies``)."""
+    """The run's meta-test accuracy with its 95% interval over meta-test tasks (``test_accuracies``), clipped to
+    [0, 100]."""
     accuracies = record.metrics.get("test_accuracies")
-    return task_interval(accuracies).text() if accuracies else NOT_RECORDED
+    return task_interval(accuracies).clipped(by_seed.PERCENT).text() if accuracies else NOT_RECORDED
 
 
 def tasks_per_run(records: Iterable[Record]) -> str:
@@ -184,7 +185,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         shown.append({"row": name, "runs": state, "test acc (report)": None if rep is None else rep["test_acc"],
                       "test acc (ours)": by_seed.text(ivs["test_acc"], missing=missing),
                       "Δ test vs baseline (ours)": "" if is_base else by_seed.text(diff, missing=missing),
-                      "report": "" if rep is None or is_base else
+                      "report vs baseline": "" if rep is None or is_base else
                       (">= baseline" if rep["test_acc"] >= report_base else "< baseline"),
                       "status": "" if ruling is None else ruling.status,
                       "test acc (authors' code)": by_seed.text(ivs["test_acc"] if is_base else authors,
@@ -241,22 +242,34 @@ def task_intervals(records: Iterable[Record]) -> pd.DataFrame:
                         columns=["row", "code", "seed", "test acc over tasks"])
 
 
-def steps_explain_test_above_train(summary: pd.DataFrame) -> pd.DataFrame:
-    """#8 measured: "Train" (running mean, task steps, 15 shots) vs test after the task steps and the test steps.
+STEP_COLUMNS = {"train, running mean (%)": ("train_acc", 1), "train, last epoch (%)": ("train_acc_last_epoch", 1),
+                "test after the task steps (%)": ("test_acc_task_steps", 1),
+                "test after the test steps (%)": ("test_acc", 1)}
+
+
+def steps_explain_test_above_train(runs: pd.DataFrame) -> pd.DataFrame:
+    """#8 measured, per row of ours (``runs``: :func:`run_rows`): "Train" (running mean over every meta-epoch, and
+    the last epoch alone) vs test after the task steps and after the test steps, each mean [95% t-interval] over
+    seeds.
 
     Shown in: book/lamanas_table1 ("Why the report's test accuracy is above its train accuracy").
     """
-    ours = summary[(summary["code"] == "ours") & (summary["loss_network"] != "No meta-training")]
-    return ours[KEYS + ["train_acc", "train_acc_last_epoch", "test_acc_task_steps", "test_acc"]].reset_index(drop=True)
+    ours = runs[(runs["code"] == "ours") & (runs["loss_network"] != "No meta-training")] if len(runs) else runs
+    return by_seed.over_seeds(ours, KEYS, STEP_COLUMNS)[0] if len(ours) else pd.DataFrame()
 
 
-def phi_movement(summary: pd.DataFrame) -> pd.DataFrame:
-    """How far phi moved from its initialisation over meta-training, ours vs the authors' code behaviour.
+PHI_MOVED = "phi moved from its initialisation (L2 norm)"
+
+
+def phi_movement(runs: pd.DataFrame) -> pd.DataFrame:
+    """How far phi moved from its initialisation over meta-training (L2 norm of the change), ours vs the authors'
+    code behaviour, per learned-loss row: mean [95% t-interval] over seeds.
 
     Shown in: book/lamanas_table1 ("How far phi moves").
     """
-    learned = summary[~summary["loss_network"].isin(["Baseline", "No meta-training"])]
-    return learned.pivot_table(index=KEYS, columns="code", values="phi_change_total", sort=False).reset_index()
+    learned = runs[~runs["loss_network"].isin(["Baseline", "No meta-training"])] if len(runs) else runs
+    return by_seed.over_seeds(learned, [*KEYS, "code"], {PHI_MOVED: ("phi_change_total", 4)})[0] if len(learned) \
+        else pd.DataFrame()
 
 
 def baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:

@@ -247,7 +247,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       **{f"{label} (ours)": by_seed.text(ivs[m], missing=missing) for label, m in METRICS.items()},
                       "Δ final vs baseline (ours)": "" if key == base_key else by_seed.text(diff, missing=missing),
                       "Δ widened for devices": by_seed.text(judged) if judged is not diff else "",
-                      "report": "" if rep is None else _report_side(key[0], rep["val_acc_final"], report_base),
+                      "report vs baseline": "" if rep is None else _report_side(key[0], rep["val_acc_final"], report_base),
                       "status": "" if ruling is None else ruling.status,
                       SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),

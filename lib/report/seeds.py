@@ -53,7 +53,8 @@ AT_LEAST_ONE: tuple[float, float] = (1.0, math.inf)  # the strongest op's softma
 SUPPORTS = {"largest_drop": NON_NEGATIVE, "best_after_pruning": PERCENT, "best_overall": PERCENT, "last": PERCENT,
             "flops_M": NON_NEGATIVE, "dense_flops_M": NON_NEGATIVE, "mean_params": NON_NEGATIVE,
             "test_query_ce": NON_NEGATIVE, "reached_sparsity": FRACTION,
-            "search_top_over_uniform": AT_LEAST_ONE, "alpha_top_op_ratio": AT_LEAST_ONE}
+            "search_top_over_uniform": AT_LEAST_ONE, "alpha_top_op_ratio": AT_LEAST_ONE,
+            "phi_change_total": NON_NEGATIVE, "alpha_change_total": NON_NEGATIVE}  # a norm of a change
 
 
 def support_of(metric: str | None) -> tuple[float, float] | None:
