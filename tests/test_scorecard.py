@@ -233,6 +233,9 @@ def test_authors_code_claims_compare_the_same_seeds(empty_cache):
 def test_the_page_opens_with_the_scope_and_the_rules(empty_cache):
     card = build.scorecard("smoke")
     assert "no run" in build.scope(card) and build.rules_text().count("- **") == len(rules.RULES)
+    for seed, ratio in enumerate([1.02, 1.9]):  # one baseline's alphas stayed near uniform, one left
+        _store_lamanas("baseline", seed, False, {**_lamanas_metrics(50.0, 40.0), "alpha_top_op_ratio": ratio})
+    assert "and 1 of the 2 LAMANAS runs rest on a search that ended near uniform" in build.scope(build.scorecard("smoke"))
 
 
 def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:

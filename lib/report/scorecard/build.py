@@ -121,14 +121,17 @@ def scope(card: Scorecard) -> str:
     la_seeds = la.groupby(lamanas.KEYS)["seed"].nunique() if len(la) else pd.Series(dtype=int)
     ratios = ln["search_top_over_uniform"].dropna() if len(ln) else pd.Series(dtype=float)
     near = int((ratios < NEAR_UNIFORM).sum())
+    la_ratios = la["alpha_top_op_ratio"].dropna().astype(float) if len(la) else pd.Series(dtype=float)
     tasks = sorted({len(r.metrics.get("test_accuracies") or []) for r in card.lamanas_evidence.records if r.status == "ok"})
     profile = card.lamanas_evidence.profile
     ln_rows, la_rows = len(lnas_report.reported_table1()), len(lamanas_report.reported_table1())
     return (f"At the {profile} profile the cached runs give the LNAS rows {_seed_range(ln_seeds, ln_rows)} and the "
             f"LAMANAS rows {_seed_range(la_seeds, la_rows)}, so they can test the direction of a difference only where a row has two or more "
             f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
-            f"{near} of the {len(ratios)} LNAS runs rest on a search that ended near uniform (top op below "
-            f"{NEAR_UNIFORM:g}x the uniform weight), so their derived cells are close to random cells, and each "
+            f"{near} of the {len(ratios)} LNAS runs and {int((la_ratios < NEAR_UNIFORM).sum())} of the "
+            f"{len(la_ratios)} LAMANAS runs rest on a search that ended near uniform (top op below "
+            f"{NEAR_UNIFORM:g}x the uniform weight; the cells' mark \"search near uniform\"), so their derived cells "
+            f"are close to random cells, and each "
             f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks{_spread(card)}."
             f"{_staleness(card.records)}")
 
