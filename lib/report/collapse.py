@@ -105,7 +105,7 @@ def table(records: Iterable[Record], pending: Iterable[Mapping[str, Any]], chanc
         slope, bound = far_slope(net), slope_change_bound(net, float(r.metrics["phi_change_total"]))
         accuracy = float(r.metrics["test_acc"])
         rows.append({**_labels(r.config, slope), "outcome": side_of_chance(r.metrics.get("test_accuracies"), chance),
-                     "test acc (%)": round(accuracy, 1), "largest change of the sum": round(bound, 3),
+                     "test acc (%)": round(accuracy, 1), "bound on the change of the sum": round(bound, 3),
                      "sign kept": _yes(abs(slope) > bound),
                      "learned loss (test)": round(float(r.metrics["test_learned_loss"]), 1),
                      "query CE (test)": round(float(r.metrics["test_query_ce"]), 2),
