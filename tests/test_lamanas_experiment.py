@@ -324,6 +324,7 @@ def test_a_second_look_is_judged_at_half_the_error_rate():
     looks = report.control_looks(baseline, control)
     assert [look.status for look in looks] == ["inconclusive", "inconclusive"]
     assert looks[-1].difference.text() == _t_text([11.0, 4.4, 1.4, 5.6, 3.0], 2, 0.975)
+    assert looks[-1].difference.method.startswith("97.5% t-interval")  # the level a CSV's interval column names
     assert "? Inconclusive** " in report.meta_learning_verdict(_control_rows(baseline, control))
 
 
@@ -334,11 +335,14 @@ def test_the_control_verdict_says_it_was_decided_at_a_second_look():
     text = report.meta_learning_verdict(_control_rows(FIVE_BASE, FIVE_CONTROL))
     assert "? Held** " in text
     assert (f"at seeds 0-2 (Table 1's) the difference was {_t_text([10.0, 2.0, 4.0], 2, 0.975)} pp, inconclusive, "
-            "and seeds 3 and 4 were added because it was inconclusive. A verdict taken at a second look") in text
+            "and seeds 3 and 4 were added after it") in text and "(Bonferroni)" in text
     assert f"paired difference {_t_text([10.0, 2.0, 4.0, 8.0, 9.0], 2, 0.975)} pp: entirely above 0" in text
     assert (f"The baseline's mean here, {_t_text(list(FIVE_BASE.values()), 1)}, is over seeds 0-4; Table 1 shows "
             f"{_t_text([50.0, 42.0, 44.0], 2)}, over seeds 0-2") in text
     three = {s: v for s, v in FIVE_BASE.items() if s < 3}
     assert len(report.control_looks(three, FIVE_CONTROL)) == 1  # one look: nothing to add
-    assert report.control_looks(three, FIVE_CONTROL)[0].difference.text() == _t_text([10.0, 2.0, 4.0], 2)  # at 95%
+    # the level is the design's, whichever seeds have landed: two looks planned, 97.5%; one look planned, 95%
+    assert report.control_looks(three, FIVE_CONTROL)[0].difference.text() == _t_text([10.0, 2.0, 4.0], 2, 0.975)
+    assert report.control_looks(three, FIVE_CONTROL, planned=(0, 1, 2))[0].difference.text() == \
+        _t_text([10.0, 2.0, 4.0], 2)
     assert "second look" not in report.meta_learning_verdict(_control_rows(three, FIVE_CONTROL))

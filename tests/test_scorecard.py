@@ -169,8 +169,8 @@ def test_a_control_decided_at_a_second_look_says_so(empty_cache, monkeypatch):
     row = build.controls(card).set_index("control").filter(like="MetaNAS", axis=0).iloc[0]
     low, high = scipy_stats.t.interval(0.975, 2, loc=16 / 3, scale=scipy_stats.sem([10.0, 2.0, 4.0]))  # two looks
     first = f"at seeds 0-2 (Table 1's) the difference was 5.33 [{low:.2f}, {high:.2f}] (n=3) pp, inconclusive"
-    assert row["status"] == HELD and first in row["basis"] and "seeds 3 and 4 were added because" in row["basis"]
-    assert first in build.findings(card)[1] and "two-stage design" in build.findings(card)[1]
+    assert row["status"] == HELD and first in row["basis"] and "seeds 3 and 4 were added after it" in row["basis"]
+    assert first in build.findings(card)[1] and "(Bonferroni)" in build.findings(card)[1]
 
 
 def test_lamanas_claims_are_judged_on_both_behaviours(empty_cache):
@@ -235,7 +235,7 @@ def test_the_page_opens_with_the_scope_and_the_rules(empty_cache):
     assert "no run" in build.scope(card) and build.rules_text().count("- **") == len(rules.RULES)
     for seed, ratio in enumerate([1.02, 1.9]):  # one baseline's alphas stayed near uniform, one left
         _store_lamanas("baseline", seed, False, {**_lamanas_metrics(50.0, 40.0), "alpha_top_op_ratio": ratio})
-    assert "and 1 of the 2 LAMANAS runs rest on a search that ended near uniform" in build.scope(build.scorecard("smoke"))
+    assert "and 1 of our 2 LAMANAS runs rest on a search that ended near uniform" in build.scope(build.scorecard("smoke"))
 
 
 def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -247,9 +247,11 @@ def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 
 def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
+    from lib.report import devices
+
     cpu = _card("cpu", [("T1.1", HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.3", HELD, "rule"),
                         ("L1", NOT_TESTABLE, "describes the setup"), ("T1.4", INCONCLUSIVE, "rule"),
-                        ("T1.5", INCONCLUSIVE, "rule; the interval is widened by ±8.05 pp for a device offset")])
+                        ("T1.5", INCONCLUSIVE, f"rule; {devices.widening_note(8.05)}")])
     small = _card("small", [("T1.1", NOT_HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.4", HELD, "rule"),
                             ("T1.5", HELD, "rule"),
                             ("T1.3", NOT_TESTABLE, "not yet run: no record of this row is cached at the small profile"),

@@ -109,7 +109,8 @@ def status(args: argparse.Namespace) -> None:
     total = sum(map(left_s, rows)) / 3600
     print(f"Estimated core-hours left: {total:.1f} (~{total / processes:.1f} h with {processes} processes). Estimates: "
           "median wall time x threads of records of the same kind, else the cost model of lib/experiments/costs.py "
-          "x the median measured/model ratio of the same row at other seeds and sparsities (else of the experiment).")
+          "x the median measured/model ratio of the same row at other seeds and sparsities (else of the experiment, else of all "
+          "records).")
     for label, state in (("Running", worklist.RUNNING_STATE), ("Dead (process gone; the next start cleans it)",
                                                                 worklist.DEAD), ("Failed", worklist.FAILED)):
         chosen = [r for r in rows if r.status == state]

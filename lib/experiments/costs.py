@@ -2,7 +2,7 @@
 
 The queue (:mod:`lib.experiments.evidence`) prefers measured wall times of records of the same kind and
 scales this model by the measured/model ratio of the same row's records at other seeds and sparsities (else
-of the experiment's records) where it has no record of the kind (:class:`lib.pipeline.worklist.Estimator`), so
+of the experiment's records, else of all records) where it has no record of the kind (:class:`lib.pipeline.worklist.Estimator`), so
 only the model's *proportions* matter much. Its unit
 costs were measured on the build machine (2-core EPYC VM, one thread per process, NCHW, loaded by other
 sessions) from the committed ``cpu`` records and the timings of issue 15:

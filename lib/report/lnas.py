@@ -447,7 +447,7 @@ def search_diagnostics(records: Sequence[Record]) -> pd.DataFrame:
         out.append({"variant": LABELS[row_of(r)], "sparsity": r.config.get("sparsity", "N/A") if row_of(r) != "baseline" else "N/A",
                     "seed": r.config["seed"], "top op / uniform": summary, "near uniform": near_uniform(summary),
                     "per-epoch record": "recorded" if "search_diagnostics" in r.metrics else "not recorded",
-                    "record": (r.mark or "").split(":")[0]})
+                    "record": by_seed.mark_kind(r)})
     return pd.DataFrame(out, columns=["variant", "sparsity", "seed", "top op / uniform", "near uniform", "per-epoch record",
                                       "record"])
 
@@ -483,11 +483,12 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shown, data = [], []
     for key, group in runs.groupby(KEYS, sort=False):
         ivs = {m: by_seed.interval_or_none(values[m].get(key, {}), m) for m in CURVE_MEASURES.values()}
-        marks = by_seed.marks_text(per_run.loc[group.index, "record"])
-        shown.append({**dict(zip(KEYS, key)), "seeds": " ".join(filter(None, [seeds_text(group["seed"]), marks])),
+        marked = per_run.loc[group.index, "record"]
+        shown.append({**dict(zip(KEYS, key)), "seeds": by_seed.with_marks(seeds_text(group["seed"]), marked),
                       **{name: by_seed.text(ivs[m], missing="n/a") for name, m in CURVE_MEASURES.items()}})
         data.append({**dict(zip(KEYS, key)), "seeds": seeds_text(group["seed"]),
-                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()}, "marked runs": marks})
+                     **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()},
+                     "marked runs": by_seed.marks_text(marked)})
     columns = KEYS + ["seeds", *CURVE_MEASURES]
     return pd.DataFrame(shown, columns=columns), pd.DataFrame(data)
 
@@ -570,7 +571,7 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         return data, data
     pruned = data[data["variant"] != "Baseline"].copy()
     pruned["cell"] = [" ".join(filter(None, [by_seed.text(by_seed.from_columns(r, "val_acc_final")), r["marked runs"]]))
-                      for _, r in pruned.iterrows()]
+                      for _, r in pruned.iterrows()]  # the marks computed once per row, in ``data``
     shown = pruned.pivot(index="sparsity", columns="variant", values="cell")
     shown = shown[[v for v in VARIANTS.values() if v in shown.columns]].add_prefix("val @ final: ").reset_index()
     base = data[data["variant"] == "Baseline"]
@@ -586,6 +587,7 @@ ALGORITHM3_MINUS = {"variant1": "A3 - V1 (pp)", "variant2": "A3 - V2 (pp)"}  # s
 
 
 def _minus(variant: str) -> str:
+    """The CSV name of Algorithm 3 minus ``variant`` (a config value, e.g. "variant1")."""
     return f"minus_{variant}"
 
 

@@ -53,10 +53,13 @@ RULE_DEVICES = ("Devices (LNAS): where some of a paired difference's seeds compa
                 "such measurement; its comparisons across devices carry the caveat only.")
 TWO_LOOK_LEVEL = 1 - (1 - LEVEL) / 2
 """The level of each look of a two-stage design: the error split over its two looks (Bonferroni)."""
-RULE_TWO_LOOKS = (f"Two looks: a comparison judged again after seeds were added to it (the meta-training control) "
-                  f"is judged at both looks on {100 * TWO_LOOK_LEVEL:g}% intervals, the {100 * (1 - LEVEL):g}% error "
-                  f"split over the two (Bonferroni), so adding seeds until it is decided cannot turn noise into "
-                  f"'held' more often than {100 * (1 - LEVEL):g}%.")
+TWO_LOOKS_WHY = (f"A {100 * LEVEL:g}% interval errs in one direction or the other {100 * (1 - LEVEL):g}% of the "
+                 f"time (a false 'held' {50 * (1 - LEVEL):g}%), so a verdict that may come from either of two looks "
+                 f"errs up to twice as often; both looks are therefore judged on {100 * TWO_LOOK_LEVEL:g}% intervals "
+                 f"(Bonferroni), which keeps the two together at the error of one look.")
+RULE_TWO_LOOKS = ("Two looks: a comparison planned with a second look after more seeds (the meta-training control: "
+                  "first at Table 1's seeds, then at all of its seeds) is judged at both looks on "
+                  f"{100 * TWO_LOOK_LEVEL:g}% intervals. " + TWO_LOOKS_WHY)
 RULES = {"better": RULE_BETTER, "worse": RULE_WORSE, "equal": RULE_EQUAL, "value": RULE_VALUE,
          "devices": RULE_DEVICES, "two looks": RULE_TWO_LOOKS, "not testable": RULE_NOT_TESTABLE}
 

@@ -23,10 +23,15 @@ SEED_NOTE = ("Each number: mean [low, high] (n) with the 95% t-interval over the
              "ran, with the t-interval of those differences.")
 
 
+def mark_kind(record: Record) -> str:
+    """The kind of ``record``'s mark ("stale", "altered", "unsealed"), "" when it is trusted."""
+    return (record.mark or "").split(":")[0]
+
+
 def marks_text(records: Iterable[Record]) -> str:
     """"[2 run(s) stale]" (one bracket per kind of mark: stale, altered, unsealed) for the marked ``records`` of a
     row, so a table shows which of its numbers rest on runs the footer counts as untrusted; "" when none is."""
-    kinds = [r.mark.split(":")[0] for r in records if r.mark]
+    kinds = [kind for kind in map(mark_kind, records) if kind]
     return " ".join(f"[{kinds.count(kind)} run(s) {kind}]" for kind in sorted(set(kinds)))
 
 
@@ -120,12 +125,12 @@ def over_seeds(per_run: pd.DataFrame, keys: Sequence[str], metrics: Mapping[str,
         labels = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         values = {m: per_seed(group, keys, m).get(tuple(labels.values()), {}) for m, _ in metrics.values()}
         ivs = {m: interval_or_none(v, m) for m, v in values.items()}
-        seeds, marks = seeds_text(group["seed"]), marks_text(group["record"]) if "record" in group else ""
-        shown.append({**labels, "seeds": " ".join(filter(None, [seeds, marks])),
+        seeds, marked = seeds_text(group["seed"]), list(group["record"]) if "record" in group else []
+        shown.append({**labels, "seeds": with_marks(seeds, marked),
                       **{label: _compact(ivs[m], digits, group["seed"].nunique(), missing)
                          for label, (m, digits) in metrics.items()}})
         data.append({**labels, "seeds": seeds, **{c: v for m, iv in ivs.items() for c, v in columns(m, iv).items()},
-                     "marked runs": marks})
+                     "marked runs": marks_text(marked)})
     return pd.DataFrame(shown), pd.DataFrame(data)
 
 

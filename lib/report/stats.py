@@ -92,7 +92,7 @@ def paired_difference(a: Mapping[int, float], b: Mapping[int, float], level: flo
         raise ValueError("paired_difference: the two rows share no seed")
     diff = t_interval([a[s] - b[s] for s in shared], level)
     method = "one shared seed: no interval" if len(shared) == 1 else \
-        f"{level:.0%} t-interval of the paired difference over {len(shared)} shared seeds"
+        f"{100 * level:g}% t-interval of the paired difference over {len(shared)} shared seeds"
     return Interval(diff.estimate, diff.low, diff.high, diff.n, method)
 
 

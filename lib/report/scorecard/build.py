@@ -128,10 +128,10 @@ def scope(card: Scorecard) -> str:
     return (f"At the {profile} profile the cached runs give the LNAS rows {_seed_range(ln_seeds, ln_rows)} and the "
             f"LAMANAS rows {_seed_range(la_seeds, la_rows)}, so they can test the direction of a difference only where a row has two or more "
             f"seeds paired with its baseline, and no absolute number of either report (the settings are reduced). "
-            f"{near} of the {len(ratios)} LNAS runs and {int((la_ratios < NEAR_UNIFORM).sum())} of the "
+            f"{near} of the {len(ratios)} LNAS runs and {int((la_ratios < NEAR_UNIFORM).sum())} of our "
             f"{len(la_ratios)} LAMANAS runs rest on a search that ended near uniform (top op below "
-            f"{NEAR_UNIFORM:g}x the uniform weight; the cells' mark \"search near uniform\"), so their derived cells "
-            f"are close to random cells, and each "
+            f"{NEAR_UNIFORM:g}x the uniform weight; a row whose runs do on average has its cells marked \"search near "
+            f"uniform\"), so their derived cells are close to random cells, and each "
             f"LAMANAS run meta-tests on {', '.join(map(str, tasks)) or 'no'} tasks{_spread(card)}."
             f"{_staleness(card.records)}")
 

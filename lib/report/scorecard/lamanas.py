@@ -104,8 +104,10 @@ def _values(runs: pd.DataFrame, metric: str = "test_acc") -> dict[Key, dict[int,
 def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
     """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold.
     A pair whose two rows are the same runs (the authors' code's inner-product row shows its MSE run) is fixed by
-    construction: not testable."""
-    if same := [pair for pair in pairs if _same_runs(runs, *pair)]:
+    construction and left out; a claim left no pair is not testable."""
+    same = [pair for pair in pairs if _same_runs(runs, *pair)]
+    pairs = [pair for pair in pairs if pair not in same]
+    if not pairs:
         better, other = same[0]
         return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(
             f"{' / '.join(better)} and {' / '.join(other)} are the same runs (with phi never meta-updated in the "

@@ -288,7 +288,8 @@ def _l9(ev: LnasEvidence) -> Verdict:
         parts.append((name, _paired(rules.better_than, diffs, ev, ("Variant 2",), used) if diffs else
                       Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(TIED).reason)))
     parts.append(("winning tickets", _tickets(ev)))
-    return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2, common))
+    used = sorted(set(common) | {p for _, p in kept(SPARSITIES)})  # every sparsity one of the parts compares
+    return _all_parts(parts, _notes(ev, ("Variant 2",), ("Variant 2", "Variant 1"), v2, used))
 
 
 def _tickets(ev: LnasEvidence) -> Verdict:
@@ -388,17 +389,19 @@ def _l13(ev: LnasEvidence) -> Verdict:
     hold; "ours" shows both paired differences."""
     if pending := _uncovered(ev, ("Algorithm 3", "Variant 1", "Variant 2")):
         return pending
-    shown, parts = [], []
+    shown, parts, used = [], [], set()
     for other in ("Variant 1", "Variant 2"):
         what = f"Algorithm 3 and {other} at a shared sparsity and seed"
         ours, theirs, common = _common_mean(ev, "Algorithm 3", other)
+        used |= set(common)
         part = _judge(rules.better_than, _difference(ours, theirs), what, ev, (), ("Algorithm 3", other), common)
         if part.status == NOT_TESTABLE:
             return part  # no shared sparsity and seed: pending
         shown.append(f"vs {other}: {part.ours}")
         parts.append(rules.Ruling(part.status, f"vs {other}: {part.basis}"))
     ruling = rules.all_of(parts)
-    return Verdict(ruling.status, "; ".join(shown), "; ".join(filter(None, [ruling.reason, ev.near_uniform(("Algorithm 3",))])))
+    near = ev.near_uniform(("Algorithm 3",), sorted(used))  # the sparsities its means cover
+    return Verdict(ruling.status, "; ".join(shown), "; ".join(filter(None, [ruling.reason, near])))
 
 
 def _not_testable(reason: str) -> Callable[[LnasEvidence], Verdict]:
