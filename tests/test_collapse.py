@@ -199,9 +199,11 @@ def test_the_phi_and_step_tables_give_intervals_over_seeds_clipped_to_what_they_
         return Record("lamanas", f"k{seed}", result_fields(_config(seed=seed)), metrics, {})
 
     runs = report.run_rows([run(0, 0.001, 10.0), run(1, 0.05, 30.0)])
-    phi = report.phi_movement(runs).iloc[0]
+    shown, data = report.phi_movement(runs)
+    phi = shown.iloc[0]
+    assert data.iloc[0]["phi_change_total_low"] == 0.0  # the CSV holds the clipped bound as a number
     # mean 0.0255, sd 0.03465, t(0.975, 1) 12.706 x 0.03465 / sqrt(2) = 0.311: a norm cannot go below 0
     assert phi[report.PHI_MOVED] == "0.0255 [0.0000, 0.3368]" and phi["code"] == "ours"
-    steps = report.steps_explain_test_above_train(runs).iloc[0]
+    steps = report.steps_explain_test_above_train(runs)[0].iloc[0]
     assert steps["test after the test steps (%)"] == "20.0 [0.0, 100.0]"  # 20 +- 127: an accuracy stays in [0, 100]
     assert steps["train, running mean (%)"] == "10.0 [10.0, 10.0]" and steps["seeds"] == "0;1"

@@ -247,29 +247,30 @@ STEP_COLUMNS = {"train, running mean (%)": ("train_acc", 1), "train, last epoch 
                 "test after the test steps (%)": ("test_acc", 1)}
 
 
-def steps_explain_test_above_train(runs: pd.DataFrame) -> pd.DataFrame:
+def steps_explain_test_above_train(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """#8 measured, per row of ours (``runs``: :func:`run_rows`): "Train" (running mean over every meta-epoch, and
     the last epoch alone) vs test after the task steps and after the test steps, each mean [95% t-interval] over
-    seeds.
+    seeds; as (shown, CSV data with the bounds).
 
     Shown in: book/lamanas_table1 ("Why the report's test accuracy is above its train accuracy").
     """
     ours = runs[(runs["code"] == "ours") & (runs["loss_network"] != "No meta-training")] if len(runs) else runs
-    return by_seed.over_seeds(ours, KEYS, STEP_COLUMNS)[0] if len(ours) else pd.DataFrame()
+    return by_seed.over_seeds(ours, KEYS, STEP_COLUMNS) if len(ours) else (pd.DataFrame(), pd.DataFrame())
 
 
 PHI_MOVED = "phi moved from its initialisation (L2 norm)"
 
 
-def phi_movement(runs: pd.DataFrame) -> pd.DataFrame:
+def phi_movement(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """How far phi moved from its initialisation over meta-training (L2 norm of the change), ours vs the authors'
-    code behaviour, per learned-loss row: mean [95% t-interval] over seeds.
+    code behaviour, per learned-loss row: mean [95% t-interval] over seeds; as (shown, CSV data with the bounds).
 
     Shown in: book/lamanas_table1 ("How far phi moves").
     """
     learned = runs[~runs["loss_network"].isin(["Baseline", "No meta-training"])] if len(runs) else runs
-    return by_seed.over_seeds(learned, [*KEYS, "code"], {PHI_MOVED: ("phi_change_total", 4)})[0] if len(learned) \
-        else pd.DataFrame()
+    if not len(learned):
+        return pd.DataFrame(), pd.DataFrame()
+    return by_seed.over_seeds(learned, [*KEYS, "code"], {PHI_MOVED: ("phi_change_total", 4)})
 
 
 def baseline_and_control(rows: pd.DataFrame) -> tuple[dict[int, float], dict[int, float]]:
