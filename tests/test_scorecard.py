@@ -590,6 +590,11 @@ def test_a_row_with_a_run_whose_wiring_is_all_ties_is_not_testable():
     assert searched.tied_rows() == set() and card._l10(searched).status == HELD  # +2, +3, +4 over the baseline
     one_tied = card.LnasEvidence("cpu", baseline + v2(chosen)[:2] + v2(one_op)[2:], None, [])
     assert one_tied.tied_rows() == {("Variant 2", 0.95)}  # one run of the row is enough: it is left out
+    a3 = [Record("lnas", f"a3-{s}", {"variant": "algorithm3", "sparsity": 0.95, "seed": s},
+                 {**_lnas_metrics(final=60.0), "alphas": {"normal": one_op, "reduce": one_op}}, {}) for s in (0, 1, 2)]
+    other_tied = card.LnasEvidence("cpu", baseline + v2(chosen) + a3, None, [])
+    assert other_tied.tied_rows() == {("Algorithm 3", 0.95)}
+    assert "tied wiring" not in card._tickets(other_tied).ours  # no Variant 2 row was left out
 
 
 def test_a_run_whose_reused_search_was_re_run_since_cannot_show_that_search():

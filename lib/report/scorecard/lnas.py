@@ -305,7 +305,8 @@ def _tickets(ev: LnasEvidence) -> Verdict:
     statuses = [_paired(rules.better_than, d, ev, compared, (k[1],)).status for k in rows if (d := _difference(v[k], base))]
     above, possible = statuses.count(rules.HELD), sum(s != rules.NOT_HELD for s in statuses)
     status = rules.HELD if above >= TICKETS else rules.NOT_HELD if possible < TICKETS else rules.INCONCLUSIVE
-    left_out = f", {len(tied & set(_sparsities(v, 'Variant 2', SPARSITIES)))} with tied wiring left out" if tied else ""
+    n_tied = len(tied & set(_sparsities(v, "Variant 2", SPARSITIES)))
+    left_out = f", {n_tied} with tied wiring left out" if n_tied else ""
     return Verdict(status, f"{above} of {len(statuses)} rows above the baseline{left_out}",
                    f"held with at least {TICKETS} rows above the baseline (better-than rule per row), did not hold "
                    f"when fewer than {TICKETS} can be ({possible} not entirely below), else inconclusive")
