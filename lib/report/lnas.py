@@ -546,6 +546,9 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
     return table
 
 
+ALGORITHM3_MINUS = {"variant1": "A3 - V1 (pp)", "variant2": "A3 - V2 (pp)"}  # shown columns of the paired differences
+
+
 def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
     same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's; and Algorithm 3 minus each
@@ -581,9 +584,6 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         cells = [differences.get((VARIANTS["algorithm3"], p), {}).get(_minus(other)) for p in shown["sparsity"]]
         shown[column] = [_difference_text(*cell) if cell else "" for cell in cells]
     return shown, data
-
-
-ALGORITHM3_MINUS = {"variant1": "A3 - V1 (pp)", "variant2": "A3 - V2 (pp)"}  # shown columns of the paired differences
 
 
 def _minus(variant: str) -> str:
