@@ -238,12 +238,14 @@ def test_the_page_opens_with_the_scope_and_the_rules(empty_cache):
     assert "and 1 of our 2 LAMANAS runs rest on a search that ended near uniform" in build.scope(build.scorecard("smoke"))
 
 
-def _card(profile: str, rows: list[tuple[str, str, str]]) -> pd.DataFrame:
-    """A hand-built scorecard table of ``profile``: rows of (id, status, basis), columns ``build.COLUMNS``."""
+def _card(profile: str, rows: list[tuple]) -> pd.DataFrame:
+    """A hand-built scorecard table of ``profile``: rows of (id, status, basis[, margin widened for devices]),
+    columns ``build.COLUMNS``."""
     return pd.DataFrame([{"report": "LNAS", "id": i, "where": "Table 1", "claim": f"claim {i}", "reported": 1.0,
                           "ours": "pending" if basis.startswith("not yet run") else "50.0 [49.0, 51.0] (n=3)",
-                          "status": status, "basis": basis, "authors' code": "", "profile": profile}
-                         for i, status, basis in rows], columns=build.COLUMNS)
+                          "status": status, "basis": basis, "widened (pp)": widened[0] if widened else 0.0,
+                          "authors' code": "", "profile": profile}
+                         for i, status, basis, *widened in rows], columns=build.COLUMNS)
 
 
 def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
@@ -251,7 +253,7 @@ def test_two_scales_mark_a_flip_no_flip_and_a_pending_side():
 
     cpu = _card("cpu", [("T1.1", HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.3", HELD, "rule"),
                         ("L1", NOT_TESTABLE, "describes the setup"), ("T1.4", INCONCLUSIVE, "rule"),
-                        ("T1.5", INCONCLUSIVE, f"rule; {devices.widening_note(8.05)}")])
+                        ("T1.5", INCONCLUSIVE, f"rule; {devices.widening_note(8.05)}", 8.05)])
     small = _card("small", [("T1.1", NOT_HELD, "rule"), ("T1.2", INCONCLUSIVE, "rule"), ("T1.4", HELD, "rule"),
                             ("T1.5", HELD, "rule"),
                             ("T1.3", NOT_TESTABLE, "not yet run: no record of this row is cached at the small profile"),
@@ -505,12 +507,13 @@ def test_a_paired_difference_across_devices_carries_the_caveat():
     offset = lambda bound: card.LnasEvidence("cpu", baseline + on_a_gpu, None, [], (bound, "cpu"))
     assert "2.00 [1.00, 3.00]" in card._l10(offset(1.5)).basis and card._l10(offset(1.5)).status == HELD
     assert "2.00 [-2.00, 6.00]" in card._l10(offset(6.0)).basis and card._l10(offset(6.0)).status == INCONCLUSIVE
-    assert "widened by ±4.00 pp" in card._l10(offset(6.0)).basis
+    assert "widened by ±4.00 pp" in card._l10(offset(6.0)).basis and card._l10(offset(6.0)).widened == pytest.approx(4.0)
+    assert card._l10(offset(1.5)).widened == pytest.approx(1.0) and judge(baseline + on_a_gpu).widened == 0.0
     assert card._l10(offset(6.0)).ours == "2.00 [2.00, 2.00] (n=3)"  # as measured
     assert card._l10(card.LnasEvidence("cpu", baseline + on_the_cpu, None, [], (6.0, "cpu"))).status == HELD  # one device
     cells = {c["claim"]: c for c in card.table_rows(offset(6.0))}
     v2 = cells["Variant 2, p=0.95: best val. accuracy up to the last epoch (%)"]
-    assert v2["status"] == INCONCLUSIVE and "widened by ±4.00 pp" in v2["basis"]
+    assert v2["status"] == INCONCLUSIVE and "widened by ±4.00 pp" in v2["basis"] and v2["widened (pp)"] == pytest.approx(4.0)
     assert "; Δ 2.00 [2.00, 2.00] (n=3)" in v2["ours"]  # the difference as measured; the basis has the widened one
 
 

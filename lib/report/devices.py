@@ -6,7 +6,6 @@ deterministic), so two runs of one seed on different devices share their seed, n
 Table 1 chapter measures how much that moves a run ("How much the device moves a run").
 """
 
-import re
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -14,7 +13,6 @@ import pandas as pd
 from lib.report.stats import Interval
 
 
-WIDENED = "widened by"  # the words a basis uses for an interval widened for devices (:func:`widening_note`)
 SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured for LNAS, this "
                  "machine's CPU against the NVIDIA H200, in the LNAS Table 1 chapter; not for other devices or LAMANAS)")
 
@@ -69,10 +67,5 @@ def widened_for_offset(interval: Interval, margin: float, support: tuple[float, 
 
 def widening_note(margin: float) -> str:
     """The basis's words for an interval widened by :func:`offset_margin` ("" when it was not)."""
-    return (f"the interval is {WIDENED} ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
+    return (f"the interval is widened by ±{margin:.2f} pp for a device offset the pairing cannot cancel (the rule "
             "'Devices')") if margin > 0 else ""
-
-
-def widenings(basis: str) -> list[str]:
-    """The margins ("±4.00 pp") a basis says its intervals were widened by (:func:`widening_note`), in order."""
-    return re.findall(rf"{WIDENED} (±[0-9.]+ pp)", basis)

@@ -24,7 +24,9 @@ from lib.report.stats import task_interval
 from lib.report.scorecard import lamanas, lnas
 from lib.report.scorecard.verdict import STATUSES, Verdict, is_pending, shown_status  # noqa: F401 (the notebook reads build.STATUSES)
 
-COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "authors' code", "profile"]
+COLUMNS = ["report", "id", "where", "claim", "reported", "ours", "status", "basis", "widened (pp)", "authors' code",
+           "profile"]
+"""``widened (pp)``: the margin a verdict's interval was widened by for devices (:attr:`Verdict.widened`; 0: not)."""
 
 
 def _claims(report: str, root: Path) -> list[dict]:
@@ -43,6 +45,7 @@ def _prose(report: str, claims: list[dict], verdicts: dict[str, tuple]) -> list[
         verdict, authors = verdicts[c["id"]]
         rows.append({"report": report.upper(), "id": c["id"], "where": c["where"], "claim": c["claim"], "reported": "",
                      "ours": verdict.ours, "status": verdict.status, "basis": verdict.basis,
+                     "widened (pp)": verdict.widened,
                      "authors' code": shown_status(authors) if authors else ""})
     return rows
 

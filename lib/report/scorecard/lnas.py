@@ -208,7 +208,7 @@ def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdic
     measured, support = t_interval(list(diffs.values())), difference_support("val_acc_final")
     ruling = rule(widened_for_offset(measured, widen, support))
     return Verdict(ruling.status, measured.clipped(support).text(),
-                   "; ".join(filter(None, [ruling.reason, widening_note(widen)])))
+                   "; ".join(filter(None, [ruling.reason, widening_note(widen)])), widen)
 
 
 def _paired(rule: Callable, diffs: dict[int, float], ev: LnasEvidence, compared: tuple[str, ...],

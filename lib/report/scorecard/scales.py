@@ -10,7 +10,6 @@ Nothing is run: each side is a :func:`lib.report.scorecard.build.scorecard` of t
 
 import pandas as pd
 
-from lib.report.devices import widenings
 from lib.report.rules import INCONCLUSIVE
 from lib.report.scorecard.verdict import NOT_TESTABLE, STATUSES, is_pending
 
@@ -47,10 +46,10 @@ def _with_scale(large: str, small: str, large_name: str, small_name: str,
     return f"{ONE_SCALE} (widened for devices at {side})" if by_devices else ONE_SCALE
 
 
-def _judged(ours: str, margins: list[str]) -> str:
-    """Our value as measured, and the margins its interval was widened by for the verdict (rule 'Devices'), so a
-    status beside an interval that excludes the boundary is read right."""
-    return f"{ours} (judged on the interval widened by {', '.join(dict.fromkeys(margins))} for devices)" if margins else ours
+def _judged(ours: str, margin: float) -> str:
+    """Our value as measured, and the margin (pp) its interval was widened by for the verdict (rule 'Devices'), so
+    a status beside an interval that excludes the boundary is read right."""
+    return f"{ours} (judged on the interval widened by ±{margin:.2f} pp for devices)" if margin > 0 else ours
 
 
 def status_columns(profile: str) -> tuple[str, str]:
@@ -77,11 +76,11 @@ def side_by_side(large: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
     for side, name in zip(sides, names):
         side, (status, ours) = side.reindex(index), status_columns(name)
         present = side["status"].notna()
-        margins = [widenings(str(b)) if p else [] for b, p in zip(side["basis"], present)]
+        margins = side["widened (pp)"].where(present, 0.0).fillna(0.0)
         out[status] = side["status"].where(present, NOT_TESTABLE)
         out[ours] = [_judged(o, m) if p else "pending" for o, m, p in zip(side["ours"], margins, present)]
         states.append([_state(s, b) if p else "pending" for s, b, p in zip(side["status"], side["basis"], present)])
-        widened.append([bool(m) for m in margins])
+        widened.append([m > 0 for m in margins])
     out["with scale"] = [_with_scale(a, b, *names, (wa, wb)) for a, b, wa, wb in zip(*states, *widened)]
     return out.reset_index()
 

@@ -57,21 +57,22 @@ def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns
                 verdict = cell(col.kind, row[col.name], float(base_row[col.name]), mine, base,
                                bool(is_baseline[index]), profile, widen)
                 if profile != "paper":  # at paper a cell is our interval against the report's value: no pair
-                    verdict = _with_devices(verdict, ours, keys, (key, base_key), values, widening_note(widen))
+                    verdict = _with_devices(verdict, ours, keys, (key, base_key), values)
             mark = label(row) if verdict.ours and verdict.ours != "pending" else ""
             out.append({"claim": f"{name(row)}: {col.label}", "reported": row[col.name],
                         "ours": verdict.ours + (f" [{mark}]" if mark else ""),
-                        "status": verdict.status, "basis": verdict.basis})
+                        "status": verdict.status, "basis": verdict.basis, "widened (pp)": verdict.widened})
     return out
 
 
 def _with_devices(verdict: Verdict, ours: pd.DataFrame, keys: Sequence[str], compared: tuple[tuple, tuple],
-                  values: dict[tuple, dict[int, float]], widened: str = "") -> Verdict:
+                  values: dict[tuple, dict[int, float]]) -> Verdict:
     """``verdict`` with the devices caveat where a judged paired difference compares runs made on different
-    devices at some of its seeds (``lib/report/devices.py``; ``ours`` without ``made_on``: unchanged)."""
+    devices at some of its seeds, and how far its interval was widened for them (``lib/report/devices.py``;
+    ``ours`` without ``made_on``: unchanged)."""
     key, base_key = compared
     if verdict.status == NOT_TESTABLE or key == base_key or "made_on" not in ours:
         return verdict
     runs = compared_runs(ours, keys, compared)
     note = spans_note(runs, set(values.get(key, {})) & set(values.get(base_key, {})))
-    return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note, widened])))
+    return replace(verdict, basis="; ".join(filter(None, [verdict.basis, note, widening_note(verdict.widened)])))

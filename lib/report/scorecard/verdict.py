@@ -27,11 +27,14 @@ __all__ = ["ACCURACY", "SIZE", "HELD", "NOT_HELD", "INCONCLUSIVE", "NOT_TESTABLE
 
 @dataclass(frozen=True)
 class Verdict:
-    """The judgement of one claim: status, our value (text) and how it was judged."""
+    """The judgement of one claim: status, our value (text), how it was judged and ``widened``: the margin (pp)
+    its interval was widened by on both sides for a device offset the pairing cannot cancel (rule 'Devices';
+    0: not widened), which the basis also gives in words."""
 
     status: str
     ours: str
     basis: str
+    widened: float = 0.0
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -100,5 +103,5 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
     return Verdict(ruling.status, f"{text}; Δ {measured.text()}",
-                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}")
+                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}", widen)
 
