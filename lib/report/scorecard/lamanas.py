@@ -78,13 +78,14 @@ def table_rows(ev: LamanasEvidence) -> list[dict]:
     theirs = report.reported_table1()
     near, collapsed = near_uniform_label(ev.rows), collapsed_label(ev.rows)
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name,
-                 duplicated_sizes(theirs), lambda row: "; ".join(filter(None, [near(row), collapsed(row)])))
+                 duplicated_sizes(theirs), lambda row, col: "; ".join(filter(None, [near(row), collapsed(row, col)])))
 
 
-def collapsed_label(rows: pd.DataFrame) -> Callable[[pd.Series], str]:
-    """``cells``' ``label``: "k of n runs below chance" where some of the row's runs collapsed (:func:`_below_chance`),
-    so a cell's verdict is read with what drives its mean."""
-    return lambda row: _below_chance(rows, tuple(row[KEYS]))
+def collapsed_label(rows: pd.DataFrame) -> Callable[[pd.Series, Column], str]:
+    """``cells``' ``label``: "k of n runs below chance" on an accuracy cell of a row some of whose runs collapsed
+    (:func:`_below_chance`), so its verdict is read with what drives its mean; a parameter count is the derived
+    network's size, which a collapse of the learner does not touch."""
+    return lambda row, col: _below_chance(rows, tuple(row[KEYS])) if col.kind == ACCURACY else ""
 
 
 def near_uniform_label(rows: pd.DataFrame) -> Callable[[pd.Series], str]:

@@ -171,7 +171,7 @@ def table_rows(ev: LnasEvidence) -> list[dict]:
     near = ev.rows.groupby(KEYS)["search_top_over_uniform"].mean() if len(ev.rows) else pd.Series(dtype=float)
     stale = ev.stale_runs()
 
-    def label(row: pd.Series) -> str:
+    def label(row: pd.Series, col: Column) -> str:  # a search's and a run's state mark every column of its row
         key = (row["variant"], row["sparsity"])
         return "; ".join(filter(None, ["search near uniform" if near.get(key, 2.0) < NEAR_UNIFORM else "",
                                        f"{stale[key]} run(s) stale" if key in stale else ""]))

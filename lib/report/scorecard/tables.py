@@ -30,13 +30,13 @@ Fixed = Callable[[pd.Series, Column], str | None]
 
 def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns: Sequence[Column],
           is_baseline: pd.Series, profile: str, name: Callable[[pd.Series], str],
-          fixed: Fixed = lambda row, col: None, label: Callable[[pd.Series], str] = lambda row: "",
+          fixed: Fixed = lambda row, col: None, label: Callable[[pd.Series, Column], str] = lambda row, col: "",
           offset: float | None = None) -> list[dict]:
     """One scorecard row per (report row, column): the printed number, ours and the verdict.
 
     ``theirs``: the report's rows; ``ours``: our per-run rows (``keys``, ``seed`` and the column names);
     ``is_baseline``: a boolean mask over ``theirs``; ``name(row)`` names a report row; ``fixed(row, col)``
-    returns the reason a cell is not testable whatever the runs say (else None); ``label(row)`` is added to
+    returns the reason a cell is not testable whatever the runs say (else None); ``label(row, col)`` is added to
     our value (e.g. "search near uniform"); ``offset``: the device offset bound by which a paired difference is
     widened for the share of its seeds whose runs span devices (:func:`lib.report.devices.offset_margin`).
     """
@@ -58,7 +58,7 @@ def cells(theirs: pd.DataFrame, ours: pd.DataFrame, keys: Sequence[str], columns
                                bool(is_baseline[index]), profile, widen)
                 if profile != "paper":  # at paper a cell is our interval against the report's value: no pair
                     verdict = _with_devices(verdict, ours, keys, (key, base_key), values)
-            mark = label(row) if verdict.ours and verdict.ours != "pending" else ""
+            mark = label(row, col) if verdict.ours and verdict.ours != "pending" else ""
             out.append({"claim": f"{name(row)}: {col.label}", "reported": row[col.name],
                         "ours": verdict.ours + (f" [{mark}]" if mark else ""),
                         "status": verdict.status, "basis": verdict.basis, "widened (pp)": verdict.widened})
