@@ -155,6 +155,40 @@ def test_the_algorithm_3_table_gives_its_paired_difference_to_each_variant():
     assert a3["minus_variant2"] == -6.0 and a3["minus_variant2_high"] == pytest.approx(-6 + half)
 
 
+def test_an_algorithm_3_difference_whose_pairs_cross_devices_is_widened_and_the_devices_are_named():
+    import dataclasses
+
+    from lib.report import lnas
+
+    on = lambda record, device: dataclasses.replace(record, provenance={"hardware": {"device": device}})
+    gpu = lambda record: dataclasses.replace(record, provenance={"hardware": {"device": "cuda", "accelerator": "NVIDIA H200"}})
+    # the device offset bound: Variant 1 (p=0.5) on the GPU against the CPU baseline before pruning at seeds 0 and 1
+    base = [on(_lnas_record("darts_cifar10", f"b{s}", {"seed": s}, {"val_acc_mid": 30.0}), "cpu") for s in range(3)]
+    v1 = [gpu(_lnas_record("lnas", f"v1{s}", {"seed": s, "variant": "variant1", "sparsity": 0.5},
+                           {"val_acc_mid": 30.0 + 2 * s + 1, "val_acc_final": 60.0})) for s in range(2)]
+    v2 = [on(_lnas_record("lnas", f"v2{s}", {"seed": s, "variant": "variant2", "sparsity": 0.5},
+                          {"val_acc_final": 70.0 + s}), "cpu") for s in range(3)]
+    a3 = [on(_lnas_record("lnas", f"a3{s}", {"seed": s, "variant": "algorithm3", "sparsity": 0.5},
+                          {"val_acc_final": 72.0 + s + (s == 2)}), "cpu") for s in range(3)]
+    v2[1] = gpu(v2[1])  # one of the three A3 - V2 pairs crosses devices
+    per_run = lnas.rows(base + v1 + v2 + a3)
+    # Variant 1 minus the baseline at the middle epoch: 1, 3 -> 2 +- t(0.975, 1) 12.706 x sqrt(2) / sqrt(2)
+    bound = 2 + 12.706205
+    assert lnas.device_offset_bound(per_run) == pytest.approx(bound)
+    shown, _ = lnas.generalized_comparison(per_run)
+    row = shown.set_index("sparsity").loc[0.5]
+    # A3 - V2 per seed 2, 2, 3 -> 7/3 +- t(0.975, 2) 4.302653 x sqrt(1/3) / sqrt(3), widened by the bound x 1/3
+    mean, half = 7 / 3, 4.302653 / 3
+    low, high = mean - half - bound / 3, mean + half + bound / 3
+    assert row["A3 - V2 (pp)"] == (f"{mean:.2f} [{mean - half:.2f}, {mean + half:.2f}] (n=3); "
+                                   f"widened for devices [{low:.2f}, {high:.2f}]")
+    # A3 - V1 per seed 12, 13 -> 12.5 +- 12.706 x sqrt(1/2) / sqrt(2); both pairs cross: widened by the whole bound
+    assert row["A3 - V1 (pp)"].endswith(f"widened for devices [{12.5 - 6.353103 - bound:.2f}, {12.5 + 6.353103 + bound:.2f}]")
+    one_device, _ = lnas.generalized_comparison(lnas.rows(base + v1 + v2[::2] + a3))  # A3 - V2 pairs on the CPU
+    assert "widened" not in one_device.loc[0, "A3 - V2 (pp)"]
+    assert row["made on"] == "CPU, NVIDIA H200"
+
+
 def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():
     import dataclasses
 

@@ -553,8 +553,9 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
     same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's; and Algorithm 3 minus each
     variant, paired over seeds (widened for devices where the pair's seeds cross them: the scorecard's rule
-    'Devices'; L13 judges the means over sparsities). Returns (shown, numeric long table for the CSV and the
-    figure; an Algorithm 3 row holds its paired differences).
+    'Devices'; L13 judges the means over sparsities), and the devices the pruned rows' runs at that sparsity
+    were made on. Returns (shown, numeric long table for the CSV and the figure; an Algorithm 3 row holds its
+    paired differences).
 
     Shown in: book/lnas_generalized.
     """
@@ -583,6 +584,7 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     for other, column in ALGORITHM3_MINUS.items():
         cells = [differences.get((VARIANTS["algorithm3"], p), {}).get(_minus(other)) for p in shown["sparsity"]]
         shown[column] = [_difference_text(*cell) if cell else "" for cell in cells]
+    shown["made on"] = devices.per_row(per_run[per_run["variant"] != "Baseline"], ["sparsity"], shown)
     return shown, data
 
 
