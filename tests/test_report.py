@@ -69,6 +69,8 @@ def test_a_weight_pruned_row_reports_its_best_epoch_after_pruning_not_its_dense_
 
 
 def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
+    import dataclasses
+
     from lib.report import lnas
 
     uniform = {"normal": [[0.25] * 4] * 2, "reduce": [[0.25] * 4] * 2}
@@ -89,6 +91,9 @@ def test_rows_follow_a_reused_search_and_mark_searches_near_uniform():
     across = lnas.search_times(on_a_gpu)  # a GPU search over a CPU one measures the devices: no ratio
     assert across[["V2 made on", "baseline made on"]].values.tolist() == [["NVIDIA H200", "CPU"]]
     assert across["V2 / baseline"].isna().all() and across["V2 search_min"].tolist() == [1.0]
+    assert times["V2 record"].tolist() == [""]  # a trusted run; a stale one says so beside its time
+    stale = lnas.rows([base, v1, dataclasses.replace(v2, mark="stale: computed with code a, now b")])
+    assert lnas.search_times(stale)["V2 record"].tolist() == ["stale"]
     assert lnas.search_diagnostics([base, v1, v2])["per-epoch record"].tolist() == ["not recorded"] * 2
 
 
@@ -187,6 +192,30 @@ def test_an_algorithm_3_difference_whose_pairs_cross_devices_is_widened_and_the_
     one_device, _ = lnas.generalized_comparison(lnas.rows(base + v1 + v2[::2] + a3))  # A3 - V2 pairs on the CPU
     assert "widened" not in one_device.loc[0, "A3 - V2 (pp)"]
     assert row["made on"] == "CPU, NVIDIA H200"
+
+
+def test_searched_minus_random_is_judged_on_its_interval_widened_for_devices():
+    import dataclasses
+
+    from lib.report import lnas
+
+    on = lambda record, device: dataclasses.replace(record, provenance={"hardware": {"device": device}})
+    gpu = lambda record: dataclasses.replace(record, provenance={"hardware": {"device": "cuda", "accelerator": "NVIDIA H200"}})
+    base = [on(_lnas_record("darts_cifar10", f"b{s}", {"seed": s}, {"val_acc_mid": 30.0, "val_acc_final": 60.0 + s}), "cpu")
+            for s in range(3)]
+    v1 = [gpu(_lnas_record("lnas", f"v1{s}", {"seed": s, "variant": "variant1", "sparsity": 0.5},
+                           {"val_acc_mid": 30.0 + 2 * s + 1})) for s in range(2)]  # the device offset bound 2 + 12.706
+    random = [on(_lnas_record("random_architecture", f"r{s}", {"seed": s, "sample": 0}, {"val_acc_final": 50.0 + s}), "cpu")
+              for s in range(3)]
+    bound = 2 + 12.706205
+    alone = lnas.searched_vs_random(lnas.rows(base + v1 + random)).set_index("metric").loc["val @ final"]
+    assert alone["searched - random"] == "10.00 [10.00, 10.00] (n=3)" and alone["widened for devices"] == ""
+    assert alone["status"] == "held" and alone["made on"] == "CPU"
+    random[2] = gpu(random[2])  # one of three pairs crosses devices: widened by a third of the bound on each side
+    crossed = lnas.searched_vs_random(lnas.rows(base + v1 + random)).set_index("metric").loc["val @ final"]
+    assert crossed["widened for devices"] == f"10.00 [{10 - bound / 3:.2f}, {10 + bound / 3:.2f}] (n=3)"
+    assert crossed["status"] == "held" and crossed["made on"] == "CPU, NVIDIA H200"  # 10 - 4.9 > 0 still
+    assert crossed["searched_minus_random_widened_low"] == pytest.approx(10 - bound / 3)
 
 
 def test_lnas_table_1_shows_intervals_pending_rows_and_diverged_runs():

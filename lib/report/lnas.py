@@ -268,15 +268,18 @@ def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple
 
 def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
     """The searched baseline minus the random architectures (their mean at each seed), paired over seeds,
-    judged by the better-than rule (Li & Talwalkar 2019; Yang et al. 2020). Shown in: book/lnas_table1,
-    book/darts_cifar10, book/scorecard."""
+    judged by the better-than rule (Li & Talwalkar 2019; Yang et al. 2020) on the interval widened for devices
+    where a seed's runs were made on different ones (the scorecard's rule 'Devices'), with the devices both
+    sides' runs were made on. Shown in: book/lnas_table1, book/darts_cifar10, book/scorecard."""
+    compared = (("Baseline", "N/A"), ("Random architecture", "N/A"))
+    made_on = ", ".join(sorted(set(devices.compared_runs(per_run, KEYS, compared)["made_on"]))) if len(per_run) else ""
     out = []
     for label, metric in (("val @ final", "val_acc_final"), ("test acc", "test_acc")):
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
         diff = by_seed.paired_or_none(searched, random, metric)
-        judged = _widened(diff, per_run, (("Baseline", "N/A"), ("Random architecture", "N/A")),
-                          set(searched) & set(random), None if per_run.empty else device_offset_bound(per_run))
+        judged = _widened(diff, per_run, compared, set(searched) & set(random),
+                          None if per_run.empty else device_offset_bound(per_run))
         ruling = rules.better_than(judged) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
@@ -284,8 +287,11 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
         out.append({"metric": label, "searched (baseline)": by_seed.text(by_seed.interval_or_none(searched, metric)),
                     "random (mean of samples)": by_seed.text(by_seed.interval_or_none(random, metric)),
                     "random samples": len(samples), "searched - random": by_seed.text(diff),
+                    "widened for devices": by_seed.text(judged) if judged is not diff else "",
                     **by_seed.columns("searched_minus_random", diff),
-                    "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status})
+                    **by_seed.columns("searched_minus_random_widened", judged),
+                    "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status,
+                    "made on": made_on})
     return pd.DataFrame(out)
 
 
@@ -496,7 +502,8 @@ def curve_claims(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def search_times(per_run: pd.DataFrame) -> pd.DataFrame:
     """Search wall time of each Variant-2 run next to the baseline's, the device each was made on, and their
     ratio (the report: 2.6x); NaN where the baseline has not run yet or ran on another device (a GPU search
-    over a CPU one measures the devices, not the pruning).
+    over a CPU one measures the devices, not the pruning); ``V2 record``: the run's mark ("stale", ...; ""
+    when trusted, :func:`lib.report.seeds.mark_kind`).
 
     Shown in: book/lnas_search_cost.
     """
@@ -507,6 +514,7 @@ def search_times(per_run: pd.DataFrame) -> pd.DataFrame:
     out.insert(3, "baseline search_min", base)
     out.insert(4, "baseline made on", base_device)
     out["V2 / baseline"] = (out["search_min"] / base).where(out["made_on"] == base_device)
+    out["V2 record"] = [by_seed.mark_kind(r) for r in per_run.loc[out.index, "record"]]
     out = out.rename(columns={"search_min": "V2 search_min", "made_on": "V2 made on",
                               "reached_sparsity": "path sparsity reached"})
     return out.reset_index(drop=True)
