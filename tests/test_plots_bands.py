@@ -123,6 +123,7 @@ def test_scaling_table_says_which_interval_each_point_has():
     table = scaling_plots.table(points)
     assert table.loc[0, "interval"].endswith("over 3 meta-test tasks")
     assert table.loc[1, "interval"] == scaling_plots.NO_INTERVAL
+    assert table["x is"].tolist() == ["meta-training tasks seen", "alpha steps of the search"]
     fig = scaling_plots.plot_scaling(points)
     assert scaling_plots.TASK_BARS in fig.axes[0].get_title() and scaling_plots.ONE_RUN in fig.axes[2].get_title()
     plt.close(fig)

@@ -33,6 +33,16 @@ def test_unknown_report_or_table_is_a_clear_error():
         compare.reported("nas")
     with pytest.raises(ValueError, match="has no table"):
         compare.reported("lnas", "Table 9")
+    with pytest.raises(ValueError, match="has no figure 'Figure 9'"):
+        compare.reported_figure("lamanas", "Figure 9")
+
+
+def test_the_reports_figure_and_claim_numbers_are_read_from_the_transcription():
+    from lib.report import lamanas
+
+    assert "5.2 hours for Variant 2" in compare.reported_claim("lnas", "L11")
+    # Figure 3 as printed: colour bar 0-2.8 in the panel at t=1, up to 1.2e7 in the one at t=122
+    assert lamanas._reported_colour_bars() == "the paper: 2.8 at t=1, 1.2e+07 at t=122"
 
 
 def test_lnas_table_in_the_books_names_keeps_every_number():

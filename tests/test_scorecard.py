@@ -353,8 +353,11 @@ def test_the_search_time_claim_is_judged_within_each_record_against_the_reports_
     # pruned records were timed 1.3x and 0.9x the unpruned record's: noise between records, which must not enter.
     # A pruned step truly costs `first` x the unpruned one at the first sparsity, `second` x at the second.
     records = [_step_cost(0.0, 0.8, 1.0), _step_cost(0.5, first * 0.8 * 1.3, 1.3), _step_cost(0.9, second * 0.8 * 0.9, 0.9)]
-    verdict = card.search_step_cost(card.LnasEvidence("cpu", [], report.step_costs(records), records))
+    costs = report.step_costs(records)
+    assert costs[report.PRUNED_OVER_UNPRUNED].tolist() == pytest.approx([1.0, first, second])  # the table's column
+    verdict = card.search_step_cost(card.LnasEvidence("cpu", [], costs, records))
     # held: the median at or above 2.6 / 1.15 = 2.26; did not hold: every sparsity below it; else inconclusive
+    assert card.reported_slowdown() == pytest.approx(5.2 / 2.0)  # "around 2 hours ... vs about 5.2 hours" (L11)
     assert verdict.status == status
     assert f"{min(first, second):.2f}-{max(first, second):.2f}x an unpruned one" in verdict.ours
     assert "differ by 0.90-1.30x" in verdict.ours

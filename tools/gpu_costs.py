@@ -46,7 +46,8 @@ def total(lnas: dict, lamanas: dict, seeds: int = 3) -> str:
     searched, trained = 9 * lnas["baseline_or_variant2_row_s"], 16 * lnas["variant1_or_algorithm3_row_s"]
     meta = lamanas["baseline"] + 4 * lamanas["fnn-res-ip"] + 4 * lamanas["lstm-res-ip"]
     hours_all = seeds * (searched + trained + meta) / 3600
-    return (f"All Table-1 rows of both reports ({9 + 16} LNAS, 9 LAMANAS) with {seeds} seeds: about "
+    return (f"Both reports' Table-1 rows and Algorithm 3's (LNAS: 17 Table-1 rows + 8 Algorithm 3; LAMANAS: 9) "
+            f"with {seeds} seeds, without the controls: about "
             f"{hours_all:.0f} GPU-hours on this card, one row per GPU on a cluster.")
 
 

@@ -22,16 +22,19 @@ from lib.report.targets import power_law, steps_to_reach
 NO_INTERVAL = "one run (one seed): no interval"
 TASK_BARS = "bars: 95% interval over the point's meta-test tasks"
 ONE_RUN = "one run per point (one seed): no interval"
+X_UNITS = {"lamanas": "meta-training tasks seen", "lnas_search": "alpha steps of the search",
+           "lnas_training": "training images x epochs"}  # what a curve's x counts
 
 
 def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One line per point: curve, series, x, accuracy (with its task-level interval for LAMANAS, clipped to
+    """One line per point: curve, series, x (and what it counts), accuracy (with its task-level interval for LAMANAS, clipped to
     [0, 100], and which interval it is), status, cost."""
     rows = []
     for p in points:
         interval = task_interval(p["accuracies"]).clipped(PERCENT) if p.get("accuracies") else None
         accuracy = interval.text(1) if interval else None if p["y"] is None else round(p["y"], 1)
-        rows.append({"curve": p["curve"], "series": p["series"], "x": p["x"], "status": p["status"],
+        rows.append({"curve": p["curve"], "series": p["series"], "x": p["x"], "x is": X_UNITS[p["curve"]],
+                     "status": p["status"],
                      "accuracy (%)": accuracy,
                      "interval": interval.method if interval else NO_INTERVAL if p["y"] is not None else "",
                      "top op / uniform": p.get("top_over_uniform"), "phi moved (L2)": p.get("phi_distance"),
@@ -82,11 +85,11 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             frame[column] = None
     frame["y"] = frame["y"].astype(float)
     fig, axes = plt.subplots(2, 2, figsize=(MAX_WIDTH_IN, 6.4))
-    panels = [("lamanas", "y", f"LAMANAS: meta-test accuracy (%)\n{TASK_BARS}", "meta-training tasks seen", TARGETS["lamanas"]),
-              ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)\none run per point", "meta-training tasks seen", None),
-              ("lnas_search", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", "alpha steps of the search", TARGETS["lnas"]),
-              ("lnas_training", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", "training images x epochs", TARGETS["lnas"])]
-    for ax, (curve, value, title, xlabel, target) in zip(axes.flat, panels):
+    panels = [("lamanas", "y", f"LAMANAS: meta-test accuracy (%)\n{TASK_BARS}", TARGETS["lamanas"]),
+              ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)\none run per point", None),
+              ("lnas_search", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", TARGETS["lnas"]),
+              ("lnas_training", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", TARGETS["lnas"])]
+    for ax, (curve, value, title, target) in zip(axes.flat, panels):
         part = frame[frame["curve"] == curve].copy()
         part[value] = part[value].astype(float)
         ax.set_ylim(0, 100 if value == "y" else max(1e-3, float(part[value].max() or 0) * 1.2) if part[value].notna().any() else 1)
@@ -100,7 +103,7 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels (2x10^4, 4x10^4, ...) overlap
         ax.set_title(title, fontsize=8.5)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(X_UNITS[curve])
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8.5, loc="upper left")
     fig.suptitle("How large must a run be? Numbers above the points: one-core minutes (~: estimated, not yet run)",
@@ -131,7 +134,7 @@ def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) 
         ax.plot(steps, 1 + fit[0] * steps ** fit[1], "--", color="0.4", label=f"power law, extrapolated: {reach:,.0f} steps")
     ax.axhline(bar, color="tab:red", lw=0.8, alpha=0.6, label=f"the {bar:g}x bar")
     ax.set_ylim(top=bar + 0.05 * (bar - 1))
-    ax.set_xlabel("alpha steps of the search")
+    ax.set_xlabel(X_UNITS["lnas_search"])
     ax.set_ylabel("mean top-op weight / uniform")
     ax.legend(fontsize=8.5, loc="upper left")
     fig.tight_layout()

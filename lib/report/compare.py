@@ -12,15 +12,32 @@ REPORTED_DIR = REPO_ROOT / "data" / "reported"
 REPORTS = ("lnas", "lamanas")
 
 
-def reported(report: str, table: str = "Table 1", root: Path = REPORTED_DIR) -> pd.DataFrame:
-    """The rows of one table as the report printed them (from ``data/reported/<report>_reported.json``)."""
+PARTS = {"table": "tables", "figure": "figures", "claim": "quantitative_claims"}  # what a report's JSON holds, by kind
+
+
+def _entry(report: str, kind: str, id_: str, root: Path) -> dict:
+    """The entry of kind ``kind`` (a key of :data:`PARTS`) whose ``id`` is ``id_``."""
     if report not in REPORTS:
         raise ValueError(f"unknown report {report!r}; choose one of {REPORTS}")
-    tables = json.loads((Path(root) / f"{report}_reported.json").read_text())["tables"]
-    by_id = {t["id"]: t for t in tables}
-    if table not in by_id:
-        raise ValueError(f"{report} has no table {table!r}; it has {sorted(by_id)}")
-    return pd.DataFrame(by_id[table]["rows"])
+    by_id = {e["id"]: e for e in json.loads((Path(root) / f"{report}_reported.json").read_text())[PARTS[kind]]}
+    if id_ not in by_id:
+        raise ValueError(f"{report} has no {kind} {id_!r}; it has {sorted(by_id)}")
+    return by_id[id_]
+
+
+def reported(report: str, table: str = "Table 1", root: Path = REPORTED_DIR) -> pd.DataFrame:
+    """The rows of one table as the report printed them (from ``data/reported/<report>_reported.json``)."""
+    return pd.DataFrame(_entry(report, "table", table, root)["rows"])
+
+
+def reported_figure(report: str, figure: str, root: Path = REPORTED_DIR) -> dict:
+    """One figure as the report rendered it (caption, panels), from ``data/reported/<report>_reported.json``."""
+    return _entry(report, "figure", figure, root)
+
+
+def reported_claim(report: str, claim: str, root: Path = REPORTED_DIR) -> str:
+    """The words of one quantitative claim (its ``id``, e.g. "L11") as transcribed in ``data/reported/``."""
+    return _entry(report, "claim", claim, root)["claim"]
 
 
 def compare(ours: pd.DataFrame, theirs: pd.DataFrame, on: list[str], metrics: Mapping[str, str]) -> pd.DataFrame:

@@ -500,5 +500,12 @@ def landscape_findings(stats: pd.DataFrame, table: pd.DataFrame, epochs: Sequenc
         s = stats[stats.recipe == name].set_index("meta-epoch")
         lines.append(f"- {name} recipe: correlation with cross-entropy {s.loc[first, 'corr_with_ce']:+.3f} at t={first} "
                      f"and {s.loc[last, 'corr_with_ce']:+.3f} at t={last}; colour-bar maximum "
-                     f"{s.loc[first, 'max']:.3g} -> {s.loc[last, 'max']:.3g} (the paper: 2.8 at t=1, 1.2e7 at t=122).")
+                     f"{s.loc[first, 'max']:.3g} -> {s.loc[last, 'max']:.3g} ({_reported_colour_bars()}).")
     return "\n".join(lines)
+
+
+def _reported_colour_bars() -> str:
+    """"the paper: 2.8 at t=1, 1.2e+07 at t=122": the colour-bar maxima of Figure 3's first and last panels."""
+    panels = compare.reported_figure("lamanas", "Figure 3")["panels_as_rendered_in_pdf"]
+    ends = [(panel["title"].rsplit("@t=", 1)[1], panel["colorbar_range"][1]) for panel in (panels[0], panels[-1])]
+    return "the paper: " + ", ".join(f"{top:.3g} at t={t}" for t, top in ends)
