@@ -77,7 +77,7 @@ def test_not_testable_helpers_carry_a_reason():
     assert rules.fixed_by_construction("the same run as the baseline before pruning") == \
         (NOT_TESTABLE, "fixed by construction: the same run as the baseline before pruning")
     ruling = rules.not_a_measurement("FLOPS", "a formula of p")
-    assert ruling.status == NOT_TESTABLE and "FLOPS" in ruling.reason and "not a measurement" in ruling.reason
+    assert ruling.status == NOT_TESTABLE and "FLOPS" in ruling.reason and "not behave like a measurement" in ruling.reason
     with pytest.raises(ValueError):
         rules.not_testable("  ")
 

@@ -38,7 +38,7 @@ KEYS = ["variant", "sparsity"]
 REPORTED_LABELS = {"Baseline": "Baseline", "1": "Variant 1", "2": "Variant 2"}  # the report's JSON -> ours
 REPORTED_COLUMNS = {"val_acc_epoch10": "val_acc_mid", "val_acc_epoch20": "val_acc_final"}
 METRICS = {"val @ mid": "val_acc_mid", "val @ final": "val_acc_final"}  # measured by both: compared, Δ, ranked
-SIZE_LABELS = ("FLOPs M (report)", "MACs M (ours)")  # side by side only: the report's column is not a measurement (#33)
+SIZE_LABELS = ("FLOPs M (report)", "MACs M (ours)")  # side by side only: the report's column does not behave like a measurement (#33)
 MIN_RANKED = 3  # rows a rank correlation needs before it says anything
 
 

@@ -44,7 +44,7 @@ RULE_VALUE = (f"A reported number (paper profile only): held when our 95% interv
               f"the report's ratio to its baseline, with the same {SIZE_TOLERANCE:.0%} tolerance.")
 RULE_NOT_TESTABLE = ("Not testable: the claim describes the setup or earlier work, sets no threshold, needs a run "
                      "the profile does not hold, or its cell is fixed by construction or judged against a report "
-                     "column that is not a measurement; the row says which.")
+                     "column that does not behave like a measurement; the row says which.")
 RULE_DEVICES = ("Devices (LNAS): where some of a paired difference's seeds compare runs made on different devices "
                 "(a lent GPU and this machine's CPU), its interval is widened on both sides, before the rules above, "
                 "by the share of such seeds times the largest systematic device offset the measurement allows (LNAS "
@@ -147,8 +147,8 @@ def fixed_by_construction(what: str) -> Ruling:
 
 
 def not_a_measurement(column: str, why: str) -> Ruling:
-    """A cell judged against a report column that is not a measurement."""
-    return not_testable(f"the report's {column} column is not a measurement: {why}")
+    """A cell judged against a report column that does not behave like a measurement."""
+    return not_testable(f"the report's {column} column does not behave like a measurement: {why}")
 
 
 def all_of(rulings: list[Ruling]) -> Ruling:

@@ -216,7 +216,7 @@ def rank_agreement(card: Scorecard) -> pd.DataFrame:
     train accuracy). Shown in: book/scorecard (front summary), book/lnas_table1, book/lamanas_table1."""
     ln = lnas_report.table1(card.lnas_evidence.runs).agreement
     _, la = lamanas_report.table1(card.lamanas_evidence.records)
-    measured = set(lnas_report.METRICS)  # the measured columns (the report's FLOPs are not a measurement)
+    measured = set(lnas_report.METRICS)  # the measured columns (the report's FLOPs do not behave like one)
     parts = [ln[ln["column"].isin(measured)].assign(report="LNAS"),
              lnas_report.rank_agreement(la, {"test acc": "test_acc", "train acc": "train_acc"}).assign(report="LAMANAS")]
     return pd.concat(parts, ignore_index=True)[["report", "column", "rows", "Spearman ρ (report vs ours)"]]

@@ -36,9 +36,9 @@ KEYS = ["variant", "sparsity"]
 COLUMNS = [Column("val_acc_mid", "best val. accuracy up to the middle epoch (%)", ACCURACY),
            Column("val_acc_final", "best val. accuracy up to the last epoch (%)", ACCURACY),
            Column("flops_M", "FLOPs (M; ours: multiply-adds of the final model)", SIZE)]
-FLOPS_NOT_MEASURED = ("its values are not multiply-adds of the evaluated networks (INCONSISTENCIES #33: Variant 1's "
-                      "count falls with unstructured sparsity a dense kernel still computes, and the numbers do not "
-                      "follow from the cells)")
+FLOPS_NOT_MEASURED = ("its values look like a formula of the sparsity applied to one network, not counts of the "
+                      "evaluated networks (INCONSISTENCIES #33: identical for Variant 1 and Variant 2, which prune "
+                      "different things, and larger at 0.95 than at 0.875)")
 STALE = "stale (made by code that has changed since; the evidence sweep re-runs them)"
 V1_MID = ("Variant 1 runs the baseline's procedure with the same seed until it prunes at the middle epoch, so its "
           "middle-epoch cell repeats the baseline's (equal on the same device; across devices it differs only by the "
@@ -153,7 +153,7 @@ def _row_name(row: pd.Series) -> str:
 
 
 def _fixed(tied: set[tuple]) -> Callable[[pd.Series, Column], str | None]:
-    """``cells``' ``fixed``: FLOPs are not a measurement, Variant 1's middle epoch is the baseline's, and a row whose
+    """``cells``' ``fixed``: the report's FLOPs do not behave like a measurement, Variant 1's middle epoch is the baseline's, and a row whose
     every run took its wiring from ties (``tied``) does not measure its search."""
     def reason(row: pd.Series, col: Column) -> str | None:
         if col.name == "flops_M":

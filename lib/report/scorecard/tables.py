@@ -3,7 +3,7 @@
 Our value of a cell rests on the per-seed values of that row (several runs of one row at one seed are
 averaged first); the baseline it is compared with is the baseline's runs at the *same* seeds, paired.
 A cell can be declared not testable before any number is looked at (``fixed``): its value is fixed by
-construction, or the report's column is not a measurement.
+construction, or the report's column does not behave like a measurement.
 """
 
 from dataclasses import dataclass, replace
