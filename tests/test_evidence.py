@@ -91,6 +91,28 @@ def test_the_meta_learning_control_gets_five_paired_seeds_last():
     assert [i.group for i in evidence.queue("smoke", measure=False)].count("decide") == 0  # smoke: seed 0 only
 
 
+def test_a_lamanas_baseline_run_made_on_a_gpu_is_repeated_on_the_cpu(store):
+    from lib.experiments import lamanas_repeat
+    from lib.experiments.lamanas_sweep import Sweep
+
+    sweep = Sweep.for_profile("smoke", rows=("baseline",), seeds=(0, 1), authors_code=False)
+    for seed in (0, 1):
+        results.cached(sweep.config("baseline", seed),
+                       lambda c, k: RunOutput({"test_acc": 50.0}, {"source": "none"}, torch.device("cpu")))
+    _seal(results.record_path(sweep.config("baseline", 0)), hardware={"device": "cuda", "accelerator": "NVIDIA H200"})
+    repeats = [i for i in evidence.queue("smoke", measure=False) if i.group == "devices"]
+    assert [i.name for i in repeats] == ["LAMANAS baseline repeated on the CPU (made on NVIDIA H200) seed 0"]
+    repeat = repeats[0].config
+    assert repeat.original == sweep.config("baseline", 0) and repeat.to_run() == sweep.config("baseline", 0)
+    assert dataclasses.replace(repeat, device="cpu", threads=1).to_run() == dataclasses.replace(
+        sweep.config("baseline", 0), device="cpu", threads=1)
+    # its own record, beside the original's, whatever device either ran on
+    assert results.record_path(repeat).parent.name == "lamanas_device_repeat"
+    assert results.config_key(dataclasses.replace(repeat, device="cpu")) == results.config_key(repeat)
+    assert costs.model_seconds(dataclasses.asdict(repeat)) == costs.model_seconds(dataclasses.asdict(repeat.original))
+    assert lamanas_repeat.configs("smoke", [0])[0] == repeat
+
+
 def test_status_counts_skip_and_estimates(store):
     items = fake_items()
     for item in items[:2]:

@@ -53,6 +53,11 @@ def lamanas_curve_seconds(cfg: Config) -> float:
     return lamanas_seconds(row) + (len(cfg["curve_at"]) - 1) * one_test
 
 
+def lamanas_repeat_seconds(cfg: Config) -> float:
+    """A device repeat runs its original LAMANAS config."""
+    return lamanas_seconds(cfg["original"])
+
+
 def search_seconds(cfg: Config) -> float:
     """The DARTS search of a CIFAR config (both halves, every epoch)."""
     s = cfg["search"]
@@ -84,7 +89,8 @@ def search_cost_seconds(cfg: Config) -> float:
 
 
 MODELS: dict[str, Callable[[Config], float]] = {
-    "lamanas": lamanas_seconds, "lamanas_curve": lamanas_curve_seconds, "darts_cifar10": cifar_seconds,
+    "lamanas": lamanas_seconds, "lamanas_curve": lamanas_curve_seconds, "lamanas_device_repeat": lamanas_repeat_seconds,
+    "darts_cifar10": cifar_seconds,
     "lnas": cifar_seconds, "lnas_search_cost": search_cost_seconds, "random_architecture": random_architecture_seconds,
 }
 

@@ -11,8 +11,10 @@ LAMANAS rows before LNAS rows, whose searches barely leave uniform at an afforda
    inner product), and LNAS Variant 2 (the search-time claim) and Variant 1 at every sparsity;
 4. ``rows``: the other LAMANAS rows of Table 1, LNAS Algorithm 3, the rewind-only control of Variant 1, and the
    Sec. 5.3 step costs;
-5. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22);
-6. ``decide``: the seeds beyond ``seeds`` of the runs whose 3-seed interval could not decide a control (the
+5. ``devices``: the LAMANAS baseline runs made on a GPU, repeated here (:mod:`lib.experiments.lamanas_repeat`):
+   how much the device moves a LAMANAS run, which the comparisons across devices are widened by;
+6. ``authors``: the LAMANAS rows with the authors' code behaviour (#21, #22);
+7. ``decide``: the seeds beyond ``seeds`` of the runs whose 3-seed interval could not decide a control (the
    LAMANAS baseline and its no-meta-training control at ``lamanas_sweep.CONTROL_SEEDS``).
 
 Every LAMANAS and LNAS run comes from the sweeps the chapters use (``lamanas_sweep.Sweep``,
@@ -24,15 +26,16 @@ never starts one before the record it reads is there.
 from dataclasses import replace
 from typing import Any, Sequence
 
-from lib.experiments import costs, lamanas_sweep, lnas_sweep, scaling, search_cost
+from lib.experiments import costs, lamanas_repeat, lamanas_sweep, lnas_sweep, scaling, search_cost
 from lib.experiments.lamanas_rows import CONTROL, ROWS as LAMANAS_ROWS, row_of
 from lib.experiments.lnas import LnasConfig
 from lib.experiments.random_architecture import RandomArchitectureConfig
 from lib.pipeline import results
+from lib.pipeline.provenance import made_on
 from lib.pipeline.worklist import Item
 
 SEEDS = (0, 1, 2)
-GROUPS = ("baselines", "measure", "headline", "rows", "authors", "decide")
+GROUPS = ("baselines", "measure", "headline", "rows", "devices", "authors", "decide")
 LAMANAS_CONTROLS = ("baseline", CONTROL)
 LAMANAS_HEADLINE = ("lstm-res-ip",)
 LNAS_HEADLINE = ("variant2", "variant1")
@@ -60,6 +63,18 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
                  else "headline" if row in LAMANAS_HEADLINE else "rows")
         code = " (authors' code)" if config.authors_code else ""
         out.append(_item(f"LAMANAS {row}{code} seed {config.seed}", group, config, run))
+    return out
+
+
+def device_items(profile: str, seeds: Sequence[int]) -> list[Item]:
+    """A repeat of each LAMANAS baseline run of ``seeds`` whose record was made on a GPU: on this machine's CPU
+    (a GPU worker would pair GPU with GPU; ``benchmarks/gpu_evidence.sh`` picks its runs by name)."""
+    out = []
+    for config in lamanas_repeat.configs(profile, seeds):
+        original = results.stored(config.original)
+        if original is not None and made_on(original.provenance) != "CPU":
+            name = f"LAMANAS {lamanas_repeat.ROW} repeated on the CPU (made on {made_on(original.provenance)}) seed {config.seed}"
+            out.append(_item(name, "devices", config, lamanas_repeat.run))
     return out
 
 
@@ -99,7 +114,7 @@ def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
 def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:
     """Every run of ``profile``'s evidence in priority order (module docstring); each run once."""
     pool = (lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
-            + decide_items(profile, seeds))
+            + device_items(profile, seeds) + decide_items(profile, seeds))
     items: list[Item] = []
     for group in GROUPS:
         items += _row_major([i for i in pool if i.group == group])

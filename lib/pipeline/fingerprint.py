@@ -57,6 +57,7 @@ ENTRY = {
     "lamanas": "lib.experiments.lamanas",
     "random_architecture": "lib.experiments.random_architecture",
     "lamanas_curve": "lib.experiments.lamanas_curve",
+    "lamanas_device_repeat": "lib.experiments.lamanas_repeat",
 }
 # old path -> current path (commit 54114c7 "lib grouped in three layers"); add a line for every future move
 MOVES = {
