@@ -15,6 +15,7 @@ from lib.experiments.lamanas_sweep import Sweep, is_view
 from lib.pipeline import results
 from lib.pipeline.checkpoint import Checkpoint
 from lib.report import lamanas as report
+from lib.report.rules import HELD, INCONCLUSIVE
 
 FNN_MSE = dict(loss="fnn", residual=True, proxy="mse")
 
@@ -233,6 +234,13 @@ def test_the_control_verdict_applies_the_better_than_rule_to_the_paired_differen
     held = report.meta_learning_verdict(rows({0: 40.0, 1: 41.0, 2: 42.0}, {0: 30.0, 1: 30.0, 2: 30.0}))
     assert "? Held** " in held and held.endswith("3 of 3 seeds are positive.")
     assert report.meta_learning_verdict(rows({0: 40.0}, {1: 30.0})).startswith("Pending")
+    # the baseline of seed 0 made on a GPU, everything else here: widened by a third of a 12 pp device offset bound
+    across = rows({0: 40.0, 1: 41.0, 2: 42.0}, {0: 30.0, 1: 30.0, 2: 30.0}).assign(made_on=["GPU"] + ["CPU"] * 5)
+    # 11 +- t(0.9875, 2) 6.205 x 1 / sqrt(3) = [7.42, 14.58], widened by 4: [3.42, 18.58], still above 0
+    diff, margin, ruling = report.judged_control(across, 12.0)
+    assert margin == pytest.approx(4.0) and ruling.status == HELD and "[3.42, 18.58]" in ruling.reason
+    assert "widened by ±4.00 pp" in report.meta_learning_verdict(across, 12.0)
+    assert report.judged_control(across, 30.0)[2].status == INCONCLUSIVE  # widened by 10: [-2.58, 24.58]
 
 
 def test_a_run_below_chance_is_counted_where_its_row_is_shown():

@@ -138,6 +138,52 @@ def _lamanas_metrics(test: float, train: float) -> dict:
             "meta_train_seconds": 1.0, "meta_test_seconds": 1.0}
 
 
+def _made_on_a_gpu(config) -> None:
+    """Rewrite the cached record of ``config`` as made on an NVIDIA H200 (re-sealed, so it stays trusted)."""
+    path = results.record_path(config)
+    data = json.loads(path.read_text())
+    data["provenance"]["hardware"] = {"device": "cuda", "accelerator": "NVIDIA H200"}
+    data["checksum"] = results.content_checksum(data)
+    path.write_text(json.dumps(data))
+
+
+def test_lamanas_comparisons_across_devices_are_widened_by_the_device_repeats(empty_cache):
+    from lib.experiments import lamanas_repeat
+    from lib.report import lamanas as report
+
+    baseline, fnn = (50.0, 52.0, 51.0), (56.0, 57.0, 58.0)  # Δ 6, 5, 7: above the baseline, the report puts it below
+    for seed in range(3):
+        _store_lamanas("baseline", seed, False, _lamanas_metrics(baseline[seed], 40.0))
+        _made_on_a_gpu(Sweep.for_profile("smoke").config("baseline", seed))
+        _store_lamanas("fnn-res-ip", seed, False, _lamanas_metrics(fnn[seed], 40.0))
+    cell = lambda: next(c for c in scorecard_lamanas.table_rows(scorecard_lamanas.evidence("smoke"))
+                        if c["claim"] == "FNN, residual, Inner product: meta-test accuracy (%)")
+    assert report.device_offset("smoke") is None and cell()["status"] == NOT_HELD  # 6 +- 2.48: not measured yet
+    assert "different devices" in cell()["basis"] and cell()["widened (pp)"] == 0.0
+    for seed, repeated in zip((0, 1), (47.0, 47.0)):  # the original minus its repeat on the CPU: 3 and 5
+        _store(lamanas_repeat.configs("smoke", [seed])[0], _lamanas_metrics(repeated, 40.0))
+    repeats = report.device_repeats(Sweep.for_profile("smoke", ("baseline",), (0, 1, 2)).stored(),
+                                    [results.stored(c) for c in lamanas_repeat.configs("smoke", [0, 1])])
+    assert repeats["original - repeat (pp)"].tolist() == [3.0, 5.0]
+    assert set(repeats["original made on"]) == {"NVIDIA H200"} and set(repeats["repeat made on"]) == {"CPU"}
+    bound = 4 + 12.706205  # mean 4 +- t(0.975, 1) x sqrt(2) / sqrt(2)
+    assert report.device_offset("smoke") == pytest.approx(bound)
+    # every seed's pair crosses devices: the difference is widened by the whole bound and no longer excludes 0
+    assert cell()["status"] == INCONCLUSIVE and cell()["widened (pp)"] == pytest.approx(bound)
+    assert f"widened by ±{bound:.2f} pp" in cell()["basis"]
+    shown, _ = report.table1(Sweep.for_profile("smoke", ("baseline", "fnn-res-ip"), (0, 1, 2), authors_code=False).stored(),
+                             offset=bound)
+    row = shown.set_index("row").loc["FNN, residual, Inner product"]
+    assert row["status"] == INCONCLUSIVE and row["Δ widened for devices"].startswith("6.00 [")
+    # a prose claim: the LSTM residual rows (made on the CPU) above the baseline (on the GPU): +27 to +29 at every seed
+    for name in ("lstm-res-mse", "lstm-res-ip"):
+        for seed in range(3):
+            _store_lamanas(name, seed, False, _lamanas_metrics((78.0, 79.0, 80.0)[seed], 58.0))
+    a10 = scorecard_lamanas.CLAIMS["A10"](scorecard_lamanas.evidence("smoke").ours, "smoke")
+    assert a10.status == HELD and a10.widened == pytest.approx(bound)  # 28 - 2.48 - 16.71 still above 0
+    assert f"widened by up to ±{bound:.2f} pp" in a10.basis and "test_acc: 28.00 [" in a10.ours  # as measured
+
+
 def test_meta_training_vs_no_meta_training_is_a_paired_control(empty_cache, monkeypatch):
     three = lambda profile: Sweep.for_profile(profile, ("baseline", CONTROL), (0, 1, 2), authors_code=False, processes=1)
     monkeypatch.setattr(scorecard_lamanas, "control_sweep", three)  # smoke's control sweep has seed 0 only

@@ -13,8 +13,9 @@ import pandas as pd
 from lib.report.stats import Interval
 
 
-SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured for LNAS, this "
-                 "machine's CPU against the NVIDIA H200, in the LNAS Table 1 chapter; not for other devices or LAMANAS)")
+SPANS_DEVICES = ("such a pair shares its seed, not its arithmetic (how much that moves a run is measured, this machine's "
+                 "CPU against the GPU the runs were made on, in the Table 1 chapter of each report; not for other "
+                 "pairs of devices)")
 
 
 def per_row(runs: pd.DataFrame, keys: Sequence[str], shown: pd.DataFrame) -> list[str]:

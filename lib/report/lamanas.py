@@ -6,21 +6,23 @@ Built from run records (``lib/experiments/lamanas_sweep.py`` makes them); figure
 """
 
 import dataclasses
+import json
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from lib.experiments import lamanas_repeat
 from lib.experiments.lamanas import phi_vector
 from lib.experiments.lamanas_rows import Row, row_of
 from lib.experiments.lamanas_sweep import AUTHORS_PROXY, CONTROL_SEEDS, is_view
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.provenance import made_on
-from lib.pipeline.results import Record
+from lib.pipeline.results import Record, result_fields, stored
 from lib.report import compare, devices, rules, seeds as by_seed
-from lib.report.stats import LEVEL, Interval, paired_difference, task_interval
+from lib.report.stats import LEVEL, Interval, paired_difference, t_interval, task_interval
 
 KEYS = ["loss_network", "residual", "loss_proxy"]
 NOT_RECORDED = "not recorded"
@@ -141,11 +143,72 @@ def tasks_per_run(records: Iterable[Record]) -> str:
     return "-" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
-def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+REPEAT_COLUMNS = ["seed", "original made on", "repeat made on", "original test acc", "repeat test acc",
+                  "original - repeat (pp)"]
+
+
+def device_repeats(originals: Iterable[Record], repeats: Iterable[Record]) -> pd.DataFrame:
+    """One line per repeat (:mod:`lib.experiments.lamanas_repeat`) whose original is among ``originals``, both
+    finished: the seed, where each was made, their meta-test accuracies and the difference. Shown in:
+    book/lamanas_table1."""
+    by_fields = {json.dumps(result_fields(r.config), sort_keys=True): r for r in originals if r.status == "ok"}
+    out = []
+    for repeat in (r for r in repeats if r.status == "ok"):
+        original = by_fields.get(json.dumps(result_fields(repeat.config["original"]), sort_keys=True))
+        if original is not None:
+            a, b = float(original.metrics["test_acc"]), float(repeat.metrics["test_acc"])
+            out.append(dict(zip(REPEAT_COLUMNS, (original.config["seed"], made_on(original.provenance),
+                                                 made_on(repeat.provenance), a, b, a - b))))
+    return pd.DataFrame(out, columns=REPEAT_COLUMNS)
+
+
+def device_offset_bound(repeats: pd.DataFrame) -> float | None:
+    """The largest systematic device offset (pp of meta-test accuracy) the repeats allow: the farther end from 0
+    of the 95% t-interval of the mean difference of the pairs made on different devices; None with fewer than
+    two such pairs. As for LNAS (``lib.report.lnas.device_offset_bound``): pairing by seed cancels the seed and
+    the interval over seeds covers a device's noise drawn afresh at each seed, but not an offset shared by every
+    run of one device. Shown in: book/lamanas_table1, book/scorecard."""
+    across = repeats[repeats["original made on"] != repeats["repeat made on"]]["original - repeat (pp)"].tolist()
+    offset = t_interval(across) if len(across) > 1 else None
+    return max(abs(offset.low), abs(offset.high)) if offset is not None and offset.has_interval else None
+
+
+def cached_repeats(profile: str) -> tuple[pd.DataFrame, list[Record]]:
+    """:func:`device_repeats` of the repeats cached at ``profile`` (at the control's seeds), and the records it
+    read (repeats and originals; loads, never runs). Shown in: book/lamanas_table1."""
+    configs = lamanas_repeat.configs(profile, CONTROL_SEEDS)
+    repeats = [r for r in map(stored, configs) if r is not None]
+    originals = [r for r in (stored(c.original) for c in configs) if r is not None]
+    return device_repeats(originals, repeats), repeats + originals
+
+
+def device_offset(profile: str) -> float | None:
+    """:func:`device_offset_bound` of the repeats cached at ``profile``."""
+    return device_offset_bound(cached_repeats(profile)[0])
+
+
+def device_note(repeats: pd.DataFrame, bound: float | None) -> str:
+    """What the device repeats say (markdown): the offset bound and how it is used, or why there is none yet."""
+    across = int((repeats["original made on"] != repeats["repeat made on"]).sum())
+    if bound is None:
+        return (f"**Not measured yet:** {across} repeat(s) made on another device than their original are cached; "
+                "a bound needs two (the evidence sweep's group 'devices' runs them). Until then the comparisons "
+                "whose pairs cross devices carry the caveat only.")
+    return (f"**Device offset bound: ±{bound:.2f} pp** of meta-test accuracy, the farther end from 0 of the 95% "
+            f"t-interval of the mean difference over the {across} pairs made on different devices. A comparison of "
+            "two rows whose runs of one seed were made on different devices is judged on its interval widened by "
+            "this bound times the share of such seeds, here and in the scorecard (rule 'Devices'); a meta-train "
+            "accuracy is widened by the same bound, measured on meta-test accuracy only.")
+
+
+def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 1 with intervals: (shown, numeric for the CSV). Per report row (and the control): the report's
     number, ours as mean [low, high] (n seeds), the paired difference to the baseline over shared seeds,
-    the status of the report's side of its baseline (:mod:`lib.report.rules`), ours with the authors' code
-    behaviour, and the meta-test tasks per run. Rows requested but not cached show "pending".
+    the status of the report's side of its baseline (:mod:`lib.report.rules`; judged on the difference widened by
+    the device ``offset`` bound times the share of its seeds whose runs span devices, :func:`device_offset`),
+    ours with the authors' code behaviour, and the meta-test tasks per run. Rows requested but not cached show
+    "pending".
 
     Shown in: book/lamanas_table1.
     """
@@ -169,10 +232,11 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}), "test_acc")
         is_base = labels[0] == "Baseline"
         diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base, "test_acc")
+        judged = _widened(diff, rows, (labels, BASELINE_LABELS), offset)
         ruling = None
         if rep is not None and not is_base:
             ruling = (rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
-                      if diff is None else (rules.better_than if rep["test_acc"] >= report_base else rules.worse_than)(diff))
+                      if diff is None else (rules.better_than if rep["test_acc"] >= report_base else rules.worse_than)(judged))
         n_requested = requested.get((*labels, "ours"), 0)
         state = by_seed.runs_state(mine, n_requested) if n_requested else "not requested"
         collapsed = below_chance(mine)
@@ -185,6 +249,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
         shown.append({"row": name, "runs": state, "test acc (report)": None if rep is None else rep["test_acc"],
                       "test acc (ours)": by_seed.text(ivs["test_acc"], missing=missing),
                       "Δ test vs baseline (ours)": "" if is_base else by_seed.text(diff, missing=missing),
+                      "Δ widened for devices": by_seed.text(judged) if judged is not diff else "",
                       "report vs baseline": "" if rep is None or is_base else
                       (">= baseline" if rep["test_acc"] >= report_base else "< baseline"),
                       "status": "" if ruling is None else ruling.status,
@@ -199,9 +264,26 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = ()) -> tuple[pd.D
                      **{f"{m} (report)": None if rep is None else rep[m] for m in METRICS.values()},
                      **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()},
                      **by_seed.columns("test_acc_minus_baseline", diff),
+                     **by_seed.columns("test_acc_minus_baseline_widened", judged),
                      **by_seed.columns("test_acc_authors_code", authors),
                      "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
     return pd.DataFrame(shown), pd.DataFrame(data)
+
+
+BASELINE_LABELS = ("Baseline", "No", "N/A")
+
+
+def _widened(diff: Interval | None, rows: pd.DataFrame, compared: tuple[tuple, tuple], offset: float | None
+             ) -> Interval | None:
+    """``diff`` (our ``compared`` rows, paired over their shared seeds) widened for the device offset bound
+    ``offset`` times the share of those seeds whose two runs were made on different devices (rule 'Devices')."""
+    if diff is None or offset is None or rows.empty:
+        return diff
+    ours = rows[rows["code"] == "ours"]
+    runs = devices.compared_runs(ours, KEYS, compared)
+    seeds = set.intersection(*(set(runs.loc[(runs[KEYS] == list(k)).all(axis=1), "seed"]) for k in compared))
+    margin = devices.offset_margin(runs, seeds, offset)
+    return devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
 
 
 BELOW, ABOVE, AT_CHANCE = "below", "above", "at chance"
@@ -358,19 +440,36 @@ def second_look(looks: Sequence[Look]) -> str:
             f"(`lamanas_sweep.CONTROL_SEEDS` says why). {rules.TWO_LOOKS_WHY}")
 
 
-def meta_learning_verdict(rows: pd.DataFrame) -> str:
-    """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
-    the paired difference baseline - control (markdown), with the first look where seeds were added after it and
-    the baseline's number over the first-look seeds (Table 1's). Shown in: book/lamanas_table1."""
+def judged_control(rows: pd.DataFrame, offset: float | None = None) -> tuple[Interval, float, rules.Ruling] | None:
+    """The meta-training control (``rows``: our baseline and control runs) judged: the last look's difference
+    (:func:`control_looks`), the margin it is widened by for devices (the ``offset`` bound times the share of its
+    seeds whose two runs span devices, rule 'Devices') and the better-than ruling on the widened interval; None
+    when no seed has both runs."""
     baseline, control = baseline_and_control(rows)
     looks = control_looks(baseline, control)
     if not looks:
-        return "Pending: no seed has both the baseline and the control."
+        return None
     diff = looks[-1].difference
-    ruling = rules.better_than(diff)
+    margin = devices.offset_margin(rows[rows["code"] == "ours"], set(baseline) & set(control), offset) if offset else 0.0
+    widened = devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
+    return diff, margin, rules.better_than(widened)
+
+
+def meta_learning_verdict(rows: pd.DataFrame, offset: float | None = None) -> str:
+    """Whether meta-training adds accuracy beyond test-time adaptation, by the scorecard's better-than rule on
+    the paired difference baseline - control (markdown; :func:`judged_control`), with the first look where seeds
+    were added after it and the baseline's number over the first-look seeds (Table 1's). Shown in:
+    book/lamanas_table1."""
+    judged = judged_control(rows, offset)
+    if judged is None:
+        return "Pending: no seed has both the baseline and the control."
+    diff, margin, ruling = judged
+    baseline, control = baseline_and_control(rows)
+    looks = control_looks(baseline, control)
     positive = sum(baseline[s] > control[s] for s in set(baseline) & set(control))
+    widening = f" ({devices.widening_note(margin)})" if margin else ""
     text = (f"**Does meta-training add accuracy beyond test-time adaptation? {ruling.status.capitalize()}** by the "
-            f"scorecard's better-than rule: {ruling.reason}; {positive} of {diff.n} seeds are positive.")
+            f"scorecard's better-than rule: {ruling.reason}{widening}; {positive} of {diff.n} seeds are positive.")
     stages = second_look(looks)
     if not stages:
         return text

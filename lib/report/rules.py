@@ -45,12 +45,14 @@ RULE_VALUE = (f"A reported number (paper profile only): held when our 95% interv
 RULE_NOT_TESTABLE = ("Not testable: the claim describes the setup or earlier work, sets no threshold, needs a run "
                      "the profile does not hold, or its cell is fixed by construction or judged against a report "
                      "column that does not behave like a measurement; the row says which.")
-RULE_DEVICES = ("Devices (LNAS): where some of a paired difference's seeds compare runs made on different devices "
+RULE_DEVICES = ("Devices: where some of a paired difference's seeds compare runs made on different devices "
                 "(a lent GPU and this machine's CPU), its interval is widened on both sides, before the rules above, "
-                "by the share of such seeds times the largest systematic device offset the measurement allows (LNAS "
-                "Table 1, 'How much the device moves a run'): pairing by seed cancels the seed, and the interval over "
-                "seeds covers the device's noise, but not an offset shared by every run of one device. LAMANAS has no "
-                "such measurement; its comparisons across devices carry the caveat only.")
+                "by the share of such seeds times the largest systematic device offset the measurement allows (LNAS: "
+                "Variant 1 before its pruning against the baseline, LNAS Table 1, 'How much the device moves a run'; "
+                "LAMANAS: baseline runs repeated on the other device, LAMANAS Table 1): pairing by seed cancels the "
+                "seed, and the interval over seeds covers the device's noise, but not an offset shared by every run "
+                "of one device. Until a report's measurement has two pairs, its comparisons across devices carry "
+                "the caveat only.")
 TWO_LOOK_LEVEL = 1 - (1 - LEVEL) / 2
 """The level of each look of a two-stage design: the error split over its two looks (Bonferroni)."""
 TWO_LOOKS_WHY = (f"A {100 * LEVEL:g}% interval errs in one direction or the other {100 * (1 - LEVEL):g}% of the "

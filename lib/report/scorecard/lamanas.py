@@ -18,7 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.devices import compared_runs, spans_note
+from lib.report.devices import compared_runs, offset_margin, spans_note, widened_for_offset, widening_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
@@ -34,7 +34,8 @@ class LamanasEvidence:
     baseline runs of the seeds those rows have: the baseline has no loss network, so it is the same run);
     ``controls`` holds the baseline's and the no-meta-training control's runs at every seed of
     ``lamanas_sweep.control_sweep`` (the control is not a report row); ``records`` are Table 1's (seeds 0-2),
-    ``control_records`` those of ``controls`` not among them."""
+    ``control_records`` those of ``controls`` not among them; ``offset`` the device offset bound of the cached
+    device repeats (:func:`lib.report.lamanas.device_offset`; None: not measured)."""
 
     profile: str
     rows: pd.DataFrame
@@ -43,6 +44,7 @@ class LamanasEvidence:
     records: list[Record]
     controls: pd.DataFrame
     control_records: list[Record]
+    offset: float | None = None
 
 
 def evidence(profile: str) -> LamanasEvidence:
@@ -57,7 +59,8 @@ def evidence(profile: str) -> LamanasEvidence:
     authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
     baseline = (rows["loss_network"] == "Baseline") & rows["seed"].isin(authors_seeds)
     authors = rows[(rows["code"] == "authors") | baseline].assign(code="authors")
-    return LamanasEvidence(profile, ours, ours, authors, records, controls, control_records)
+    return LamanasEvidence(profile, ours, ours, authors, records, controls, control_records,
+                           report.device_offset(profile))
 
 
 def duplicated_sizes(theirs: pd.DataFrame) -> Callable[[pd.Series, Column], str | None]:
@@ -78,7 +81,8 @@ def table_rows(ev: LamanasEvidence) -> list[dict]:
     theirs = report.reported_table1()
     near, collapsed = near_uniform_label(ev.rows), collapsed_label(ev.rows)
     return cells(theirs, ev.rows, KEYS, COLUMNS, theirs["loss_network"] == "Baseline", ev.profile, report.row_name,
-                 duplicated_sizes(theirs), lambda row, col: "; ".join(filter(None, [near(row), collapsed(row, col)])))
+                 duplicated_sizes(theirs), lambda row, col: "; ".join(filter(None, [near(row), collapsed(row, col)])),
+                 ev.offset)
 
 
 def collapsed_label(rows: pd.DataFrame) -> Callable[[pd.Series, Column], str]:
@@ -113,7 +117,8 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
         return Verdict(NOT_TESTABLE, "", rules.fixed_by_construction(
             f"{' / '.join(better)} and {' / '.join(other)} are the same runs (with phi never meta-updated in the "
             "authors' code, #22, the proxy changes nothing, so one run serves both rows)").reason)
-    parts, texts, shared = [], [], set()
+    parts, texts, shared, widest = [], [], set(), 0.0
+    offset = report.device_offset(profile) if profile != "paper" else None
     for metric in metrics:
         values = _values(runs, metric)
         for better, other in pairs:
@@ -121,14 +126,23 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             shared |= set(a) & set(b)
             if not set(a) & set(b):
                 return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
-            diff = paired_difference(a, b).clipped(difference_support(metric))
-            parts.append(better_than(diff))
-            texts.append(f"{metric}: {diff.text()}")
+            diff = paired_difference(a, b)
+            margin = offset_margin(compared_runs(runs, KEYS, (better, other)), set(a) & set(b), offset)
+            widest = max(widest, margin)
+            parts.append(better_than(widened_for_offset(diff, margin, difference_support(metric))))
+            texts.append(f"{metric}: {diff.clipped(difference_support(metric)).text()}")
     ruling = all_of(parts)
     keys = [k for pair in pairs for k in pair]
     compared = compared_runs(runs, KEYS, keys)
     return Verdict(ruling.status, "; ".join(texts + _collapsed(runs, keys)),
-                   "; ".join(filter(None, [ruling.reason, spans_note(compared, shared)])))
+                   "; ".join(filter(None, [ruling.reason, spans_note(compared, shared), _widening_note(widest, pairs)])),
+                   widest)
+
+
+def _widening_note(widest: float, pairs: list[tuple[Key, Key]]) -> str:
+    """:func:`lib.report.devices.widening_note` of the widest margin of a claim's pairs ("up to" when several)."""
+    note = widening_note(widest)
+    return note.replace("widened by", "widened by up to", 1) if note and len(pairs) > 1 else note
 
 
 def _same_runs(runs: pd.DataFrame, a: Key, b: Key) -> bool:
@@ -168,15 +182,16 @@ def meta_training_vs_control(ev: LamanasEvidence) -> Verdict:
     test-time adaptation from the initial weights and alphas, by the better-than rule on meta-test accuracy; the
     basis gives the first look too where seeds were added after it (:func:`control_second_look`), and then both
     looks are judged on their 97.5% intervals (rule 'Two looks')."""
-    trained, control = report.baseline_and_control(ev.controls)
-    if not set(trained) & set(control):
+    judged = report.judged_control(ev.controls, ev.offset)  # at two looks, on the interval of their design
+    if judged is None:
         return missing(ev.profile, "the baseline and the no-meta-training control at a shared seed")
-    diff = report.control_looks(trained, control)[-1].difference  # at two looks, on the interval of their design
-    ruling = better_than(diff)
+    diff, margin, ruling = judged
+    trained, control = report.baseline_and_control(ev.controls)
     note = spans_note(ev.controls, set(trained) & set(control))
     stages = control_second_look(ev).rstrip(".")
     stages = stages[:1].lower() + stages[1:]  # a clause of the basis
-    return Verdict(ruling.status, diff.text(), "; ".join(filter(None, [ruling.reason, stages, note])))
+    return Verdict(ruling.status, diff.text(), "; ".join(filter(None, [ruling.reason, stages, note, widening_note(margin)])),
+                   margin)
 
 
 def control_second_look(ev: LamanasEvidence) -> str:
