@@ -111,6 +111,7 @@ def test_a_lamanas_baseline_run_made_on_a_gpu_is_repeated_on_the_cpu(store):
     assert results.config_key(dataclasses.replace(repeat, device="cpu")) == results.config_key(repeat)
     assert costs.model_seconds(dataclasses.asdict(repeat)) == costs.model_seconds(dataclasses.asdict(repeat.original))
     assert lamanas_repeat.configs("smoke", [0])[0] == repeat
+    assert not [i for i in evidence.queue("smoke", measure=False, on_gpu=True) if i.group == "devices"]  # GPU with GPU
 
 
 def test_status_counts_skip_and_estimates(store):

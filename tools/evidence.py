@@ -35,7 +35,8 @@ STATES = (worklist.DONE, worklist.STALE, worklist.RUNNING_STATE, worklist.DEAD, 
 
 
 def items(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None = None) -> list[worklist.Item]:
-    chosen = [i for i in evidence.queue(profile, seeds, measure) if not only or any(text in i.name for text in only)]
+    chosen = [i for i in evidence.queue(profile, seeds, measure, on_gpu(device))
+              if not only or any(text in i.name for text in only)]
     return evidence.with_settings(chosen, device=device)
 
 

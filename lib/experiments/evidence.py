@@ -67,8 +67,7 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
 
 
 def device_items(profile: str, seeds: Sequence[int]) -> list[Item]:
-    """A repeat of each LAMANAS baseline run of ``seeds`` whose record was made on a GPU: on this machine's CPU
-    (a GPU worker would pair GPU with GPU; ``benchmarks/gpu_evidence.sh`` picks its runs by name)."""
+    """A repeat on the CPU of each LAMANAS baseline run of ``seeds`` whose record was made on a GPU."""
     out = []
     for config in lamanas_repeat.configs(profile, seeds):
         original = results.stored(config.original)
@@ -111,10 +110,11 @@ def step_cost_items(sweep: lnas_sweep.Sweep) -> list[Item]:
             for c in sweep.step_cost_configs(STEP_COST_STEPS)]
 
 
-def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True) -> list[Item]:
-    """Every run of ``profile``'s evidence in priority order (module docstring); each run once."""
+def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True, on_gpu: bool = False) -> list[Item]:
+    """Every run of ``profile``'s evidence in priority order (module docstring); each run once. A GPU worker
+    (``on_gpu``) gets no device repeats: they repeat GPU-made runs on the CPU."""
     pool = (lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
-            + device_items(profile, seeds) + decide_items(profile, seeds))
+            + ([] if on_gpu else device_items(profile, seeds)) + decide_items(profile, seeds))
     items: list[Item] = []
     for group in GROUPS:
         items += _row_major([i for i in pool if i.group == group])
