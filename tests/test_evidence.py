@@ -92,7 +92,9 @@ def test_the_meta_learning_control_gets_five_paired_seeds_last():
 
 
 def test_a_lamanas_baseline_run_made_on_a_gpu_is_repeated_on_the_cpu(store):
-    from lib.experiments import lamanas_repeat
+    from lib.experiments import lamanas_sweep
+    from lib.experiments.lamanas_repeat import DeviceRepeatConfig
+    from lib.experiments.checks import ConfigError
     from lib.experiments.lamanas_sweep import Sweep
 
     sweep = Sweep.for_profile("smoke", rows=("baseline",), seeds=(0, 1), authors_code=False)
@@ -110,7 +112,9 @@ def test_a_lamanas_baseline_run_made_on_a_gpu_is_repeated_on_the_cpu(store):
     assert results.record_path(repeat).parent.name == "lamanas_device_repeat"
     assert results.config_key(dataclasses.replace(repeat, device="cpu")) == results.config_key(repeat)
     assert costs.model_seconds(dataclasses.asdict(repeat)) == costs.model_seconds(dataclasses.asdict(repeat.original))
-    assert lamanas_repeat.configs("smoke", [0])[0] == repeat
+    assert lamanas_sweep.repeat_configs("smoke", [0])[0] == repeat
+    with pytest.raises(ConfigError, match="device 'auto'"):  # the key holds the original whole
+        DeviceRepeatConfig(dataclasses.replace(repeat.original, device="cpu"))
     assert not [i for i in evidence.queue("smoke", measure=False, on_gpu=True) if i.group == "devices"]  # GPU with GPU
 
 

@@ -148,7 +148,7 @@ def _made_on_a_gpu(config) -> None:
 
 
 def test_lamanas_comparisons_across_devices_are_widened_by_the_device_repeats(empty_cache):
-    from lib.experiments import lamanas_repeat
+    from lib.experiments import lamanas_sweep
     from lib.report import lamanas as report
 
     baseline, fnn = (50.0, 52.0, 51.0), (56.0, 57.0, 58.0)  # Δ 6, 5, 7: above the baseline, the report puts it below
@@ -161,9 +161,9 @@ def test_lamanas_comparisons_across_devices_are_widened_by_the_device_repeats(em
     assert report.device_offset("smoke") is None and cell()["status"] == NOT_HELD  # 6 +- 2.48: not measured yet
     assert "different devices" in cell()["basis"] and cell()["widened (pp)"] == 0.0
     for seed, repeated in zip((0, 1), (47.0, 47.0)):  # the original minus its repeat on the CPU: 3 and 5
-        _store(lamanas_repeat.configs("smoke", [seed])[0], _lamanas_metrics(repeated, 40.0))
+        _store(lamanas_sweep.repeat_configs("smoke", [seed])[0], _lamanas_metrics(repeated, 40.0))
     repeats = report.device_repeats(Sweep.for_profile("smoke", ("baseline",), (0, 1, 2)).stored(),
-                                    [results.stored(c) for c in lamanas_repeat.configs("smoke", [0, 1])])
+                                    [results.stored(c) for c in lamanas_sweep.repeat_configs("smoke", [0, 1])])
     assert repeats["original - repeat (pp)"].tolist() == [3.0, 5.0]
     assert set(repeats["original made on"]) == {"NVIDIA H200"} and set(repeats["repeat made on"]) == {"CPU"}
     bound = 4 + 12.706205  # mean 4 +- t(0.975, 1) x sqrt(2) / sqrt(2)

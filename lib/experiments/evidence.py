@@ -66,12 +66,13 @@ def lamanas_items(profile: str, seeds: Sequence[int]) -> list[Item]:
     return out
 
 
-def device_items(profile: str, seeds: Sequence[int]) -> list[Item]:
-    """A repeat on the CPU of each LAMANAS baseline run of ``seeds`` whose record was made on a GPU."""
+def device_items(profile: str) -> list[Item]:
+    """A repeat on the CPU of each LAMANAS baseline run (at ``lamanas_sweep.CONTROL_SEEDS``) whose record was made
+    on a GPU by the current code (a stale original is re-run first, here, and then needs no repeat)."""
     out = []
-    for config in lamanas_repeat.configs(profile, seeds):
+    for config in lamanas_sweep.repeat_configs(profile, lamanas_sweep.CONTROL_SEEDS):
         original = results.stored(config.original)
-        if original is not None and made_on(original.provenance) != "CPU":
+        if original is not None and original.mark is None and made_on(original.provenance) != "CPU":
             name = f"LAMANAS {lamanas_repeat.ROW} repeated on the CPU (made on {made_on(original.provenance)}) seed {config.seed}"
             out.append(_item(name, "devices", config, lamanas_repeat.run))
     return out
@@ -114,7 +115,7 @@ def queue(profile: str, seeds: Sequence[int] = SEEDS, measure: bool = True, on_g
     """Every run of ``profile``'s evidence in priority order (module docstring); each run once. A GPU worker
     (``on_gpu``) gets no device repeats: they repeat GPU-made runs on the CPU."""
     pool = (lamanas_items(profile, seeds) + lnas_items(profile, seeds) + (measurement_items(profile) if measure else [])
-            + ([] if on_gpu else device_items(profile, seeds)) + decide_items(profile, seeds))
+            + ([] if on_gpu else device_items(profile)) + decide_items(profile, seeds))
     items: list[Item] = []
     for group in GROUPS:
         items += _row_major([i for i in pool if i.group == group])

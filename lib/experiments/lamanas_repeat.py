@@ -4,20 +4,18 @@ Seed s gives a run the same initial supernet, meta-training tasks and meta-test 
 lent GPU computes with other kernels than this machine's CPU (and a GPU's are not deterministic), so two runs
 of one seed on different devices share their seed, not their arithmetic. A record's key leaves the device
 out (``lib.pipeline.results``), so a run cannot be cached twice under its own experiment; a repeat holds the
-Table-1 run it repeats (``original``, the sweep's config) under the experiment ``lamanas_device_repeat`` and
-runs exactly that config. The original record and its repeat, made on different devices, differ by what the
+Table-1 run it repeats (``original``, the sweep's config: ``lamanas_sweep.repeat_configs``) under the experiment
+``lamanas_device_repeat`` and runs exactly that config. The original record and its repeat, made on different devices, differ by what the
 devices did to that run; :func:`lib.report.lamanas.device_offset_bound` turns these differences over seeds
 into the margin LAMANAS comparisons across devices are widened by (the scorecard's rule 'Devices'), as the
 LNAS Table 1 chapter does for LNAS from Variant 1 before its pruning.
 """
 
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 from lib.experiments import lamanas
-from lib.experiments.checks import at_least, check, one_of
+from lib.experiments.checks import ConfigError, at_least, check, one_of
 from lib.experiments.lamanas_config import LamanasConfig
-from lib.experiments.lamanas_sweep import Sweep
 from lib.pipeline.checkpoint import Checkpoint
 from lib.pipeline.results import RunOutput
 
@@ -35,6 +33,9 @@ class DeviceRepeatConfig:
 
     def __post_init__(self) -> None:
         check(self, {"experiment": one_of("lamanas_device_repeat"), "threads": at_least(0)})
+        if self.original.device != "auto":  # the key holds the original whole: one key per run repeated
+            raise ConfigError(f"DeviceRepeatConfig.original.device = {self.original.device!r}: give the sweep's config "
+                              "(device 'auto'; the repeat's own device field says where it runs)")
 
     @property
     def seed(self) -> int:
@@ -43,12 +44,6 @@ class DeviceRepeatConfig:
     def to_run(self) -> LamanasConfig:
         """The original's config on this repeat's device and threads (0: the original's); neither is part of a key."""
         return replace(self.original, device=self.device, threads=self.threads or self.original.threads)
-
-
-def configs(profile: str, seeds: Sequence[int], row: str = ROW) -> list[DeviceRepeatConfig]:
-    """The repeats of ``row`` of ``profile``'s Table-1 sweep at ``seeds``."""
-    sweep = Sweep.for_profile(profile, rows=(row,), seeds=seeds, authors_code=False, processes=1)
-    return [DeviceRepeatConfig(sweep.config(row, seed)) for seed in seeds]
 
 
 def run(cfg: DeviceRepeatConfig, checkpoint: Checkpoint) -> RunOutput:

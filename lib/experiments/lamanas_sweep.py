@@ -12,7 +12,7 @@ s gives every row the same initial supernet, meta-training tasks and meta-test t
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from lib.experiments import lamanas
+from lib.experiments import lamanas, lamanas_repeat
 from lib.experiments.lamanas_config import LamanasConfig
 from lib.experiments.lamanas_rows import CONTROL, ROWS, row_of
 from lib.pipeline import results
@@ -117,3 +117,9 @@ def control_sweep(profile: str, **changes: Any) -> Sweep:
     whether meta-training adds accuracy to test-time adaptation (book/lamanas_table1, book/scorecard)."""
     seeds = (0,) if profile == "smoke" else CONTROL_SEEDS
     return Sweep.for_profile(profile, ("baseline", CONTROL), seeds, authors_code=False, processes=1, **changes)
+
+
+def repeat_configs(profile: str, seeds: Sequence[int], row: str = lamanas_repeat.ROW) -> list[lamanas_repeat.DeviceRepeatConfig]:
+    """The device repeats (:mod:`lib.experiments.lamanas_repeat`) of ``row`` of ``profile``'s sweep at ``seeds``."""
+    sweep = Sweep.for_profile(profile, rows=(row,), seeds=seeds, authors_code=False, processes=1)
+    return [lamanas_repeat.DeviceRepeatConfig(sweep.config(row, seed)) for seed in seeds]

@@ -60,6 +60,11 @@ def offset_margin(runs: pd.DataFrame, seeds: Iterable[int], bound: float | None)
     return bound * mixed / total if bound and mixed else 0.0
 
 
+def applied_margin(interval: Interval, margin: float) -> float:
+    """The margin :func:`widened_for_offset` adds to ``interval``: 0 when it has no width to widen (one seed)."""
+    return margin if interval.has_interval else 0.0
+
+
 def widened_for_offset(interval: Interval, margin: float, support: tuple[float, float] | None) -> Interval:
     """``interval`` widened by ``margin`` (:func:`offset_margin`) on both sides for a device offset, then clipped
     to the values the difference can take (``support``, None: unbounded)."""

@@ -13,10 +13,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lib.experiments import lamanas_repeat
 from lib.experiments.lamanas import phi_vector
 from lib.experiments.lamanas_rows import Row, row_of
-from lib.experiments.lamanas_sweep import AUTHORS_PROXY, CONTROL_SEEDS, is_view
+from lib.experiments.lamanas_sweep import AUTHORS_PROXY, CONTROL_SEEDS, is_view, repeat_configs
 from lib.meta import landscape
 from lib.meta.landscape import Landscape, LossNet
 from lib.pipeline.provenance import made_on
@@ -149,17 +148,23 @@ REPEAT_COLUMNS = ["seed", "original made on", "repeat made on", "original test a
 
 def device_repeats(originals: Iterable[Record], repeats: Iterable[Record]) -> pd.DataFrame:
     """One line per repeat (:mod:`lib.experiments.lamanas_repeat`) whose original is among ``originals``, both
-    finished: the seed, where each was made, their meta-test accuracies and the difference. Shown in:
-    book/lamanas_table1."""
-    by_fields = {json.dumps(result_fields(r.config), sort_keys=True): r for r in originals if r.status == "ok"}
+    finished and neither marked (stale, altered, unsealed): the seed, where each was made, their meta-test
+    accuracies and the difference. Shown in: book/lamanas_table1."""
+    by_fields = {json.dumps(result_fields(r.config), sort_keys=True): r for r in originals if _current(r)}
     out = []
-    for repeat in (r for r in repeats if r.status == "ok"):
+    for repeat in filter(_current, repeats):
         original = by_fields.get(json.dumps(result_fields(repeat.config["original"]), sort_keys=True))
         if original is not None:
             a, b = float(original.metrics["test_acc"]), float(repeat.metrics["test_acc"])
             out.append(dict(zip(REPEAT_COLUMNS, (original.config["seed"], made_on(original.provenance),
                                                  made_on(repeat.provenance), a, b, a - b))))
     return pd.DataFrame(out, columns=REPEAT_COLUMNS)
+
+
+def _current(record: Record) -> bool:
+    """Finished and made by the current code (no mark): an original from older code than its repeat would measure
+    the code change, not the device."""
+    return record.status == "ok" and record.mark is None
 
 
 def device_offset_bound(repeats: pd.DataFrame) -> float | None:
@@ -176,7 +181,7 @@ def device_offset_bound(repeats: pd.DataFrame) -> float | None:
 def cached_repeats(profile: str) -> tuple[pd.DataFrame, list[Record]]:
     """:func:`device_repeats` of the repeats cached at ``profile`` (at the control's seeds), and the records it
     read (repeats and originals; loads, never runs). Shown in: book/lamanas_table1."""
-    configs = lamanas_repeat.configs(profile, CONTROL_SEEDS)
+    configs = repeat_configs(profile, CONTROL_SEEDS)
     repeats = [r for r in map(stored, configs) if r is not None]
     originals = [r for r in (stored(c.original) for c in configs) if r is not None]
     return device_repeats(originals, repeats), repeats + originals
@@ -451,6 +456,7 @@ def judged_control(rows: pd.DataFrame, offset: float | None = None) -> tuple[Int
         return None
     diff = looks[-1].difference
     margin = devices.offset_margin(rows[rows["code"] == "ours"], set(baseline) & set(control), offset) if offset else 0.0
+    margin = devices.applied_margin(diff, margin)
     widened = devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
     return diff, margin, rules.better_than(widened)
 

@@ -18,7 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.devices import compared_runs, offset_margin, spans_note, widened_for_offset, widening_note
+from lib.report.devices import applied_margin, compared_runs, offset_margin, spans_note, widened_for_offset, widening_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
@@ -127,7 +127,7 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             if not set(a) & set(b):
                 return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
             diff = paired_difference(a, b)
-            margin = offset_margin(compared_runs(runs, KEYS, (better, other)), set(a) & set(b), offset)
+            margin = applied_margin(diff, offset_margin(compared_runs(runs, KEYS, (better, other)), set(a) & set(b), offset))
             widest = max(widest, margin)
             parts.append(better_than(widened_for_offset(diff, margin, difference_support(metric))))
             texts.append(f"{metric}: {diff.clipped(difference_support(metric)).text()}")

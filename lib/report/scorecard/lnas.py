@@ -17,7 +17,7 @@ from lib.experiments.lnas_sweep import REWIND, ROWS, Sweep
 from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.pipeline import results
 from lib.report import compare, lnas as report, rules
-from lib.report.devices import offset_margin, spans_note, widened_for_offset, widening_note
+from lib.report.devices import applied_margin, offset_margin, spans_note, widened_for_offset, widening_note
 from lib.report.scorecard.tables import Column, cells
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
 from lib.report.seeds import difference_support, per_seed
@@ -207,6 +207,7 @@ def _bare(rule: Callable, diffs: dict[int, float], widen: float = 0.0) -> Verdic
     sides (a device offset its pairs cannot cancel), without notes; "ours" is the interval as measured, the basis
     gives the widened one."""
     measured, support = t_interval(list(diffs.values())), difference_support("val_acc_final")
+    widen = applied_margin(measured, widen)
     ruling = rule(widened_for_offset(measured, widen, support))
     return Verdict(ruling.status, measured.clipped(support).text(),
                    "; ".join(filter(None, [ruling.reason, widening_note(widen)])), widen)

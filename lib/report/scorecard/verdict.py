@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from lib.report import rules
-from lib.report.devices import widened_for_offset
+from lib.report.devices import applied_margin, widened_for_offset
 from lib.report.rules import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, STATUSES, Ruling
 from lib.report.seeds import NON_NEGATIVE, PERCENT, PERCENT_DIFFERENCE
 from lib.report.stats import paired_difference, t_interval
@@ -103,5 +103,6 @@ def cell(kind: str, reported: float | None, reported_baseline: float, ours: dict
     side = ">=" if reported >= reported_baseline else "<"
     ruling = rule(diff)
     return Verdict(ruling.status, f"{text}; Δ {measured.text()}",
-                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}", widen)
+                   f"report: {reported:.2f} {side} baseline {reported_baseline:.2f}; ours: {ruling.reason}",
+                   applied_margin(paired, widen))
 
