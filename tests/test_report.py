@@ -334,3 +334,17 @@ def test_the_device_offset_bound_is_the_far_end_of_the_across_device_interval():
     assert devices.offset_margin(pair, [0, 1], 6.0) == 6.0 and devices.offset_margin(pair, [0], None) == 0.0
     mixed = pd.concat([runs[runs["variant"] == "Baseline"], runs[runs["sparsity"] == 0.75]])
     assert devices.offset_margin(mixed, [0, 1, 2], 6.0) == 0.0  # seed 0's pair shares the CPU; seeds 1-2 have one run
+
+
+def test_a_device_offset_widens_the_seeds_that_pair_the_cpu_with_a_gpu_only():
+    import pandas as pd
+
+    from lib.report import devices
+
+    runs = pd.DataFrame({"seed": [0, 0, 1, 1, 2, 2],
+                         "made_on": ["NVIDIA H100 80GB HBM3", "NVIDIA H200", "CPU", "NVIDIA H200", "CPU", "CPU"]})
+    assert devices.mixed_seeds(runs) == (2, 3)  # the caveat names both seeds that span devices
+    assert devices.mixed_seeds(runs, cpu_and_gpu=True) == (1, 3)
+    assert devices.offset_margin(runs, [0, 1, 2], 6.0) == pytest.approx(2.0)  # 6 x 1 of 3 seeds (the CPU-GPU one)
+    assert devices.offset_margin(runs, [0], 6.0) == 0.0  # two GPUs: noise, not an offset
+    assert "at 2 of 3 seeds" in devices.spans_note(runs)

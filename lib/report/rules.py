@@ -51,8 +51,10 @@ RULE_DEVICES = ("Devices: where some of a paired difference's seeds compare runs
                 "Variant 1 before its pruning against the baseline, LNAS Table 1, 'How much the device moves a run'; "
                 "LAMANAS: baseline runs repeated on the other device, LAMANAS Table 1): pairing by seed cancels the "
                 "seed, and the interval over seeds covers the device's noise, but not an offset shared by every run "
-                "of one device. Until a report's measurement has two pairs, its comparisons across devices carry "
-                "the caveat only.")
+                "of one device. The offset is measured between this CPU and an NVIDIA H200 and taken for the H100 "
+                "too (one architecture and software); seeds whose runs were made on two GPUs are not widened (their "
+                "kernels are picked per run, so they differ by noise the interval covers). Until a report's "
+                "measurement has two pairs, its comparisons across devices carry the caveat only.")
 TWO_LOOK_LEVEL = 1 - (1 - LEVEL) / 2
 """The level of each look of a two-stage design: the error split over its two looks (Bonferroni)."""
 TWO_LOOKS_WHY = (f"A {100 * LEVEL:g}% interval errs in one direction or the other {100 * (1 - LEVEL):g}% of the "
