@@ -347,6 +347,13 @@ def test_the_control_verdict_says_it_was_decided_at_a_second_look():
     assert f"paired difference {_t_text([10.0, 2.0, 4.0, 8.0, 9.0], 2, 0.975)} pp: entirely above 0" in text
     assert (f"The baseline's mean here, {_t_text(list(FIVE_BASE.values()), 1)}, is over seeds 0-4; Table 1 shows "
             f"{_t_text([50.0, 42.0, 44.0], 2)}, over seeds 0-2") in text
+    # the baseline of seed 0 made on a GPU (its control on the CPU): each look is widened by the bound times its
+    # own share of such seeds, a third at the first look, a fifth at the second
+    across = _control_rows(FIVE_BASE, FIVE_CONTROL).assign(made_on=["GPU"] + ["CPU"] * 9)
+    first, second = report.judged_looks(across, 3.0)
+    assert first.margin == pytest.approx(1.0) and second.margin == pytest.approx(0.6)
+    assert second.difference.text() == _t_text([10.0, 2.0, 4.0, 8.0, 9.0], 2, 0.975)  # as measured
+    assert "judged widened by ±1.00 pp for devices" in report.meta_learning_verdict(across, 3.0)
     three = {s: v for s, v in FIVE_BASE.items() if s < 3}
     assert len(report.control_looks(three, FIVE_CONTROL)) == 1  # one look: nothing to add
     # the level is the design's, whichever seeds have landed: two looks planned, 97.5%; one look planned, 95%

@@ -79,3 +79,14 @@ def test_the_records_table_names_the_accelerator_a_run_was_made_on():
 
     table = export.records_table([record("a", {"device": "cpu"}), record("b", {"device": "cuda", "accelerator": "NVIDIA H200"})])
     assert table["device"].tolist() == ["CPU", "NVIDIA H200"]
+
+
+def test_a_device_repeat_is_listed_under_the_profile_and_seed_of_the_run_it_repeats():
+    from lib.pipeline.results import Record
+
+    provenance = {"git": {"commit": "abcdef0123"}, "hardware": {"device": "cpu"}, "wall_time_s": 60.0, "date": "2026-11-26"}
+    repeat = Record("lamanas_device_repeat", "r", {"experiment": "lamanas_device_repeat",
+                                                   "original": {"profile": "cpu", "seed": 2}}, {}, provenance)
+    assert export.config_field(repeat.config, "profile") == "cpu" and export.config_field({"seed": 1}, "seed") == 1
+    assert export.config_field({}, "seed") is None
+    assert export.records_table([repeat])["seed"].tolist() == [2]

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -99,12 +100,18 @@ def download_markdown(link: str, what: str = "this table") -> str:
     return f"[Download {what} as CSV]({link})"
 
 
+def config_field(config: dict, name: str) -> Any:
+    """A field of a stored config, or of the run it repeats (a device repeat holds its ``original``'s profile and
+    seed, :mod:`lib.experiments.lamanas_repeat`); None when neither has it."""
+    return config[name] if name in config else config.get("original", {}).get(name)
+
+
 def profile_records(profile: str, experiments: Iterable[str] | None = None, source: Path | None = None) -> list[Record]:
     """Every stored run record of ``profile`` (of ``experiments``, default all), ordered by experiment and key."""
     base = Path(source or results_dir())
     found = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
     names = sorted(experiments) if experiments is not None else found
-    records = [r for e in names for r in load_records(e, base) if r.config.get("profile") == profile]
+    records = [r for e in names for r in load_records(e, base) if config_field(r.config, "profile") == profile]
     return sorted(records, key=lambda r: (r.experiment, r.key))
 
 
@@ -115,7 +122,7 @@ def records_table(records: Iterable[Record]) -> pd.DataFrame:
     Shown in: book/records.
     """
     return pd.DataFrame([{
-        "experiment": r.experiment, "key": r.key, "seed": r.config.get("seed"), "status": r.status,
+        "experiment": r.experiment, "key": r.key, "seed": config_field(r.config, "seed"), "status": r.status,
         "mark": r.mark or "", "commit": str(r.provenance["git"]["commit"])[:7],
         "device": made_on(r.provenance), "minutes": r.provenance["wall_time_s"] / 60,
         "date": str(r.provenance["date"])[:10]} for r in records],

@@ -409,27 +409,37 @@ def meta_learning_contribution(rows: pd.DataFrame, seeds: Sequence[int] = ()) ->
 
 @dataclass(frozen=True)
 class Look:
-    """The better-than rule on the paired difference baseline - control over ``seeds``: its interval and status."""
+    """The better-than rule on the paired difference baseline - control over ``seeds``: its interval as measured,
+    the margin it was widened by for devices (rule 'Devices') and the ruling on the widened interval."""
 
     seeds: tuple[int, ...]
     difference: Interval
-    status: str
+    ruling: rules.Ruling
+    margin: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return self.ruling.status
 
 
 def control_looks(baseline: Mapping[int, float], control: Mapping[int, float], first: Sequence[int] = FIRST_LOOK,
-                  planned: Sequence[int] = CONTROL_SEEDS) -> list[Look]:
+                  planned: Sequence[int] = CONTROL_SEEDS,
+                  margin_for: Callable[[tuple[int, ...]], float] = lambda seeds: 0.0) -> list[Look]:
     """The control's verdict at its first look (the shared seeds among ``first``) and, where more seeds have run,
     again over every shared seed. A design that plans seeds beyond ``first`` (``planned``) has two looks, and
     both are judged on :data:`lib.report.rules.TWO_LOOK_LEVEL` intervals (rule 'Two looks') whichever seeds have
-    landed; a one-look design on 95% intervals. [] when no seed is shared."""
+    landed; a one-look design on 95% intervals. Each look's interval is widened by ``margin_for(its seeds)`` for
+    devices before it is judged. [] when no seed is shared."""
     shared = tuple(sorted(set(baseline) & set(control)))
     stages = list(dict.fromkeys(s for s in (tuple(x for x in shared if x in first), shared) if s))
     level = rules.TWO_LOOK_LEVEL if set(planned) - set(first) else LEVEL
+    support = by_seed.difference_support("test_acc")
     out = []
     for seeds in stages:
         diff = paired_difference({s: baseline[s] for s in seeds}, control, level)
-        diff = diff.clipped(by_seed.difference_support("test_acc"))
-        out.append(Look(seeds, diff, rules.better_than(diff).status))
+        margin = devices.applied_margin(diff, margin_for(seeds))
+        ruling = rules.better_than(devices.widened_for_offset(diff, margin, support))
+        out.append(Look(seeds, diff.clipped(support), ruling, margin))
     return out
 
 
@@ -440,25 +450,26 @@ def second_look(looks: Sequence[Look]) -> str:
         return ""
     first, last = looks[0], looks[-1]
     added = seeds_text(sorted(set(last.seeds) - set(first.seeds)))
+    widened = f" (judged widened by ±{first.margin:.2f} pp for devices)" if first.margin else ""
     return (f"The verdict comes from a second look: at seeds {seeds_text(first.seeds)} (Table 1's) the difference was "
-            f"{first.difference.text()} pp, {first.status}, and seeds {added} were added after it "
+            f"{first.difference.text()} pp{widened}, {first.status}, and seeds {added} were added after it "
             f"(`lamanas_sweep.CONTROL_SEEDS` says why). {rules.TWO_LOOKS_WHY}")
 
 
+def judged_looks(rows: pd.DataFrame, offset: float | None = None) -> list[Look]:
+    """:func:`control_looks` of the meta-training control (``rows``: our baseline and control runs), each look
+    widened by the ``offset`` bound times the share of its seeds whose two runs pair the CPU with a GPU (rule
+    'Devices')."""
+    ours = rows[rows["code"] == "ours"]
+    margin_for = (lambda seeds: devices.offset_margin(ours, seeds, offset)) if offset else (lambda seeds: 0.0)
+    return control_looks(*baseline_and_control(rows), margin_for=margin_for)
+
+
 def judged_control(rows: pd.DataFrame, offset: float | None = None) -> tuple[Interval, float, rules.Ruling] | None:
-    """The meta-training control (``rows``: our baseline and control runs) judged: the last look's difference
-    (:func:`control_looks`), the margin it is widened by for devices (the ``offset`` bound times the share of its
-    seeds whose two runs span devices, rule 'Devices') and the better-than ruling on the widened interval; None
-    when no seed has both runs."""
-    baseline, control = baseline_and_control(rows)
-    looks = control_looks(baseline, control)
-    if not looks:
-        return None
-    diff = looks[-1].difference
-    margin = devices.offset_margin(rows[rows["code"] == "ours"], set(baseline) & set(control), offset) if offset else 0.0
-    margin = devices.applied_margin(diff, margin)
-    widened = devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
-    return diff, margin, rules.better_than(widened)
+    """The meta-training control's verdict: the last of :func:`judged_looks` as (difference as measured, margin
+    widened by, ruling); None when no seed has both runs."""
+    looks = judged_looks(rows, offset)
+    return (looks[-1].difference, looks[-1].margin, looks[-1].ruling) if looks else None
 
 
 def meta_learning_verdict(rows: pd.DataFrame, offset: float | None = None) -> str:
@@ -471,7 +482,7 @@ def meta_learning_verdict(rows: pd.DataFrame, offset: float | None = None) -> st
         return "Pending: no seed has both the baseline and the control."
     diff, margin, ruling = judged
     baseline, control = baseline_and_control(rows)
-    looks = control_looks(baseline, control)
+    looks = judged_looks(rows, offset)
     positive = sum(baseline[s] > control[s] for s in set(baseline) & set(control))
     widening = f" ({devices.widening_note(margin)})" if margin else ""
     text = (f"**Does meta-training add accuracy beyond test-time adaptation? {ruling.status.capitalize()}** by the "

@@ -272,7 +272,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
     where a seed's runs were made on different ones (the scorecard's rule 'Devices'), with the devices both
     sides' runs were made on. Shown in: book/lnas_table1, book/darts_cifar10, book/scorecard."""
     compared = (("Baseline", "N/A"), ("Random architecture", "N/A"))
-    made_on = ", ".join(sorted(set(devices.compared_runs(per_run, KEYS, compared)["made_on"]))) if len(per_run) else ""
+    made = ", ".join(sorted(set(devices.compared_runs(per_run, KEYS, compared)["made_on"]))) if len(per_run) else ""
     out = []
     for label, metric in (("val @ final", "val_acc_final"), ("test acc", "test_acc")):
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
@@ -291,7 +291,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
                     **by_seed.columns("searched_minus_random", diff),
                     **by_seed.columns("searched_minus_random_widened", judged),
                     "seeds": ";".join(str(s) for s in sorted(set(searched) & set(random))), "status": ruling.status,
-                    "made on": made_on})
+                    "made on": made})
     return pd.DataFrame(out)
 
 

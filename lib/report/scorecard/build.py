@@ -94,8 +94,10 @@ def scorecard(profile: str) -> Scorecard:
     lamanas_part, lamanas_ev = lamanas_rows(profile)
     frame = pd.DataFrame(lnas_part + lamanas_part)
     frame["profile"] = profile
-    return Scorecard(frame[COLUMNS], lnas_ev.records + lamanas_ev.records + lamanas_ev.control_records, lnas_ev,
-                     lamanas_ev)
+    records = lnas_ev.records + lamanas_ev.records + lamanas_ev.control_records
+    read = {(r.experiment, r.key) for r in records}  # a repeat's original is among them
+    records += [r for r in lamanas_ev.repeat_records if (r.experiment, r.key) not in read]
+    return Scorecard(frame[COLUMNS], records, lnas_ev, lamanas_ev)
 
 
 def rules_text() -> str:

@@ -4,7 +4,7 @@ The claims about results are judged twice: on our correct implementation and on 
 behaviour (#21, #22), so the scorecard shows whether a claim depends on the bug.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
@@ -35,7 +35,8 @@ class LamanasEvidence:
     ``controls`` holds the baseline's and the no-meta-training control's runs at every seed of
     ``lamanas_sweep.control_sweep`` (the control is not a report row); ``records`` are Table 1's (seeds 0-2),
     ``control_records`` those of ``controls`` not among them; ``offset`` the device offset bound of the cached
-    device repeats (:func:`lib.report.lamanas.device_offset`; None: not measured)."""
+    device repeats (:func:`lib.report.lamanas.device_offset_bound`; None: not measured) and ``repeat_records``
+    the records it was measured from (the repeats and their originals)."""
 
     profile: str
     rows: pd.DataFrame
@@ -45,6 +46,7 @@ class LamanasEvidence:
     controls: pd.DataFrame
     control_records: list[Record]
     offset: float | None = None
+    repeat_records: list[Record] = field(default_factory=list)
 
 
 def evidence(profile: str) -> LamanasEvidence:
@@ -59,8 +61,9 @@ def evidence(profile: str) -> LamanasEvidence:
     authors_seeds = set(rows.loc[rows["code"] == "authors", "seed"])
     baseline = (rows["loss_network"] == "Baseline") & rows["seed"].isin(authors_seeds)
     authors = rows[(rows["code"] == "authors") | baseline].assign(code="authors")
+    repeats, repeat_records = report.cached_repeats(profile)
     return LamanasEvidence(profile, ours, ours, authors, records, controls, control_records,
-                           report.device_offset(profile))
+                           report.device_offset_bound(repeats), repeat_records)
 
 
 def duplicated_sizes(theirs: pd.DataFrame) -> Callable[[pd.Series, Column], str | None]:
@@ -197,7 +200,7 @@ def meta_training_vs_control(ev: LamanasEvidence) -> Verdict:
 def control_second_look(ev: LamanasEvidence) -> str:
     """:func:`lib.report.lamanas.second_look` of the control: the first look (Table 1's seeds) and the seeds added
     after it, or "" when the verdict rests on one look."""
-    return report.second_look(report.control_looks(*report.baseline_and_control(ev.controls)))
+    return report.second_look(report.judged_looks(ev.controls, ev.offset))
 
 
 def _a7(runs: pd.DataFrame, profile: str) -> Verdict:

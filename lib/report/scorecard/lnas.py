@@ -327,10 +327,10 @@ def reported_slowdown() -> float:
     """L11's Variant 2 search time over Variant 1's, from the claim's words in ``data/reported/`` ("around 2 hours
     for Variant 1 vs about 5.2 hours for Variant 2", Sec. 5.3)."""
     claim = compare.reported_claim("lnas", "L11")
-    hours = [float(h) for h in re.findall(r"([0-9.]+) hours for Variant", claim)]
-    if len(hours) != 2:
-        raise ValueError(f"L11 should give two search times ('N hours for Variant k'), got {claim!r}")
-    return hours[1] / hours[0]
+    hours = {variant: float(h) for h, variant in re.findall(r"([0-9.]+) hours for Variant (\d)", claim)}
+    if set(hours) != {"1", "2"}:
+        raise ValueError(f"L11 should give the search time of Variant 1 and 2 ('N hours for Variant k'), got {claim!r}")
+    return hours["2"] / hours["1"]
 
 
 def search_step_cost(ev: LnasEvidence) -> Verdict:
