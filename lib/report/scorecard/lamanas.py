@@ -121,7 +121,7 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             f"{' / '.join(better)} and {' / '.join(other)} are the same runs (with phi never meta-updated in the "
             "authors' code, #22, the proxy changes nothing, so one run serves both rows)").reason)
     parts, texts, shared, widest = [], [], set(), 0.0
-    offset = report.device_offset(profile) if profile != "paper" else None
+    offset = report.device_offset(profile)  # what the evidence's ``offset`` holds; the claims see runs and profile only
     for metric in metrics:
         values = _values(runs, metric)
         for better, other in pairs:
