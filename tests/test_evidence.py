@@ -265,3 +265,11 @@ def test_an_unmeasured_kind_is_scaled_by_the_ratio_of_its_siblings_first():
     assert est.seconds(Row(variant="a", seed=1, sparsity=0.1)) == (50.0, "model x 0.50")  # not the toy median 2.00
     assert est.seconds(Row(variant="c")) == (200.0, "model x 2.00")  # no sibling: the experiment's median
     assert est.seconds(Row(experiment="new")) == (250.0, "model x 2.50")  # no experiment: all records
+
+
+def test_a_device_repeat_is_estimated_from_the_measured_repeats_of_other_seeds():
+    from lib.experiments import lamanas_sweep
+
+    first, second = (dataclasses.asdict(c) for c in lamanas_sweep.repeat_configs("smoke", [0, 1]))
+    assert worklist.Estimator.kind(first) == worklist.Estimator.kind(second)  # the seed sits in the original
+    assert worklist.Estimator.kind(first, ()) != worklist.Estimator.kind(second, ())

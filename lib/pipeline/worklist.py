@@ -120,10 +120,13 @@ class Estimator:
 
     @staticmethod
     def kind(config: Any, ignoring: tuple[str, ...] = ("seed",)) -> str:
-        """The config's result fields but those ``ignoring``, as one comparable text."""
+        """The config's result fields but those ``ignoring`` (also inside the ``original`` a device repeat holds,
+        :mod:`lib.experiments.lamanas_repeat`), as one comparable text."""
         fields = results.result_fields(config)
         for name in ignoring:
             fields.pop(name, None)
+            if isinstance(fields.get("original"), dict):
+                fields["original"].pop(name, None)
         return json.dumps(fields, sort_keys=True)
 
     @classmethod
