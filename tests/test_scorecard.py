@@ -175,6 +175,10 @@ def test_lamanas_comparisons_across_devices_are_widened_by_the_device_repeats(em
                              offset=bound)
     row = shown.set_index("row").loc["FNN, residual, Inner product"]
     assert row["status"] == INCONCLUSIVE and row["Δ widened for devices"].startswith("6.00 [")
+    data = report.table1(Sweep.for_profile("smoke", ("baseline", "fnn-res-ip"), (0, 1, 2), authors_code=False).stored(),
+                         offset=bound)[1].set_index(["loss_network", "residual", "loss_proxy"])
+    assert data.loc[("FNN", "Yes", "Inner product"), "widened (pp)"] == pytest.approx(bound)
+    assert data.loc[("Baseline", "No", "N/A"), "widened (pp)"] == 0.0
     # a prose claim: the LSTM residual rows (made on the CPU) above the baseline (on the GPU): +27 to +29 at every seed
     for name in ("lstm-res-mse", "lstm-res-ip"):
         for seed in range(3):

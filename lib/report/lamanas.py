@@ -237,7 +237,8 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
         authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}), "test_acc")
         is_base = labels[0] == "Baseline"
         diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base, "test_acc")
-        judged = _widened(diff, rows, (labels, BASELINE_LABELS), offset)
+        margin = _device_margin(diff, rows, (labels, BASELINE_LABELS), offset)
+        judged = diff if not margin else devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
         ruling = None
         if rep is not None and not is_base:
             ruling = (rules.not_testable("no run of this row or of the baseline at a shared seed is cached (pending)")
@@ -269,7 +270,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
                      **{f"{m} (report)": None if rep is None else rep[m] for m in METRICS.values()},
                      **{c: v for m, iv in ivs.items() for c, v in by_seed.columns(m, iv).items()},
                      **by_seed.columns("test_acc_minus_baseline", diff),
-                     **by_seed.columns("test_acc_minus_baseline_widened", judged),
+                     **by_seed.columns("test_acc_minus_baseline_widened", judged), "widened (pp)": margin,
                      **by_seed.columns("test_acc_authors_code", authors),
                      "status": "" if ruling is None else ruling.status, "basis": "" if ruling is None else ruling.reason})
     return pd.DataFrame(shown), pd.DataFrame(data)
@@ -278,17 +279,16 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
 BASELINE_LABELS = ("Baseline", "No", "N/A")
 
 
-def _widened(diff: Interval | None, rows: pd.DataFrame, compared: tuple[tuple, tuple], offset: float | None
-             ) -> Interval | None:
-    """``diff`` (our ``compared`` rows, paired over their shared seeds) widened for the device offset bound
-    ``offset`` times the share of those seeds whose two runs were made on different devices (rule 'Devices')."""
+def _device_margin(diff: Interval | None, rows: pd.DataFrame, compared: tuple[tuple, tuple], offset: float | None
+                   ) -> float:
+    """How far ``diff`` (our ``compared`` rows, paired over their shared seeds) is widened for devices: the offset
+    bound ``offset`` times the share of those seeds whose two runs pair the CPU with a GPU (rule 'Devices')."""
     if diff is None or offset is None or rows.empty:
-        return diff
+        return 0.0
     ours = rows[rows["code"] == "ours"]
     runs = devices.compared_runs(ours, KEYS, compared)
     seeds = set.intersection(*(set(runs.loc[(runs[KEYS] == list(k)).all(axis=1), "seed"]) for k in compared))
-    margin = devices.offset_margin(runs, seeds, offset)
-    return devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
+    return devices.applied_margin(diff, devices.offset_margin(runs, seeds, offset))
 
 
 BELOW, ABOVE, AT_CHANCE = "below", "above", "at chance"
