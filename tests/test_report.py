@@ -348,3 +348,24 @@ def test_a_device_offset_widens_the_seeds_that_pair_the_cpu_with_a_gpu_only():
     assert devices.offset_margin(runs, [0, 1, 2], 6.0) == pytest.approx(2.0)  # 6 x 1 of 3 seeds (the CPU-GPU one)
     assert devices.offset_margin(runs, [0], 6.0) == 0.0  # two GPUs: noise, not an offset
     assert "at 2 of 3 seeds" in devices.spans_note(runs)
+
+
+def test_lnas_tables_widen_by_the_bound_the_scorecard_uses_even_when_another_profile_measured_it():
+    import dataclasses
+
+    from lib.report import lnas
+
+    gpu = lambda record: dataclasses.replace(record, provenance={"hardware": {"device": "cuda", "accelerator": "NVIDIA H200"}})
+    cpu = lambda record: dataclasses.replace(record, provenance={"hardware": {"device": "cpu"}})
+    base = [cpu(_lnas_record("darts_cifar10", f"b{s}", {"seed": s}, {"val_acc_final": 60.0 + s})) for s in range(3)]
+    v2 = [(gpu if s == 0 else cpu)(_lnas_record("lnas", f"v{s}", {"seed": s, "variant": "variant2", "sparsity": 0.5},
+                                                {"val_acc_final": 62.0 + s + (s == 2)})) for s in range(3)]
+    per_run = lnas.rows(base + v2)  # no Variant 1 here: these runs measure no bound themselves
+    assert lnas.device_offset_bound(per_run) is None
+    table = lnas.table1(base + v2, offset=(6.0, "small"))
+    row = table.comparison.set_index(["variant", "sparsity"]).loc[("Variant 2", 0.5)]
+    # V2 - baseline per seed 2, 2, 3: 7/3 +- 4.302653 / 3, widened by 6 x 1 of 3 crossing seeds = 2 on each side
+    mean, half = 7 / 3, 4.302653 / 3
+    assert row["Δ widened for devices"] == f"{mean:.2f} [{mean - half - 2:.2f}, {mean + half + 2:.2f}] (n=3)"
+    assert "measured at the `small` profile" in table.note
+    assert lnas.table1(base + v2).comparison.set_index(["variant", "sparsity"]).loc[("Variant 2", 0.5), "Δ widened for devices"] == ""

@@ -24,7 +24,7 @@ from lib.darts.published import DARTS_V2
 from lib.experiments.cifar_config import CifarConfig
 from lib.experiments.final_accuracy import best_final
 from lib.experiments.lnas import SPARSITIES, VARIANTS
-from lib.experiments.lnas_sweep import RANDOM, REWIND, row_of
+from lib.experiments.lnas_sweep import RANDOM, REWIND, ROWS, Sweep, row_of
 from lib.experiments.profiles import reductions
 from lib.experiments.search_diagnostics import NEAR_UNIFORM, near_uniform, top_over_uniform
 from lib.pipeline.provenance import made_on
@@ -168,6 +168,8 @@ class Table1:
     note: str = by_seed.SEED_NOTE
 
 
+Offset = tuple[float, str]
+"""A device offset bound (pp) and the profile it was measured at (:func:`device_offset`)."""
 DEVICE_NOTE = (" Where some of a row's paired seeds compare runs made on different devices, its status is judged on Δ "
                "widened on both sides by that share of the seeds times {bound:.2f} pp, the largest device offset the "
                "measurement of 'How much the device moves a run' allows (the pairing cancels the seed, not an offset "
@@ -206,7 +208,7 @@ def _groups(records: Sequence[Record], pending: Sequence[CifarConfig]) -> dict[t
     return out
 
 
-def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Table1:
+def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = (), offset: Offset | None = None) -> Table1:
     """The report-vs-ours Table 1 from the baseline, Variant 1, Variant 2 and random-architecture records.
 
     Each of our numbers is a mean over seeds with its 95% t-interval; ``Δ final`` is the paired difference to
@@ -220,7 +222,7 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
     groups = _groups(records, pending)
     base_key = ("Baseline", "N/A")
     base_final = values["val_acc_final"].get(base_key, {})
-    bound = None if empty else device_offset_bound(per_run)
+    bound = _bound(per_run, offset)
     tied = set() if empty else tied_rows(per_run)
     report_base = float(theirs.loc[theirs["variant"] == "Baseline", "val_acc_final"].iloc[0])
     keys = [tuple(k) for k in theirs[KEYS].itertuples(index=False)] + [k for k in groups if k[0] == "Random architecture"]
@@ -252,9 +254,9 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = ()) -> Ta
                       SIZE_LABELS[0]: None if rep is None else rep["flops_M"],
                       SIZE_LABELS[1]: by_seed.text(ivs["flops_M"], missing=missing),
                       "search": labels.get(key, "")})
-    return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run),
+    return Table1(pd.DataFrame(shown), pd.DataFrame(data), *our_columns(per_run), searched_vs_random(per_run, offset),
                   rank_agreement(without_fixed_cells(pd.DataFrame(data), tied)), list(records),
-                  by_seed.SEED_NOTE + (DEVICE_NOTE.format(bound=bound) if bound else ""))
+                  by_seed.SEED_NOTE + (DEVICE_NOTE.format(bound=bound) + _measured_at(offset) if bound else ""))
 
 
 def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple[tuple, tuple],
@@ -266,7 +268,7 @@ def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple
     return devices.widened_for_offset(diff, margin, by_seed.difference_support("val_acc_final"))
 
 
-def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
+def searched_vs_random(per_run: pd.DataFrame, offset: Offset | None = None) -> pd.DataFrame:
     """The searched baseline minus the random architectures (their mean at each seed), paired over seeds,
     judged by the better-than rule (Li & Talwalkar 2019; Yang et al. 2020) on the interval widened for devices
     where a seed's runs were made on different ones (the scorecard's rule 'Devices'), with the devices both
@@ -278,8 +280,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
         values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, metric)
         searched, random = values.get(("Baseline", "N/A"), {}), values.get(("Random architecture", "N/A"), {})
         diff = by_seed.paired_or_none(searched, random, metric)
-        judged = _widened(diff, per_run, compared, set(searched) & set(random),
-                          None if per_run.empty else device_offset_bound(per_run))
+        judged = _widened(diff, per_run, compared, set(searched) & set(random), _bound(per_run, offset))
         ruling = rules.better_than(judged) if diff is not None else rules.not_testable(
             "no random-architecture run at a seed the baseline ran is cached (pending)")
         samples = sorted({r["record"].config["sample"] for _, r in per_run.iterrows()
@@ -295,7 +296,7 @@ def searched_vs_random(per_run: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
+def rewind_control(per_run: pd.DataFrame, offset: Offset | None = None) -> pd.DataFrame:
     """What Variant 1's rewind costs by itself, and what its pruning costs beyond it, paired over seeds.
 
     Variant 1 prunes at the middle epoch *and* rewinds the survivors to theta_0, so its ticket trains for half
@@ -307,7 +308,7 @@ def rewind_control(per_run: pd.DataFrame) -> pd.DataFrame:
     book/lnas_table1.
     """
     values = {} if per_run.empty else by_seed.per_seed(per_run, KEYS, "val_acc_final")
-    bound = None if per_run.empty else device_offset_bound(per_run)
+    bound = _bound(per_run, offset)
     rewind, base, v1 = (LABELS[REWIND], "N/A"), ("Baseline", "N/A"), "Variant 1"
     lines = [("nothing pruned (rewind only) - baseline", rewind, base)]
     lines += [(f"{v1} at p={p:g} - nothing pruned", (v1, p), rewind) for p in SPARSITIES if (v1, p) in values]
@@ -376,6 +377,33 @@ def device_offset_bound(per_run: pd.DataFrame) -> float | None:
     across = [] if diffs is None else diffs[~diffs["same"]].groupby("seed")["diff"].mean().to_list()
     offset = stats.t_interval(across) if len(across) > 1 else None
     return max(abs(offset.low), abs(offset.high)) if offset is not None and offset.has_interval else None
+
+
+OFFSET_PROFILES = ("cpu", "small")  # where a device offset bound may be measured (Variant 1 made on two devices)
+OFFSET_SEEDS = (0, 1, 2)
+
+
+def device_offset(profile: str, records: Sequence[Record] | None = None) -> Offset | None:
+    """(:func:`device_offset_bound`, the profile it was measured at) from the runs of ``profile``'s sweep at its
+    three paired seeds (``records``, where the caller has loaded them), else from the other reduced profile's
+    (loads, never runs); None where neither measures it. The tables and the scorecard widen by the same bound.
+    Shown in: book/lnas_table1, book/lnas_generalized, book/darts_cifar10, book/scorecard."""
+    for where in dict.fromkeys([profile, *OFFSET_PROFILES]):
+        stored = lambda: Sweep(where, ROWS, OFFSET_SEEDS, SPARSITIES).stored()
+        found = list(records) if where == profile and records is not None else stored()
+        bound = device_offset_bound(rows(found)) if found else None
+        if bound is not None:
+            return bound, where
+    return None
+
+
+def _bound(per_run: pd.DataFrame, offset: Offset | None) -> float | None:
+    """The bound of ``offset`` where given (:func:`device_offset`), else the one ``per_run`` measures itself."""
+    return offset[0] if offset is not None else None if per_run.empty else device_offset_bound(per_run)
+
+
+def _measured_at(offset: Offset | None) -> str:
+    return f" The bound was measured at the `{offset[1]}` profile." if offset is not None else ""
 
 
 def without_fixed_cells(data: pd.DataFrame, tied: set[tuple] = frozenset()) -> pd.DataFrame:
@@ -565,7 +593,7 @@ def step_costs(records: Sequence[Record]) -> pd.DataFrame:
 ALGORITHM3_MINUS = {"variant1": "A3 - V1 (pp)", "variant2": "A3 - V2 (pp)"}  # shown columns of the paired differences
 
 
-def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generalized_comparison(per_run: pd.DataFrame, offset: Offset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per sparsity: final validation and test accuracy of Variant 1, Variant 2 and Algorithm 3 over seeds (the
     same seed means as LNAS Table 1), with 95% t-intervals, and the baseline's; and Algorithm 3 minus each
     variant, paired over seeds (widened for devices where the pair's seeds cross them: the scorecard's rule
@@ -578,7 +606,7 @@ def generalized_comparison(per_run: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     values = {m: by_seed.per_seed(per_run, KEYS, m) for m in ("val_acc_final", "test_acc", "flops_M")} if len(per_run) else {}
     marked = {key: by_seed.marks_text(group["record"]) for key, group in per_run.groupby(KEYS, sort=False)} if len(per_run) else {}
     final = values.get("val_acc_final") or {}
-    bound = device_offset_bound(per_run) if len(per_run) else None
+    bound = _bound(per_run, offset)
     differences = {key: _algorithm3_minus(final, key[1], per_run, bound) for key in final if key[0] == VARIANTS["algorithm3"]}
     data = [{"variant": key[0], "sparsity": key[1], "seeds": ";".join(str(s) for s in sorted(final[key])),
              **{c: v for m in values for c, v in by_seed.columns(m, by_seed.interval_or_none(values[m].get(key, {}), m)).items()},

@@ -25,7 +25,6 @@ from lib.report.wiring import TIED
 from lib.report.stats import t_interval
 
 SEEDS = (0, 1, 2)
-OFFSET_PROFILES = ("cpu", "small")  # where a device offset bound may be measured (Variant 1 made on two devices)
 MID_SPARSITIES = (0.5, 0.625, 0.75)  # L8: "0.5, 0.625, 0.75 reach over 76% vs ... around 70% for higher or lower"
 LOWER_SPARSITIES, HIGHER_SPARSITIES = (0.125, 0.25, 0.375), (0.875, 0.95)
 # L9 "best at high and low sparsity": the report's Variant 2 column dips at 0.5 and 0.625 (74.12, 73.60) and is
@@ -135,17 +134,8 @@ def evidence(profile: str) -> LnasEvidence:
     costs = [r for r in results.load_records("lnas_search_cost") if r.config.get("profile") == profile]
     latest = list({r.config["sparsity"]: r for r in costs}.values())  # the newest measurement per sparsity
     has_dense = any(r.config["sparsity"] == 0.0 for r in latest)
-    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest, _offset(profile, runs))
-
-
-def _offset(profile: str, runs: list[results.Record]) -> tuple[float, str] | None:
-    """(device offset bound, the profile it was measured at): at ``profile``, else at the other reduced profile."""
-    for where in dict.fromkeys([profile, *OFFSET_PROFILES]):
-        found = runs if where == profile else Sweep(where, ROWS, SEEDS, SPARSITIES).stored()
-        bound = report.device_offset_bound(report.rows(found)) if found else None
-        if bound is not None:
-            return bound, where
-    return None
+    return LnasEvidence(profile, runs, report.step_costs(latest) if has_dense else None, latest,
+                        report.device_offset(profile, runs))
 
 
 def _row_name(row: pd.Series) -> str:
