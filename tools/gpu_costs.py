@@ -7,9 +7,15 @@ benchmarks/gpu/README.md for the commit and the card); nothing is typed in.
 """
 
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lib.experiments.lamanas_rows import TABLE1_ROWS  # noqa: E402
+from lib.experiments.lnas import SPARSITIES  # noqa: E402
+
 GPU = ROOT / "benchmarks" / "gpu"
 OUT = ROOT / "book" / "_generated" / "gpu_costs.md"
 
@@ -40,14 +46,16 @@ def lines() -> list[str]:
 
 
 def total(lnas: dict, lamanas: dict, seeds: int = 3) -> str:
-    """Both reports' Table-1 rows at ``paper`` x ``seeds``: LNAS baseline + 8 Variant 2 (search and train),
-    8 Variant 1 + 8 Algorithm 3 (train); LAMANAS baseline + 4 FNN and 4 LSTM rows (priced as the measured
-    residual inner-product row of their kind)."""
-    searched, trained = 9 * lnas["baseline_or_variant2_row_s"], 16 * lnas["variant1_or_algorithm3_row_s"]
-    meta = lamanas["baseline"] + 4 * lamanas["fnn-res-ip"] + 4 * lamanas["lstm-res-ip"]
+    """Both reports' Table-1 rows at ``paper`` x ``seeds``: LNAS baseline + a Variant 2 per sparsity (search and
+    train), a Variant 1 and an Algorithm 3 per sparsity (train); LAMANAS baseline + the FNN and LSTM rows
+    (priced as the measured residual inner-product row of their kind)."""
+    n, learned = len(SPARSITIES), [r for r in TABLE1_ROWS if r != "baseline"]
+    fnn, lstm = sum(r.startswith("fnn") for r in learned), sum(r.startswith("lstm") for r in learned)
+    searched, trained = (1 + n) * lnas["baseline_or_variant2_row_s"], 2 * n * lnas["variant1_or_algorithm3_row_s"]
+    meta = lamanas["baseline"] + fnn * lamanas["fnn-res-ip"] + lstm * lamanas["lstm-res-ip"]
     hours_all = seeds * (searched + trained + meta) / 3600
-    return (f"Both reports' Table-1 rows and Algorithm 3's (LNAS: 17 Table-1 rows + 8 Algorithm 3; LAMANAS: 9) "
-            f"with {seeds} seeds, without the controls: about "
+    return (f"Both reports' Table-1 rows and Algorithm 3's (LNAS: {1 + 2 * n} Table-1 rows + {n} of Algorithm 3; "
+            f"LAMANAS: {1 + fnn + lstm}) with {seeds} seeds, without the controls: about "
             f"{hours_all:.0f} GPU-hours on this card, one row per GPU on a cluster.")
 
 
