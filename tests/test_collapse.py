@@ -116,7 +116,7 @@ def test_scorecard_comparison_counts_the_runs_below_chance():
 
     chance = 100 / LamanasConfig.for_profile("smoke").data.ways
     runs = report.run_rows([run("lstm", 0, chance / 2), run("lstm", 1, 60.0), run("ce", 0, 50.0), run("ce", 1, 55.0)])
-    verdict = card.CLAIMS["A11"](runs, "smoke")
+    verdict = card.CLAIMS["A11"](runs, "smoke", None)
     assert verdict.ours.endswith("LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)")
     assert "Baseline" not in verdict.ours.split("; ")[-1]
     label = card.collapsed_label(runs)  # and the Table 1 accuracy cells of that row say it beside our value
@@ -141,7 +141,7 @@ def test_only_a_residual_rows_runs_below_chance_are_put_down_to_the_initial_slop
     runs = report.run_rows([run(True, 0, [1.0, 3.0]), run(True, 1, [60.0, 62.0]), run(False, 0, [1.0, 3.0]),
                             run(False, 1, [10.0, 26.0])])
     pair = [(("LSTM", "Yes", "Inner product"), ("LSTM", "No", "Inner product"))]
-    shown = card._compare(runs, "smoke", pair).ours.split("; ")[1:]
+    shown = card._compare(runs, "smoke", None, pair).ours.split("; ")[1:]
     assert shown == ["LSTM / Yes / Inner product: 1 of 2 runs below chance (its initial loss slope)",
                      "LSTM / No / Inner product: 1 of 2 runs below chance"]  # 18% reaching chance: not counted
 
@@ -182,11 +182,11 @@ def test_a_comparison_of_runs_made_on_different_devices_says_so():
 
     cpu, gpu = {"device": "cpu"}, {"device": "cuda", "accelerator": "NVIDIA H200"}
     on_cpu = [run("lstm", 0, 60.0, cpu), run("lstm", 1, 62.0, cpu), run("ce", 0, 50.0, cpu), run("ce", 1, 55.0, cpu)]
-    assert "different devices" not in card.CLAIMS["A11"](report.run_rows(on_cpu), "smoke").basis
+    assert "different devices" not in card.CLAIMS["A11"](report.run_rows(on_cpu), "smoke", None).basis
     mixed = report.run_rows(on_cpu[:3] + [run("ce", 1, 55.0, gpu)])
-    assert "at 1 of 2 seeds the compared runs were made on different devices (CPU and NVIDIA H200)" in card.CLAIMS["A11"](mixed, "smoke").basis
+    assert "at 1 of 2 seeds the compared runs were made on different devices (CPU and NVIDIA H200)" in card.CLAIMS["A11"](mixed, "smoke", None).basis
     one_device_per_seed = report.run_rows([on_cpu[0], on_cpu[2], run("lstm", 1, 62.0, gpu), run("ce", 1, 55.0, gpu)])
-    assert "different devices" not in card.CLAIMS["A11"](one_device_per_seed, "smoke").basis
+    assert "different devices" not in card.CLAIMS["A11"](one_device_per_seed, "smoke", None).basis
     shown, data = report.our_runs(mixed)
     assert sorted(shown["made on"]) == ["CPU", "CPU, NVIDIA H200"] and list(data["made_on"]) == list(shown["made on"])
 

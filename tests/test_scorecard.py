@@ -183,7 +183,9 @@ def test_lamanas_comparisons_across_devices_are_widened_by_the_device_repeats(em
     for name in ("lstm-res-mse", "lstm-res-ip"):
         for seed in range(3):
             _store_lamanas(name, seed, False, _lamanas_metrics((78.0, 79.0, 80.0)[seed], 58.0))
-    a10 = scorecard_lamanas.CLAIMS["A10"](scorecard_lamanas.evidence("smoke").ours, "smoke")
+    ev = scorecard_lamanas.evidence("smoke")
+    assert ev.offset == pytest.approx(bound)  # the claims are judged on the bound the evidence carries
+    a10 = scorecard_lamanas.CLAIMS["A10"](ev.ours, "smoke", ev.offset)
     assert a10.status == HELD and a10.widened == pytest.approx(bound)  # 28 - 2.48 - 16.71 still above 0
     assert f"widened by up to ±{bound:.2f} pp" in a10.basis and "test_acc: 28.00 [" in a10.ours  # as measured
 

@@ -74,6 +74,16 @@ def applied_margin(interval: Interval, margin: float) -> float:
     return margin if interval.has_interval else 0.0
 
 
+def pair_margin(diff: Interval | None, runs: pd.DataFrame, keys: Sequence[str], compared: Iterable[tuple],
+                seeds: Iterable[int], bound: float | None) -> float:
+    """The margin (pp) the paired difference ``diff`` of the ``compared`` rows (their ``keys`` values) over
+    ``seeds`` is widened by for devices: :func:`offset_margin` of those rows' ``runs`` as :func:`applied_margin`
+    gives it; 0 without a difference or runs."""
+    if diff is None or runs.empty:
+        return 0.0
+    return applied_margin(diff, offset_margin(compared_runs(runs, keys, compared), seeds, bound))
+
+
 def widened_for_offset(interval: Interval, margin: float, support: tuple[float, float] | None) -> Interval:
     """``interval`` widened by ``margin`` (:func:`offset_margin`) on both sides for a device offset, then clipped
     to the values the difference can take (``support``, None: unbounded)."""

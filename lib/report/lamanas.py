@@ -218,6 +218,7 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
     Shown in: book/lamanas_table1.
     """
     rows = run_rows([r for r in records if r.status == "ok"])
+    ours = rows[rows["code"] == "ours"] if len(rows) else rows
     keys = KEYS + ["code"]
     values = {m: by_seed.per_seed(rows, keys, m) for m in METRICS.values()} if len(rows) else {m: {} for m in METRICS.values()}
     requested: dict[tuple, int] = {}
@@ -236,8 +237,9 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
         ivs = {m: by_seed.interval_or_none(values[m].get((*labels, "ours"), {}), m) for m in METRICS.values()}
         authors = by_seed.interval_or_none(values["test_acc"].get((*labels, "authors"), {}), "test_acc")
         is_base = labels[0] == "Baseline"
-        diff = None if is_base else by_seed.paired_or_none(values["test_acc"].get((*labels, "ours"), {}), base, "test_acc")
-        margin = _device_margin(diff, rows, (labels, BASELINE_LABELS), offset)
+        row_acc = values["test_acc"].get((*labels, "ours"), {})
+        diff = None if is_base else by_seed.paired_or_none(row_acc, base, "test_acc")
+        margin = devices.pair_margin(diff, ours, KEYS, (labels, BASELINE_LABELS), set(row_acc) & set(base), offset)
         judged = diff if not margin else devices.widened_for_offset(diff, margin, by_seed.difference_support("test_acc"))
         ruling = None
         if rep is not None and not is_base:
@@ -277,18 +279,6 @@ def table1(records: Sequence[Record], pending: Sequence[Any] = (), offset: float
 
 
 BASELINE_LABELS = ("Baseline", "No", "N/A")
-
-
-def _device_margin(diff: Interval | None, rows: pd.DataFrame, compared: tuple[tuple, tuple], offset: float | None
-                   ) -> float:
-    """How far ``diff`` (our ``compared`` rows, paired over their shared seeds) is widened for devices: the offset
-    bound ``offset`` times the share of those seeds whose two runs pair the CPU with a GPU (rule 'Devices')."""
-    if diff is None or offset is None or rows.empty:
-        return 0.0
-    ours = rows[rows["code"] == "ours"]
-    runs = devices.compared_runs(ours, KEYS, compared)
-    seeds = set.intersection(*(set(runs.loc[(runs[KEYS] == list(k)).all(axis=1), "seed"]) for k in compared))
-    return devices.applied_margin(diff, devices.offset_margin(runs, seeds, offset))
 
 
 BELOW, ABOVE, AT_CHANCE = "below", "above", "at chance"

@@ -261,10 +261,10 @@ def table1(records: Sequence[Record], pending: Sequence[CifarConfig] = (), offse
 
 def _widened(diff: stats.Interval | None, per_run: pd.DataFrame, compared: tuple[tuple, tuple],
              seeds: Iterable[int], bound: float | None) -> stats.Interval | None:
-    """``diff`` (paired over ``seeds``) widened by :func:`devices.offset_margin` for the ``compared`` rows' runs."""
-    if diff is None or per_run.empty:
+    """``diff`` (paired over ``seeds``) widened by :func:`devices.pair_margin` for the ``compared`` rows' runs."""
+    if diff is None:
         return diff
-    margin = devices.offset_margin(devices.compared_runs(per_run, KEYS, compared), seeds, bound)
+    margin = devices.pair_margin(diff, per_run, KEYS, compared, seeds, bound)
     return devices.widened_for_offset(diff, margin, by_seed.difference_support("val_acc_final"))
 
 

@@ -36,7 +36,7 @@ def _claims(report: str, root: Path) -> list[dict]:
 def _check_rules(report: str, claims: list[dict], rules: dict) -> None:
     unjudged = [c["id"] for c in claims if c["id"] not in rules]
     if unjudged:
-        raise KeyError(f"{report}: no scorecard rule for claim(s) {unjudged}; add one to lib/scorecard/{report}.py")
+        raise KeyError(f"{report}: no scorecard rule for claim(s) {unjudged}; add one to lib/report/scorecard/{report}.py")
 
 
 def _prose(report: str, claims: list[dict], verdicts: dict[str, tuple]) -> list[dict]:
@@ -80,8 +80,8 @@ def lamanas_rows(profile: str, root: Path = REPORTED_DIR) -> tuple[list[dict], l
     verdicts = {}
     for c in claims:
         rule = lamanas.CLAIMS[c["id"]]
-        authors = rule(ev.authors, profile) if c["id"] in lamanas.RESULT_CLAIMS else None
-        verdicts[c["id"]] = (rule(ev.ours, profile), authors)
+        authors = rule(ev.authors, profile, ev.offset) if c["id"] in lamanas.RESULT_CLAIMS else None
+        verdicts[c["id"]] = (rule(ev.ours, profile, ev.offset), authors)
     return _table("lamanas", lamanas.table_rows(ev)) + _prose("lamanas", claims, verdicts), ev
 
 

@@ -18,7 +18,7 @@ from lib.report.lamanas import KEYS
 from lib.report.scorecard.tables import Column, cells
 from lib.report.rules import all_of, better_than
 from lib.report.scorecard.verdict import ACCURACY, NOT_TESTABLE, SIZE, Verdict, missing
-from lib.report.devices import applied_margin, compared_runs, offset_margin, spans_note, widened_for_offset, widening_note
+from lib.report.devices import compared_runs, pair_margin, spans_note, widened_for_offset, widening_note
 from lib.report.seeds import difference_support, per_seed
 from lib.report.stats import paired_difference
 
@@ -109,8 +109,10 @@ def _values(runs: pd.DataFrame, metric: str = "test_acc") -> dict[Key, dict[int,
     return per_seed(runs, KEYS, metric) if len(runs) else {}
 
 
-def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
-    """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference; all must hold.
+def _compare(runs: pd.DataFrame, profile: str, offset: float | None, pairs: list[tuple[Key, Key]],
+             metrics: tuple[str, ...] = ("test_acc",)) -> Verdict:
+    """Each (claimed-better, other) pair and metric by the better-than rule on the paired difference, widened for
+    devices by the ``offset`` bound (:attr:`LamanasEvidence.offset`; rule 'Devices'); all must hold.
     A pair whose two rows are the same runs (the authors' code's inner-product row shows its MSE run) is fixed by
     construction and left out; a claim left no pair is not testable."""
     same = [pair for pair in pairs if _same_runs(runs, *pair)]
@@ -121,7 +123,6 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             f"{' / '.join(better)} and {' / '.join(other)} are the same runs (with phi never meta-updated in the "
             "authors' code, #22, the proxy changes nothing, so one run serves both rows)").reason)
     parts, texts, shared, widest = [], [], set(), 0.0
-    offset = report.device_offset(profile)  # what the evidence's ``offset`` holds; the claims see runs and profile only
     for metric in metrics:
         values = _values(runs, metric)
         for better, other in pairs:
@@ -130,7 +131,7 @@ def _compare(runs: pd.DataFrame, profile: str, pairs: list[tuple[Key, Key]], met
             if not set(a) & set(b):
                 return missing(profile, f"{' / '.join(better)} and {' / '.join(other)} at a shared seed")
             diff = paired_difference(a, b)
-            margin = applied_margin(diff, offset_margin(compared_runs(runs, KEYS, (better, other)), set(a) & set(b), offset))
+            margin = pair_margin(diff, runs, KEYS, (better, other), set(a) & set(b), offset)
             widest = max(widest, margin)
             parts.append(better_than(widened_for_offset(diff, margin, difference_support(metric))))
             texts.append(f"{metric}: {diff.clipped(difference_support(metric)).text()}")
@@ -203,29 +204,34 @@ def control_second_look(ev: LamanasEvidence) -> str:
     return report.second_look(report.judged_looks(ev.controls, ev.offset))
 
 
-def _a7(runs: pd.DataFrame, profile: str) -> Verdict:
+Claim = Callable[[pd.DataFrame, str, float | None], Verdict]
+"""A claim's rule: its runs (the evidence's ``ours`` or ``authors``), the profile and the device offset bound."""
+
+
+def _a7(runs: pd.DataFrame, profile: str, offset: float | None) -> Verdict:
     pairs = [((v, "Yes", p), (v, "No", p)) for v in ("FNN", "LSTM") for p in ("MSE", "Inner product")]
-    return _compare(runs, profile, pairs)
+    return _compare(runs, profile, offset, pairs)
 
 
-def _a9(runs: pd.DataFrame, profile: str) -> Verdict:
-    return _compare(runs, profile, [(("FNN", "Yes", "Inner product"), ("FNN", "Yes", "MSE"))])
+def _a9(runs: pd.DataFrame, profile: str, offset: float | None) -> Verdict:
+    return _compare(runs, profile, offset, [(("FNN", "Yes", "Inner product"), ("FNN", "Yes", "MSE"))])
 
 
-def _a10(runs: pd.DataFrame, profile: str) -> Verdict:
-    return _compare(runs, profile, [(("LSTM", "Yes", p), BASE) for p in ("MSE", "Inner product")], ("test_acc", "train_acc"))
+def _a10(runs: pd.DataFrame, profile: str, offset: float | None) -> Verdict:
+    return _compare(runs, profile, offset, [(("LSTM", "Yes", p), BASE) for p in ("MSE", "Inner product")],
+                    ("test_acc", "train_acc"))
 
 
-def _a11(runs: pd.DataFrame, profile: str) -> Verdict:
-    return _compare(runs, profile, [(("LSTM", "Yes", "Inner product"), BASE)], ("test_acc", "train_acc"))
+def _a11(runs: pd.DataFrame, profile: str, offset: float | None) -> Verdict:
+    return _compare(runs, profile, offset, [(("LSTM", "Yes", "Inner product"), BASE)], ("test_acc", "train_acc"))
 
 
-def _not_testable(reason: str) -> Callable[[pd.DataFrame, str], Verdict]:
-    return lambda summary, profile: Verdict(NOT_TESTABLE, "", reason)
+def _not_testable(reason: str) -> Claim:
+    return lambda runs, profile, offset: Verdict(NOT_TESTABLE, "", reason)
 
 
 SETUP = "describes the setup, not a result: the paper profile uses it (lamanas_setup.json); the notebook lists each reduction"
-CLAIMS: dict[str, Callable[[pd.DataFrame, str], Verdict]] = {
+CLAIMS: dict[str, Claim] = {
     "A1": _not_testable("describes the dataset, not a result"),
     "A2": _not_testable(SETUP), "A3": _not_testable(SETUP + "; our default split is the authors' code's background/evaluation split"),
     "A4": _not_testable(SETUP + "; the authors' code uses meta-batch 10"),
