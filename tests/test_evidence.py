@@ -273,3 +273,19 @@ def test_a_device_repeat_is_estimated_from_the_measured_repeats_of_other_seeds()
     first, second = (dataclasses.asdict(c) for c in lamanas_sweep.repeat_configs("smoke", [0, 1]))
     assert worklist.Estimator.kind(first) == worklist.Estimator.kind(second)  # the seed sits in the original
     assert worklist.Estimator.kind(first, ()) != worklist.Estimator.kind(second, ())
+
+
+def test_a_run_waiting_for_another_says_which_and_only_warns_of_what_the_filter_leaves_out(store, capsys):
+    from tools import evidence as tool
+    args = lambda *only: argparse.Namespace(profile="smoke", seeds=[0], no_measure=False, device="cpu",
+                                            only=list(only) or None, processes=1, threads=1, max_run_hours=0, next=200)
+    # Algorithm 3 reuses Variant 2's search at its sparsity and seed; nothing is stored yet
+    assert tool.outside_needs(args("Algorithm 3 sparsity 0.5")) == ["LNAS Variant 2 sparsity 0.5 seed 0"]
+    assert tool.outside_needs(args("Algorithm 3 sparsity 0.5", "Variant 2 sparsity 0.5")) == []
+    tool.status(args())
+    printed = capsys.readouterr().out
+    assert "LNAS Algorithm 3 sparsity 0.5 seed 0 (left, ~" in printed
+    assert printed.split("LNAS Algorithm 3 sparsity 0.5 seed 0 (left, ~", 1)[1].split("\n", 1)[0].endswith(
+        "; after LNAS Variant 2 sparsity 0.5 seed 0)")
+    assert "LNAS Variant 2 sparsity 0.5 seed 0 (left, ~" in printed
+    assert "after" not in printed.split("LNAS Variant 2 sparsity 0.5 seed 0 (left, ~", 1)[1].split("\n", 1)[0]

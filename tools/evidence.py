@@ -12,7 +12,9 @@ estimate says would end after the limit. On a CPU a worker starts no run estimat
 ``--max-run-hours`` (default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) with its threads: a checkpoint lives in the working tree only,
 so a run that outlives the session starts over in the next; ``status`` lists those runs, for a lent GPU
 (``benchmarks/gpu_evidence.sh``, where there is no bound) or a longer-lived machine. ``status`` prints done / running / left per group and the
-estimated core-hours left. ``--only lnas_ "LNAS "`` keeps the runs whose name contains one of the texts (e.g.
+estimated core-hours left; a run that reads another's record (Algorithm 3 reuses Variant 2's search) is listed
+"after" it while that one has not landed, and ``start`` says when ``--only`` leaves such a run out (its worker
+would idle until another makes it). ``--only lnas_ "LNAS "`` keeps the runs whose name contains one of the texts (e.g.
 to run one report's share while the other's code is still changing). Run it in the background, e.g. ``nohup make evidence > evidence.log 2>&1 &``.
 """
 
@@ -38,6 +40,21 @@ def items(profile: str, seeds: list[int], measure: bool, device: str, only: list
     chosen = [i for i in evidence.queue(profile, seeds, measure, on_gpu(device))
               if not only or any(text in i.name for text in only)]
     return evidence.with_settings(chosen, device=device)
+
+
+def waits_for(item: worklist.Item, named: dict[str, str]) -> list[str]:
+    """The names (``named``: ident -> name, over the whole queue) of the runs ``item`` reads that have not landed."""
+    return [named.get(need.ident, f"a {need.config.experiment} run") for need in worklist.unmet_needs(item)]
+
+
+def outside_needs(args: argparse.Namespace) -> list[str]:
+    """The runs that ``--only``'s runs wait for but that ``--only`` leaves out: until another worker (or a later
+    start) makes them, a worker started with it idles on those runs."""
+    whole = items(args.profile, args.seeds, not args.no_measure, args.device)
+    named = {i.ident: i.name for i in whole}
+    chosen = items(args.profile, args.seeds, not args.no_measure, args.device, args.only)
+    kept = {named[i.ident] for i in chosen}
+    return sorted({name for i in chosen for name in waits_for(i, named)} - kept)
 
 
 def on_gpu(device: str) -> bool:
@@ -70,6 +87,10 @@ def start(args: argparse.Namespace) -> None:
     worklist.clear_failed()
     print(f"evidence {args.profile}: {processes} process(es) x {threads} thread(s)"
           + (f", no run started that would end after {args.limit_hours} h" if deadline else ""), flush=True)
+    outside = outside_needs(args) if args.only else []
+    if outside:
+        print("Some of the chosen runs read runs that --only leaves out; they wait until another worker makes them: "
+              + "; ".join(outside), flush=True)
     spec = (args.profile, args.seeds, not args.no_measure, args.device, args.only, threads, deadline,
             longest_s(args, threads))
     if processes == 1:
@@ -132,8 +153,11 @@ def status(args: argparse.Namespace) -> None:
     upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE) and r not in too_long][: args.next]
     if upcoming:
         print("Next:")
+    named = {r.item.ident: r.item.name for r in rows}
     for r in upcoming:
-        print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.estimate_s)}, {r.how})")
+        after = waits_for(r.item, named)
+        print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.estimate_s)}, {r.how}"
+              + (f"; after {', '.join(after)}" if after else "") + ")")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,7 +42,7 @@ RUNNING = ".running"
 # The longest run a CPU worker starts, in hours of its threads (issue 15: "about two hours of one core at most"):
 # a checkpoint lives in the working tree only, so a run that outlives the session starts over in the next.
 LONGEST_RUN_HOURS = 2.0
-DONE, STALE, RUNNING_STATE, DEAD, FAILED, WAITING, LEFT = "done", "stale", "running", "dead", "failed", "waiting", "left"
+DONE, STALE, RUNNING_STATE, DEAD, FAILED, LEFT = "done", "stale", "running", "dead", "failed", "left"
 
 
 @dataclass(frozen=True)
@@ -234,8 +234,15 @@ def commit_pending(items: Sequence[Item], root: Path | None = None) -> int:
     return len(paths) if paths and commit(paths, f"evidence: {len(paths)} record(s) left uncommitted", root) else 0
 
 
+def unmet_needs(item: Item, root: Path | None = None) -> list[Item]:
+    """The runs ``item`` reads (its ``needs``, as items of its own kind) whose records are not done yet: it
+    cannot start before they land."""
+    needs = [dataclasses.replace(item, config=need) for need in item.needs]
+    return [need for need in needs if record_status(need, root) != DONE]
+
+
 def _ready(item: Item, root: Path | None) -> bool:
-    return all(record_status(dataclasses.replace(item, config=need), root) == DONE for need in item.needs)
+    return not unmet_needs(item, root)
 
 
 def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, float],
