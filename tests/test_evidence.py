@@ -289,3 +289,5 @@ def test_a_run_waiting_for_another_says_which_and_only_warns_of_what_the_filter_
         "; after LNAS Variant 2 sparsity 0.5 seed 0)")
     assert "LNAS Variant 2 sparsity 0.5 seed 0 (left, ~" in printed
     assert "after" not in printed.split("LNAS Variant 2 sparsity 0.5 seed 0 (left, ~", 1)[1].split("\n", 1)[0]
+    tool.status(args("Algorithm 3 sparsity 0.5 seed 0"))  # the run it waits for is left out, but still named
+    assert capsys.readouterr().out.rstrip().endswith("; after LNAS Variant 2 sparsity 0.5 seed 0)")

@@ -36,10 +36,13 @@ from lib.pipeline import worklist  # noqa: E402
 STATES = (worklist.DONE, worklist.STALE, worklist.RUNNING_STATE, worklist.DEAD, worklist.FAILED, worklist.LEFT)
 
 
-def items(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None = None) -> list[worklist.Item]:
-    chosen = [i for i in evidence.queue(profile, seeds, measure, on_gpu(device))
-              if not only or any(text in i.name for text in only)]
-    return evidence.with_settings(chosen, device=device)
+def items(profile: str, seeds: list[int], measure: bool, device: str) -> list[worklist.Item]:
+    return evidence.with_settings(evidence.queue(profile, seeds, measure, on_gpu(device)), device=device)
+
+
+def matching(queue: list[worklist.Item], only: list[str] | None) -> list[worklist.Item]:
+    """The runs of ``queue`` whose name contains one of the texts of ``only`` (all of them when it is empty)."""
+    return [i for i in queue if not only or any(text in i.name for text in only)]
 
 
 def waits_for(item: worklist.Item, named: dict[str, str]) -> list[str]:
@@ -52,9 +55,8 @@ def outside_needs(args: argparse.Namespace) -> list[str]:
     start) makes them, a worker started with it idles on those runs."""
     whole = items(args.profile, args.seeds, not args.no_measure, args.device)
     named = {i.ident: i.name for i in whole}
-    chosen = items(args.profile, args.seeds, not args.no_measure, args.device, args.only)
-    kept = {named[i.ident] for i in chosen}
-    return sorted({name for i in chosen for name in waits_for(i, named)} - kept)
+    kept = matching(whole, args.only)
+    return sorted({name for i in kept for name in waits_for(i, named)} - {i.name for i in kept})
 
 
 def on_gpu(device: str) -> bool:
@@ -77,7 +79,7 @@ def longest_s(args: argparse.Namespace, threads: int) -> float | None:
 
 def _worker(profile: str, seeds: list[int], measure: bool, device: str, only: list[str] | None, threads: int,
             deadline: float | None, longest: float | None) -> int:
-    return worklist.work(items(profile, seeds, measure, device, only), costs.model_seconds, threads, deadline,
+    return worklist.work(matching(items(profile, seeds, measure, device), only), costs.model_seconds, threads, deadline,
                          longest_s=longest)
 
 
@@ -111,7 +113,8 @@ def _minutes(seconds: float) -> str:
 
 
 def status(args: argparse.Namespace) -> None:
-    rows = worklist.state(items(args.profile, args.seeds, not args.no_measure, args.device, args.only), costs.model_seconds)
+    whole = items(args.profile, args.seeds, not args.no_measure, args.device)
+    rows = worklist.state(matching(whole, args.only), costs.model_seconds)
     now = time.time()
 
     def left_s(row: worklist.Row) -> float:
@@ -153,7 +156,7 @@ def status(args: argparse.Namespace) -> None:
     upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE) and r not in too_long][: args.next]
     if upcoming:
         print("Next:")
-    named = {r.item.ident: r.item.name for r in rows}
+    named = {i.ident: i.name for i in whole}
     for r in upcoming:
         after = waits_for(r.item, named)
         print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.estimate_s)}, {r.how}"
