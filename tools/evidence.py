@@ -10,7 +10,7 @@ moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fr
 committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
 estimate says would end after the limit. On a CPU a worker starts no run estimated at more than
 ``--max-run-hours`` (default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) with its threads: a checkpoint lives in the working tree only,
-so a run that outlives the session starts over in the next; ``status`` lists those runs, for a lent GPU
+so on a fresh clone a run that outlived its session starts over; ``status`` lists those runs, for a lent GPU
 (``benchmarks/gpu_evidence.sh``, where there is no bound) or a longer-lived machine. ``status`` prints done / running / left per group and the
 estimated core-hours left; a run that reads another's record (Algorithm 3 reuses Variant 2's search) is listed
 "after" it while that one has not landed, and ``start`` says when ``--only`` leaves such a run out (its worker

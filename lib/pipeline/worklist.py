@@ -40,7 +40,7 @@ from lib.pipeline.results import Record
 
 RUNNING = ".running"
 # The longest run a CPU worker starts, in hours of its threads (issue 15: "about two hours of one core at most"):
-# a checkpoint lives in the working tree only, so a run that outlives the session starts over in the next.
+# a checkpoint lives in the working tree only, so on a fresh clone a run that outlived its session starts over.
 LONGEST_RUN_HOURS = 2.0
 DONE, STALE, RUNNING_STATE, DEAD, FAILED, LEFT = "done", "stale", "running", "dead", "failed", "left"
 
@@ -241,10 +241,6 @@ def unmet_needs(item: Item, root: Path | None = None) -> list[Item]:
     return [need for need in needs if record_status(need, root) != DONE]
 
 
-def _ready(item: Item, root: Path | None) -> bool:
-    return not unmet_needs(item, root)
-
-
 def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, float],
           root: Path | None = None, longest_s: float | None = None) -> Item | None:
     """Claim the first item to do (not done, not claimed, dependencies done, fits before ``deadline``, its
@@ -258,7 +254,7 @@ def claim(items: Sequence[Item], deadline: float | None, estimates: dict[str, fl
         for item in items:
             if item.ident in markers and (markers[item.ident]["alive"] or markers[item.ident].get("failed")):
                 continue
-            if record_status(item, root) == DONE or not _ready(item, root):
+            if record_status(item, root) == DONE or unmet_needs(item, root):
                 continue
             if deadline is not None and time.time() + estimates.get(item.ident, 0.0) > deadline:
                 continue
@@ -326,7 +322,7 @@ def _waiting(items: Sequence[Item], root: Path | None) -> bool:
     """Whether some item not done waits only for a dependency that a live worker is running."""
     markers = read_markers(root)
     running = {k for k, m in markers.items() if m["alive"] and not m.get("failed")}
-    return any(record_status(i, root) != DONE and i.ident not in markers and not _ready(i, root)
+    return any(record_status(i, root) != DONE and i.ident not in markers and unmet_needs(i, root)
                and any(dataclasses.replace(i, config=n).ident in running for n in i.needs) for i in items)
 
 
