@@ -13,6 +13,14 @@ def _record(commit: str, dirty: bool, wall: float, checksum: str = "abcdef012345
     return Record("toy", "k", {}, {}, provenance)
 
 
+def _listed(commit: str, **provenance) -> Record:
+    """A record with all that a provenance line reads, plus ``provenance``."""
+    record = _record(commit, False, 60.0)
+    record.provenance.update(hardware={"device": "cpu", "cpu_count": 2, "torch_threads": 1}, software={"torch": "2.x"},
+                             date="2026-01-01", **provenance)
+    return record
+
+
 def test_parameters_show_the_profile_and_what_differs_from_the_defaults():
     namespace = {"profile": "smoke", "seeds": None, "extra_seeds": [1, 2], "sparsities": None, "device": "auto",
                  "force": False, "processes": 0, "overrides": {}}
@@ -49,12 +57,23 @@ def test_provenance_lists_one_line_per_run_and_says_when_there_is_none():
 
 
 def test_provenance_is_folded_under_a_summary():
-    record = _record("e" * 40, False, 60.0)
-    record.provenance.update(hardware={"device": "cpu", "cpu_count": 2, "torch_threads": 1}, software={"torch": "2.x"},
-                             date="2026-01-01")
-    text = footer.provenance_markdown([record])
+    text = footer.provenance_markdown([_listed("e" * 40)])
     assert text.startswith("<details") and "<summary><b>Provenance</b>: 1 run record(s)" in text
     assert text.rstrip().endswith("</details>")
+
+
+def test_a_vouch_is_a_short_mark_under_each_table_and_said_once_in_full_in_the_provenance():
+    reason = "a docstring changed, no number of a run changes"
+    code = {"fingerprint": "new", "computed_with": "old"}
+    records = [_listed(c * 40, code={**code, "vouched": reason}) for c in "ab"]
+    records.append(_listed("c" * 40, code={**code, "vouched": "a comment moved"}))
+    caption = footer.runs_summary(records)
+    assert caption.endswith(f"; **{footer.VOUCHED_BRIEF}** (3 run(s))") and "docstring" not in caption
+    trust, runs = footer.provenance_markdown(records).split("<details")
+    assert trust.count(reason) == 1 and f"- **code vouched equal to the current (old -> new): {reason}** (2 run(s))" in trust
+    assert "- **code vouched equal to the current (old -> new): a comment moved** (1 run(s))" in trust
+    assert runs.count(f"vouched: {reason}") == 2  # each run's own line still names the reason that covers it
+    assert footer.provenance_markdown([_listed("d" * 40)]).startswith("<details")  # no marks, no trust list
 
 
 def test_show_writes_a_table_from_runs_as_csv_and_links_it(tmp_path, monkeypatch):

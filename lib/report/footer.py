@@ -26,6 +26,7 @@ from lib.pipeline.results import Record
 from lib.plots.style import figure_png, graph_png
 from lib.report import display as tables, export
 
+VOUCHED_BRIEF = "code vouched equal to the current: why, in the chapter's [provenance](#provenance)"
 EMPTY_TABLE = "*No rows yet: the runs this table reads are pending at this profile (the evidence sweep fills them).*"
 
 
@@ -92,8 +93,9 @@ def provenance_markdown(records: Sequence[Record], note: str = "") -> str:
     here (:func:`here_markdown` with ``note``) or a line saying nothing was."""
     if not records:
         return here_markdown(note) if note else "**Provenance**\n\nNo run record: nothing here was computed from a cached run."
-    return folded(f"<b>Provenance</b>: {len(records)} run record(s), one line each",
-                  "\n".join(f"- {run_line(r)}" for r in records))
+    trust = "".join(f"- **{text}** ({n} run(s))\n" for text, n in trust_notes(records).items())
+    return (f"Trust marks of these runs, each said once:\n\n{trust}\n" if trust else "") + folded(
+        f"<b>Provenance</b>: {len(records)} run record(s), one line each", "\n".join(f"- {run_line(r)}" for r in records))
 
 
 def runs_summary(records: Sequence[Record]) -> str:
@@ -106,19 +108,29 @@ def runs_summary(records: Sequence[Record]) -> str:
     data = _unique([_data_text(p["data"]) for p in prov])
     devices = _unique([f"{_device_text(p['hardware'])}, {p['hardware']['torch_threads']} thread(s)" for p in prov])
     minutes = sum(p["wall_time_s"] for p in prov) / 60
-    return f"{len(records)} run(s), {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records)}"
+    return f"{len(records)} run(s), {commits}; data {data}; {devices}; {minutes:.1f} min of runs{trust_marks(records, brief=True)}"
 
 
-def trust_marks(records: Sequence[Record]) -> str:
-    """What the reader must know about the runs' trust: stale/altered/unsealed marks, vouched code, divergence."""
+def trust_notes(records: Sequence[Record], brief: bool = False) -> dict[str, int]:
+    """What the reader must know about the runs' trust, each note with the number of runs it concerns:
+    stale/altered/unsealed marks, vouched code, divergence. ``brief``: every vouch is one note, :data:`VOUCHED_BRIEF`
+    (a vouch's reason is a person's paragraph: a source line under each table says it exists, and the chapter's
+    provenance, :func:`provenance_markdown`, says it once in full)."""
     notes = [r.mark for r in records if r.mark]
     codes = [r.provenance["code"] for r in records if "vouched" in (r.provenance.get("code") or {})]
-    notes += [_vouched(code, codes) for code in codes]
-    replaced = [link for code in codes for link in _earlier_vouches(code)]
-    notes += [_vouched(code, replaced, earlier=True) for code in replaced]
+    if brief:
+        notes += [VOUCHED_BRIEF for _ in codes]
+    else:
+        notes += [_vouched(code, codes) for code in codes]
+        replaced = [link for code in codes for link in _earlier_vouches(code)]
+        notes += [_vouched(code, replaced, earlier=True) for code in replaced]
     notes += [f"diverged at {r.metrics['diverged']['where']}" for r in records if r.status == "diverged"]
-    counted = {note: notes.count(note) for note in notes}
-    return "".join(f"; **{note}** ({n} run(s))" for note, n in counted.items())
+    return {note: notes.count(note) for note in notes}
+
+
+def trust_marks(records: Sequence[Record], brief: bool = False) -> str:
+    """:func:`trust_notes` as the tail of a source line: ``; **note** (n run(s))`` each."""
+    return "".join(f"; **{note}** ({n} run(s))" for note, n in trust_notes(records, brief).items())
 
 
 def _earlier_vouches(code: dict) -> list[dict]:
