@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lib.experiments import evidence  # noqa: E402
+from lib.experiments.profiles import PROFILES  # noqa: E402
 from lib.pipeline.results import Record, record_path, results_dir  # noqa: E402
 from lib.report.export import profile_records  # noqa: E402
 
@@ -33,7 +34,7 @@ def superseded(profile: str, root: Path) -> list[Record]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", required=True)
+    parser.add_argument("--profile", required=True, choices=PROFILES)
     parser.add_argument("--root", type=Path, default=None, help="results folder (default: data/results)")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
