@@ -28,8 +28,7 @@ from lib.report.export import profile_records  # noqa: E402
 def superseded(profile: str, root: Path) -> list[Record]:
     """The stale records of ``profile`` under ``root`` that no run of its evidence queue asks for."""
     asked = {record_path(item.config, root) for item in evidence.queue(profile)}
-    return [r for r in profile_records(profile, source=root)
-            if (r.mark or "").startswith("stale") and root / r.experiment / f"{r.key}.json" not in asked]
+    return [r for r in profile_records(profile, source=root) if r.is_stale and r.path(root) not in asked]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     for record in superseded(args.profile, root):
         print(f"{record.experiment}/{record.key}: {record.mark}{' (dry run)' if args.dry_run else ''}")
         if not args.dry_run:
-            (root / record.experiment / f"{record.key}.json").unlink()
+            record.path(root).unlink()
     return 0
 
 

@@ -100,6 +100,16 @@ class Record:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "mark"}
 
     @property
+    def is_stale(self) -> bool:
+        """Whether this record was made by code that has changed since (its mark says "stale"; altered and
+        unsealed records carry other marks)."""
+        return (self.mark or "").startswith("stale")
+
+    def path(self, root: Path | None = None) -> Path:
+        """Where :func:`store` writes this record under ``root`` (default: the results folder)."""
+        return Path(root or results_dir()) / self.experiment / f"{self.key}.json"
+
+    @property
     def code_fingerprint(self) -> str:
         """The fingerprint of the code that computed this record; for a record written before fingerprints
         existed, that of its commit read from git (``"unknown"`` if its lib had local edits or git lacks it)."""
@@ -257,7 +267,7 @@ def compute(config: RunConfig, run: RunFn, force: bool = False, root: Path | Non
 
 def store(record: Record, root: Path | None = None) -> Path:
     """Write ``record`` atomically where ``stored`` finds it; return its path."""
-    path = Path(root or results_dir()) / record.experiment / f"{record.key}.json"
+    path = record.path(root)
     write_json(path, record.stored_fields())
     return path
 

@@ -78,7 +78,7 @@ class LnasEvidence:
         """{(variant, sparsity): runs whose record is marked (stale: made by code that has changed since)}, marked rows only."""
         if not len(self.rows):
             return {}
-        marked = self.rows["record"].map(_is_stale)
+        marked = self.rows["record"].map(lambda record: record.is_stale)
         return {k: int(n) for k, n in marked.groupby([self.rows[k] for k in KEYS]).sum().items() if n}
 
     def runs_of(self, compared: tuple[str, ...], sparsities: Iterable[float] | None = None) -> pd.DataFrame:
@@ -90,7 +90,7 @@ class LnasEvidence:
         """"of the runs of Variant 2 and Baseline, k of n stale ..." over the runs of ``variants`` (at ``sparsities``,
         where given; empty when none is marked stale)."""
         runs = self.runs_of(variants, sparsities)
-        marked = int(runs["record"].map(_is_stale).sum()) if len(runs) else 0
+        marked = int(runs["record"].map(lambda record: record.is_stale).sum()) if len(runs) else 0
         return f"of the runs of {' and '.join(variants)}, {marked} of {len(runs)} {STALE}" if marked else ""
 
     def tied_rows(self) -> set[tuple]:
@@ -119,12 +119,6 @@ class LnasEvidence:
         """The caveat when, at some of ``seeds``, the runs of the compared rows ``variants`` (at ``sparsities``, where
         given) span devices."""
         return spans_note(self.runs_of(variants, sparsities), seeds) if len(self.rows) else ""
-
-
-def _is_stale(record: results.Record) -> bool:
-    """Whether ``record`` was made by code that has changed since (its mark says "stale"; altered and unsealed
-    records carry other marks)."""
-    return (record.mark or "").startswith("stale")
 
 
 def evidence(profile: str) -> LnasEvidence:
