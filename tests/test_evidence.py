@@ -160,6 +160,28 @@ def test_a_run_estimated_longer_than_the_bound_is_not_started_and_status_lists_i
     assert left and all(f"  {r.item.name} (~" in printed for r in left) and "Next:" not in printed
 
 
+def test_what_a_checkpoint_holds_is_left_out_of_the_estimate_and_lets_a_long_run_resume(store, monkeypatch):
+    items = fake_items(n=2)  # item 1 (size 2): the model's 200 s, above a bound of 150 s
+    checkpoint = results.checkpoint_of(items[1].config)
+    checkpoint.path.parent.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(checkpoint, "elapsed", lambda: 80.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    checkpoint.save({"epoch": 3})
+    row = worklist.state(items, model)[1]
+    assert (row.status, row.estimate_s, row.spent_s, row.left_s) == (worklist.LEFT, 200.0, 80.0, 120.0)
+    estimates = {r.item.ident: r.left_s for r in worklist.state(items, model)}
+    assert worklist.claim(items[1:], None, estimates, longest_s=150.0).ident == items[1].ident  # 120 s left fits
+    # while a live worker runs it: the checkpoint, plus the time since the later of its claim and that save
+    now = time.time()
+    os.utime(checkpoint.path, (now - 60.0, now - 60.0))  # saved 60 s ago
+    marker = {"alive": True, "started": now - 30.0}  # resumed by a worker 30 s ago: its save counts from then
+    assert worklist.spent_s(items[1], marker) == pytest.approx(80.0 + 30.0, abs=2.0)
+    assert worklist.spent_s(items[1], {**marker, "started": now - 100.0}) == pytest.approx(80.0 + 60.0, abs=2.0)
+    assert worklist.spent_s(items[0], marker) == pytest.approx(30.0, abs=2.0)  # no checkpoint: since the claim
+    assert worklist.spent_s(items[1], {**marker, "alive": False}) == 80.0  # a dead worker's time is lost
+    assert dataclasses.replace(row, spent_s=500.0).left_s == 0.0 and dataclasses.replace(row, status=worklist.DONE).left_s == 0.0
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 

@@ -86,6 +86,20 @@ def test_a_checkpoint_of_other_code_is_discarded_and_resumes_count_all_time(tmp_
     assert other.note == "checkpoint k.ckpt.pt was written by code aaa, now bbb: started over"
 
 
+def test_a_checkpoint_tells_how_much_of_its_run_is_behind_it_without_resuming(tmp_path, monkeypatch):
+    path = tmp_path / "k.ckpt.pt"
+    assert Checkpoint(path, fingerprint="aaa").saved_core_seconds() == 0.0  # none saved yet
+    writer = Checkpoint(path, fingerprint="aaa")
+    monkeypatch.setattr(writer, "elapsed", lambda: 120.0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    writer.save({"epoch": torch.tensor(3)})
+    assert Checkpoint(path, fingerprint="aaa").saved_core_seconds() == 240.0  # 120 s of wall time x 2 threads
+    assert Checkpoint(path, fingerprint="bbb").saved_core_seconds() == 0.0  # other code: the run would start over
+    assert path.exists()  # reading it neither resumes nor discards it
+    path.write_bytes(b"PK\x03\x04 truncated")
+    assert Checkpoint(path, fingerprint="aaa").saved_core_seconds() == 0.0
+
+
 def test_a_resumed_runs_wall_time_counts_every_part(tmp_path):
     def run(cfg, checkpoint):
         if checkpoint.load() is None:

@@ -8,8 +8,9 @@ one per core, one thread each; one process on a GPU machine), each claiming the 
 (resuming from its checkpoint), and committing its record to git as soon as it lands. Kill it at any
 moment (Ctrl-C, ``kill``, a closed session): the next ``start``, here or on a fresh clone, skips what is
 committed and resumes what has a checkpoint. With ``--limit-hours`` a worker starts no run that its
-estimate says would end after the limit. On a CPU a worker starts no run estimated at more than
-``--max-run-hours`` (default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) with its threads: a checkpoint lives in the working tree only,
+estimate says would end after the limit. On a CPU a worker starts no run with more than ``--max-run-hours``
+(default ``worklist.LONGEST_RUN_HOURS``, 2: issue 15's bound) of its threads left (the estimate less what the
+run's checkpoint holds: ``worklist.Row.left_s``): a checkpoint lives in the working tree only,
 so on a fresh clone a run that outlived its session starts over; ``status`` lists those runs, for a lent GPU
 (``benchmarks/gpu_evidence.sh``, where there is no bound) or a longer-lived machine. ``status`` prints done / running / left per group and the
 estimated core-hours left; a run that reads another's record (Algorithm 3 reuses Variant 2's search) is listed
@@ -73,7 +74,7 @@ def arrangement(processes: int | None, device: str, threads: int | None = None) 
 
 
 def longest_s(args: argparse.Namespace, threads: int) -> float | None:
-    """The estimate (core-seconds) above which a worker of ``threads`` threads starts no run; None on a GPU."""
+    """What is left of a run (core-seconds) above which a worker of ``threads`` threads starts no run; None on a GPU."""
     return None if on_gpu(args.device) or not args.max_run_hours or args.max_run_hours <= 0 else 3600 * args.max_run_hours * threads
 
 
@@ -117,25 +118,18 @@ def status(args: argparse.Namespace) -> None:
     rows = worklist.state(matching(whole, args.only), costs.model_seconds)
     now = time.time()
 
-    def left_s(row: worklist.Row) -> float:
-        if row.status == worklist.DONE:
-            return 0.0
-        if row.status == worklist.RUNNING_STATE:
-            return max(0.0, row.estimate_s - (now - row.marker.get("started", now)))
-        return row.estimate_s
-
     print(f"Evidence queue, profile {args.profile}, seeds {args.seeds}: {len(rows)} runs")
     print(f"{'group':<10}" + "".join(f"{s:>9}" for s in STATES) + f"{'core-h left':>13}")
     for group in evidence.GROUPS + ("total",):
         chosen = [r for r in rows if group in ("total", r.item.group)]
         counts = Counter(r.status for r in chosen)
-        print(f"{group:<10}" + "".join(f"{counts[s]:>9}" for s in STATES) + f"{sum(map(left_s, chosen)) / 3600:>13.1f}")
+        print(f"{group:<10}" + "".join(f"{counts[s]:>9}" for s in STATES) + f"{sum(r.left_s for r in chosen) / 3600:>13.1f}")
     processes, threads = arrangement(args.processes, args.device, args.threads)
-    total = sum(map(left_s, rows)) / 3600
+    total = sum(r.left_s for r in rows) / 3600
     print(f"Estimated core-hours left: {total:.1f} (~{total / processes:.1f} h with {processes} processes). Estimates: "
           "median wall time x threads of records of the same kind, else the cost model of lib/experiments/costs.py "
           "x the median measured/model ratio of the same row at other seeds and sparsities (else of the experiment, else of all "
-          "records).")
+          "records), less what a run's checkpoint holds and its live worker has run since.")
     for label, state in (("Running", worklist.RUNNING_STATE), ("Dead (process gone; the next start cleans it)",
                                                                 worklist.DEAD), ("Failed", worklist.FAILED)):
         chosen = [r for r in rows if r.status == state]
@@ -143,23 +137,25 @@ def status(args: argparse.Namespace) -> None:
             print(f"{label}:")
         for r in chosen:
             m = r.marker or {}
-            since = f", {_minutes(now - m['started'])} of ~{_minutes(r.estimate_s)}" if "started" in m else ""
+            since = (f", started {_minutes(now - m['started'])} ago; {_minutes(r.spent_s)} of ~{_minutes(r.estimate_s)} done, "
+                     f"~{_minutes(r.left_s)} left" if "started" in m else "")
             why = f": {m['failed']}" if m.get("failed") else ""
             print(f"  {r.item.name} (pid {m.get('pid', '-')} on {m.get('host')}{since}){why}")
     longest = longest_s(args, threads)
-    too_long = [r for r in rows if longest is not None and r.status != worklist.DONE and r.estimate_s > longest]
+    too_long = [r for r in rows if longest is not None and r.status != worklist.DONE and r.left_s > longest]
     if too_long:
         print(f"Longer than --max-run-hours {args.max_run_hours} at {threads} thread(s), so no worker here starts them "
               "(a lent GPU does: benchmarks/gpu_evidence.sh):")
     for r in too_long:
-        print(f"  {r.item.name} (~{_minutes(r.estimate_s)} of one core)")
+        print(f"  {r.item.name} (~{_minutes(r.left_s)} of one core left)")
     upcoming = [r for r in rows if r.status in (worklist.LEFT, worklist.STALE) and r not in too_long][: args.next]
     if upcoming:
         print("Next:")
     named = {i.ident: i.name for i in whole}
     for r in upcoming:
         after = waits_for(r.item, named)
-        print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.estimate_s)}, {r.how}"
+        resumes = f", resumes with {_minutes(r.spent_s)} done" if r.spent_s else ""
+        print(f"  {r.item.group:<10} {r.item.name} ({r.status}, ~{_minutes(r.left_s)}{resumes}, {r.how}"
               + (f"; after {', '.join(after)}" if after else "") + ")")
 
 
@@ -172,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="threads per process (default: cores / processes)")
     parser.add_argument("--limit-hours", type=float, default=None)
     parser.add_argument("--max-run-hours", type=float, default=worklist.LONGEST_RUN_HOURS,
-                        help="on a CPU, start no run estimated longer (per thread); 0 or less: no bound")
+                        help="on a CPU, start no run with more left (per thread; its estimate less its checkpoint); 0 or less: no bound")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-measure", action="store_true", help="leave out the measurement runs")
     parser.add_argument("--only", nargs="+", help="keep the runs whose name contains one of these texts")

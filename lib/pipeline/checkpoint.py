@@ -10,6 +10,7 @@ import torch
 from lib.pipeline.atomic import DamagedFileError, save_torch
 
 FORMAT = 2  # 1: a bare state saved with pickle (before fingerprints); 2: {format, fingerprint, elapsed_s, state}
+# (and, since 2026-11-28, ``threads``: the torch threads of the save; a file without it was saved by one thread)
 
 
 class Checkpoint:
@@ -18,9 +19,9 @@ class Checkpoint:
     The run decides what goes in the state dict; it must be tensors, ``state_dict``s and plain containers
     (dict, list, tuple, str, numbers, None), since loading uses ``torch.load(weights_only=True)``: a file
     holding any other Python object is refused, never executed. Each save also records the code
-    ``fingerprint`` of the writer and the wall time spent so far: a checkpoint written by other code is
-    discarded (the run starts over and ``note`` says why), and :meth:`elapsed` counts every part of a
-    resumed run.
+    ``fingerprint`` of the writer, the wall time spent so far and the threads it ran on: a checkpoint written
+    by other code is discarded (the run starts over and ``note`` says why), :meth:`elapsed` counts every part
+    of a resumed run, and :meth:`saved_core_seconds` tells a work list how much of the run is behind it.
     """
 
     def __init__(self, path: Path, fingerprint: str | None = None) -> None:
@@ -61,10 +62,21 @@ class Checkpoint:
         self.clear()
         return None
 
+    def saved_core_seconds(self) -> float:
+        """Core-seconds of the run the saved state holds (its wall time so far x the threads of the last save),
+        read without resuming; 0.0 without a checkpoint, or with one :meth:`load` would discard or refuse."""
+        try:
+            saved = torch.load(self.path, map_location="cpu", weights_only=True, mmap=True)
+        except (FileNotFoundError, pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError):
+            return 0.0
+        if not isinstance(saved, dict) or saved.get("format") != FORMAT or saved.get("fingerprint") != self.fingerprint:
+            return 0.0
+        return float(saved["elapsed_s"]) * int(saved.get("threads", 1))
+
     def save(self, state: dict[str, Any]) -> None:
         """Replace the checkpoint with ``state`` atomically."""
         save_torch(self.path, {"format": FORMAT, "fingerprint": self.fingerprint, "elapsed_s": self.elapsed(),
-                               "state": state})
+                               "threads": torch.get_num_threads(), "state": state})
 
     def clear(self) -> None:
         """Remove the checkpoint once the run's record is written."""

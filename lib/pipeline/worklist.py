@@ -17,7 +17,8 @@ the start of every :func:`work`) commits it. Estimates (:class:`Estimator`) come
 times of records of the same kind (same config but the seed), else from a cost model scaled by the
 median measured/model ratio of its siblings' records (same config but the seed and the sparsity: the same
 row at other sparsities, which the model does not tell apart), else of the experiment's records, else of all
-records, else the model alone.
+records, else the model alone. What is left of a run is its estimate less the part behind it: what its
+checkpoint holds, and the time its live worker has run since (:func:`spent_s`).
 """
 
 import contextlib
@@ -175,13 +176,36 @@ def records_of(experiments: Iterable[str], root: Path | None = None) -> list[Rec
 
 @dataclass
 class Row:
-    """An item's state for :func:`state`: status, estimate (core-s), and its marker if claimed."""
+    """An item's state for :func:`state`: status, estimate (core-s of the whole run), and its marker if claimed;
+    ``spent_s`` (:func:`spent_s`) is the part of the run already behind it."""
 
     item: Item
     status: str
     estimate_s: float
     how: str
     marker: dict[str, Any] | None = None
+    spent_s: float = 0.0
+
+    @property
+    def left_s(self) -> float:
+        """Core-seconds still to run: none when done, else the estimate less what is spent (at least 0)."""
+        return 0.0 if self.status == DONE else max(0.0, self.estimate_s - self.spent_s)
+
+
+def spent_s(item: Item, marker: dict[str, Any] | None, root: Path | None = None, now: float | None = None) -> float:
+    """Core-seconds of ``item``'s run already behind it: what its checkpoint holds (none without one, or with
+    one its run would discard), and while a live worker runs it, the time since that worker claimed it or since
+    the checkpoint's last save, whichever is later (one thread, the sweep's arrangement)."""
+    checkpoint = results.checkpoint_of(item.config, root)
+    saved = checkpoint.saved_core_seconds()
+    if marker is None or not marker.get("alive") or marker.get("failed"):
+        return saved
+    now = time.time() if now is None else now
+    since = marker.get("started", now)
+    if saved:
+        with contextlib.suppress(OSError):  # the run may finish and clear its checkpoint at this moment
+            since = max(since, checkpoint.path.stat().st_mtime)
+    return saved + max(0.0, now - since)
 
 
 def state(items: Sequence[Item], model: Callable[[dict[str, Any]], float], root: Path | None = None) -> list[Row]:
@@ -196,7 +220,8 @@ def state(items: Sequence[Item], model: Callable[[dict[str, Any]], float], root:
         marker = markers.get(item.ident)
         if status != DONE and marker is not None:
             status = FAILED if marker.get("failed") else RUNNING_STATE if marker["alive"] else DEAD
-        rows.append(Row(item, status, *estimator.seconds(item.config), marker))
+        spent = spent_s(item, marker, root) if status != DONE else 0.0
+        rows.append(Row(item, status, *estimator.seconds(item.config), marker, spent))
     return rows
 
 
@@ -292,6 +317,7 @@ def work(items: Sequence[Item], model: Callable[[dict[str, Any]], float], thread
 
     ``deadline`` (a ``time.time()``): start no item whose estimate says it would end after it. ``longest_s``:
     start no item estimated to take longer (core-seconds; a run that outlives the session loses its checkpoint).
+    Both read what is left of a run (:attr:`Row.left_s`): a run resumed from its checkpoint needs only the rest.
 
     A failed run leaves a ``failed`` marker (status shows why; the next ``start`` clears it) and the worker
     goes on. While the only items left wait for a dependency another worker is running, it polls.
@@ -300,7 +326,7 @@ def work(items: Sequence[Item], model: Callable[[dict[str, Any]], float], thread
     commit_pending(items, root)
     while True:
         bounded = deadline is not None or longest_s is not None
-        estimates = {r.item.ident: r.estimate_s for r in state(items, model, root)} if bounded else {}
+        estimates = {r.item.ident: r.left_s for r in state(items, model, root)} if bounded else {}
         item = claim(items, deadline, estimates, root, longest_s)
         if item is None:
             if not _waiting(items, root):
