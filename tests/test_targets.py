@@ -111,6 +111,28 @@ def test_trajectory_plot_extends_the_fit_to_the_bar():
     assert fitted.get_xdata()[-1] == pytest.approx((0.5 / 1e-4) ** (1 / 1.2))
 
 
+def test_trajectory_plot_marks_where_the_profiles_searches_end():
+    from lib.plots.scaling import plot_search_trajectory
+    steps = [100 * (i + 1) for i in range(8)]
+    here = targets.ProfileSearch("cpu", 200, Interval(1.02, 1.01, 1.03, 3, "t"), [])
+    fig = plot_search_trajectory(_trajectory(steps, [1 + 1e-4 * s ** 1.2 for s in steps]), bar=1.5, here=here)
+    marker = next(c for c in fig.axes[0].containers if c.get_label().startswith("the cpu profile's searches"))
+    assert list(marker.lines[0].get_xdata()) == [200] and list(marker.lines[0].get_ydata()) == [1.02]
+    (low, high), = [seg[:, 1] for seg in marker.lines[2][0].get_segments()]
+    assert (low, high) == (pytest.approx(1.01), pytest.approx(1.03))
+    assert "(3 seeds, 95% interval)" in marker.get_label()
+
+
+def test_profile_search_reads_the_baseline_runs_over_seeds():
+    runs = [Record("lnas", "k", {}, {"alpha_top_over_uniform": v}, {}) for v in (1.01, 1.02, 1.03)]
+    found = targets.profile_search("smoke", runs)
+    assert (found.leaves.estimate, found.leaves.n, found.records) == (pytest.approx(1.02), 3, runs)
+    from lib.experiments import lnas_sweep, scaling
+    sweep = lnas_sweep.Sweep.for_profile("smoke", ["baseline"], seeds=targets.SEEDS)
+    assert found.alpha_steps == scaling.search_steps(result_fields(sweep.config("baseline")))
+    assert targets.profile_search("smoke", []).leaves is None
+
+
 def _curve(moved: list[float], loss: str = "lstm") -> Record:
     row = result_fields(_row(loss))
     points = [{"meta_epoch": e, "tasks_seen": 4 * e, "phi_distance_from_init": m, "meta_train_seconds": 30.0 * e}

@@ -16,7 +16,7 @@ from lib.experiments.search_diagnostics import NEAR_UNIFORM
 from lib.plots.style import MAX_WIDTH_IN
 from lib.report.seeds import PERCENT
 from lib.report.stats import task_interval
-from lib.report.targets import power_law, steps_to_reach
+from lib.report.targets import ProfileSearch, power_law, steps_to_reach
 
 
 NO_INTERVAL = "one run (one seed): no interval"
@@ -123,11 +123,18 @@ def _uniform_axis(ax: Axes, part: pd.DataFrame) -> None:
     twin.grid(False)
 
 
-def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM) -> Figure:
+def plot_search_trajectory(trajectory: pd.DataFrame, bar: float = NEAR_UNIFORM,
+                           here: ProfileSearch | None = None) -> Figure:
     """One search's mean top-op weight over uniform after every epoch (``targets.search_trajectory``), with
-    :func:`lib.report.targets.power_law` (fitted to the later half of the points, at least 3) extended to where it reaches ``bar``."""
+    :func:`lib.report.targets.power_law` (fitted to the later half of the points, at least 3) extended to where it
+    reaches ``bar``; and where a profile's own searches end (``here``: their mean with its 95% interval over seeds)."""
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN * 0.6, 3.0))
     ax.plot(trajectory["alpha steps"], trajectory["top / uniform"], "o-", ms=4, label="measured (one run, one seed)")
+    if here is not None and here.leaves is not None:
+        est = here.leaves
+        bars = [[est.estimate - est.low], [est.high - est.estimate]] if est.has_interval else None
+        ax.errorbar([here.alpha_steps], [est.estimate], yerr=bars, fmt="s", ms=5, color="tab:green", capsize=3,
+                    label=f"the {here.profile} profile's searches ({est.n} seed{'s' * (est.n != 1)}, 95% interval)")
     reach, fit = steps_to_reach(trajectory, bar), power_law(trajectory["alpha steps"], trajectory["top / uniform"] - 1)
     if reach is not None and fit is not None and reach > trajectory["alpha steps"].max():
         steps = np.linspace(trajectory["alpha steps"].iloc[len(trajectory) // 2], reach, 50)

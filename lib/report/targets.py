@@ -234,16 +234,34 @@ def lamanas_rows(stored: Sequence[Record], curves: Sequence[Record]) -> list[dic
     ]
 
 
+class ProfileSearch(NamedTuple):
+    """Where a profile's searched baseline ends: its alpha steps, and over its seeds the mean top-op weight
+    over uniform (None before any run), read from ``records`` (loads, never runs)."""
+
+    profile: str
+    alpha_steps: int
+    leaves: Interval | None
+    records: list[Record]
+
+
+def profile_search(profile: str, baseline: Sequence[Record] | None = None) -> ProfileSearch:
+    """:class:`ProfileSearch` of ``profile`` from its stored baseline runs (``baseline``; read from the cache when
+    None). Shown in: book/scaling (the targets table, and beside the measured search's curve)."""
+    sweep = lnas_sweep.Sweep.for_profile(profile, ["baseline"], seeds=SEEDS)
+    runs = list(sweep.stored() if baseline is None else baseline)
+    return ProfileSearch(profile, search_steps(result_fields(sweep.config("baseline"))),
+                         over_seeds(runs, "alpha_top_over_uniform"), runs)
+
+
 def lnas_rows(profile: str, baseline: Sequence[Record], measured_searches: Sequence[Record]) -> list[dict[str, str]]:
     """The LNAS targets from a profile's stored baseline runs: test accuracy and the search's distance from
     uniform over seeds, and the alpha steps (and one-core hours) the longest measured search says 1.5x needs."""
-    sweep = lnas_sweep.Sweep.for_profile(profile, ["baseline"], seeds=SEEDS)
     accuracy = over_seeds(baseline, "test_acc_last")
-    leaves = over_seeds(baseline, "alpha_top_over_uniform")
+    here = profile_search(profile, baseline)
+    leaves, steps_here = here.leaves, here.alpha_steps
     longest = max(measured_searches, key=lambda r: search_steps(r.config), default=None)
     needed = steps_to_reach(search_trajectory(longest)) if longest else None
     rates = seconds_per_alpha_step(measured_searches)
-    steps_here = search_steps(result_fields(sweep.config("baseline")))
     if needed is None or rates is None:
         cost = "pending: the longest search measurement"
     else:
