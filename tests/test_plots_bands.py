@@ -127,3 +127,19 @@ def test_scaling_table_says_which_interval_each_point_has():
     fig = scaling_plots.plot_scaling(points)
     assert scaling_plots.TASK_BARS in fig.axes[0].get_title() and scaling_plots.ONE_RUN in fig.axes[2].get_title()
     plt.close(fig)
+
+
+def test_scaling_costs_go_to_the_legend_where_curves_share_a_panel():
+    lamanas = [{"curve": "lamanas", "series": name, "x": x, "status": "done", "y": 40.0 + x, "cost_s": cost,
+                "cost": "measured", "phi_distance": 0.01 * x, "accuracies": [30.0, 40.0, 50.0]}
+               for name, runs in (("baseline", ((0, 600.0), (4, 1380.0))), ("lstm", ((0, 660.0), (4, 660.0))))
+               for x, cost in runs]
+    lnas = [{"curve": "lnas_search", "series": "DARTS", "x": 8, "status": "done", "y": 47.0, "cost_s": 300.0,
+             "cost": "measured", "top_over_uniform": 1.1}]
+    fig = scaling_plots.plot_scaling(lamanas + lnas)
+    accuracy, phi, search = fig.axes[:3]
+    assert [t.get_text() for t in phi.get_legend().get_texts()] == ["baseline (10-23 min each)", "lstm (11 min each)"]
+    assert [t.get_text() for t in accuracy.get_legend().get_texts()] == ["target (60%)"]  # its series: phi's legend
+    assert not accuracy.texts and not phi.texts  # no cost labels above shared-panel points
+    assert [t.get_text() for t in search.texts] == ["5m"]  # one series: its cost above the point
+    plt.close(fig)

@@ -49,14 +49,24 @@ def _cost(ax: Axes, x: float, y: float, seconds: float, pending: bool, row: int 
                 color="0.5" if pending else "0.2")
 
 
-def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = True) -> None:
-    """Done points as a line with markers (and task intervals where known); pending ones hollow at the bottom."""
+def cost_range(seconds: Sequence[float]) -> str:
+    """The one-core minutes of a series' points, as one legend text (``"18-39 min each"``)."""
+    low, high = round(min(seconds) / 60), round(max(seconds) / 60)
+    return f"{low} min each" if low == high else f"{low}-{high} min each"
+
+
+def _series(ax: Axes, frame: pd.DataFrame, value: str = "y") -> None:
+    """Done points as a line with markers (and task intervals where known); pending ones hollow at the bottom.
+    The cost of a done point is written above it, or in its series' legend entry where several series share the
+    panel (their labels would overlap)."""
     bottom = ax.get_ylim()[0] if ax.has_data() else 0.0
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    in_legend = frame["series"].nunique() > 1
     for row, ((name, group), colour) in enumerate(zip(frame.groupby("series", sort=False), colours)):
         done = group[group[value].notna()] if value in group else group.iloc[0:0]
         if len(done):
-            ax.plot(done["x"], done[value], "o-", color=colour, label=name, ms=4)
+            label = f"{name} ({cost_range(done['cost_s'].tolist())})" if in_legend else name
+            ax.plot(done["x"], done[value], "o-", color=colour, label=label, ms=4)
             stale = done[done["status"] == "stale"]
             ax.plot(stale["x"], stale[value], "x", color="k", ms=7, label="stale record (old code)" if len(stale) else None)
             for _, p in done.iterrows():
@@ -64,21 +74,21 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y", label_cost: bool = 
                     i = task_interval(p["accuracies"]).clipped(PERCENT)
                     if i.has_interval:
                         ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
-                if label_cost:
+                if not in_legend:
                     _cost(ax, p["x"], p[value], p["cost_s"], False, row, stale=p["status"] == "stale")
         pending = group[group["status"] == "pending"]
         if len(pending):
             ax.plot(pending["x"], [bottom] * len(pending), "o", mfc="none", color=colour, ms=5,
                     label=f"{name}: pending" if not len(done) else None, clip_on=False)
-            if label_cost:
-                for _, p in pending.iterrows():
-                    _cost(ax, p["x"], bottom, p["cost_s"], True, row)
+            for _, p in pending.iterrows():
+                _cost(ax, p["x"], bottom, p["cost_s"], True, row)
 
 
 def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
     """Four panels: LAMANAS accuracy and phi movement against tasks seen, LNAS accuracy and distance from
     uniform against search steps, LNAS accuracy against training image-epochs. A LAMANAS accuracy has its 95%
-    interval over the point's meta-test tasks (bars); the LNAS points are single runs (one seed), without one."""
+    interval over the point's meta-test tasks (bars); the LNAS points are single runs (one seed), without one.
+    The two LAMANAS panels show the same runs, so one legend (the phi panel's, with each series' cost) serves both."""
     frame = pd.DataFrame(list(points))
     for column in ("y", "phi_distance", "top_over_uniform", "accuracies"):
         if column not in frame:
@@ -89,14 +99,13 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
               ("lamanas", "phi_distance", "LAMANAS: phi moved from init (L2)\none run per point", None),
               ("lnas_search", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", TARGETS["lnas"]),
               ("lnas_training", "y", f"LNAS: derived network test accuracy (%)\n{ONE_RUN}", TARGETS["lnas"])]
-    for ax, (curve, value, title, target) in zip(axes.flat, panels):
+    for i, (ax, (curve, value, title, target)) in enumerate(zip(axes.flat, panels)):
         part = frame[frame["curve"] == curve].copy()
         part[value] = part[value].astype(float)
-        ax.set_ylim(0, 100 if value == "y" else max(1e-3, float(part[value].max() or 0) * 1.2) if part[value].notna().any() else 1)
-        if target is not None:
-            ax.axhline(target, color="0.6", ls="--", lw=0.8)
-            ax.annotate("target", (0, target), xycoords=("axes fraction", "data"), fontsize=8.5, color="0.4", va="bottom")
-        _series(ax, part, value, label_cost=value == "y")
+        headroom = 1.6  # the legend sits above the curves
+        ax.set_ylim(0, 100 if value == "y" else max(1e-3, float(part[value].max() or 0) * headroom) if part[value].notna().any() else 1)
+        bar = [ax.axhline(target, color="0.6", ls="--", lw=0.8, label=f"target ({target:g}%)")] if target else []
+        _series(ax, part, value)
         if curve == "lnas_search":
             _uniform_axis(ax, part)
         if curve == "lnas_training":
@@ -104,10 +113,11 @@ def plot_scaling(points: Sequence[dict[str, Any]]) -> Figure:
             ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels (2x10^4, 4x10^4, ...) overlap
         ax.set_title(title, fontsize=8.5)
         ax.set_xlabel(X_UNITS[curve])
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8.5, loc="upper left")
-    fig.suptitle("How large must a run be? Numbers above the points: one-core minutes (~: estimated, not yet run)",
-                 fontsize=9.5)
+        handles = bar if i == 0 else ax.get_legend_handles_labels()[0]  # panel 0: its series are in panel 1's legend
+        if handles:
+            ax.legend(handles=handles, fontsize=8, loc="upper left")
+    fig.suptitle("How large must a run be? Cost in one-core minutes, above each point or in the legend\n"
+                 "(~: estimated, not yet run)", fontsize=9.5)
     fig.tight_layout()
     return fig
 
