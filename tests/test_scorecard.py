@@ -362,16 +362,17 @@ def test_the_phi_finding_concludes_only_when_every_number_is_below_the_bar(empty
 
 
 def test_the_training_budget_finding_reads_both_measured_curves(empty_cache, monkeypatch):
-    point = lambda curve, x, y, training: {"curve": curve, "x": x, "y": y, "status": "done", "training": training,
-                                           "top_over_uniform": 1.004}
+    point = lambda curve, x, y, training, top=1.004: {"curve": curve, "x": x, "y": y, "status": "done",
+                                                      "training": training, "top_over_uniform": top}
     monkeypatch.setattr(build.scaling, "points", lambda profile: [
         point("lnas_training", 360000, 78.04, "45000 x 8"), point("lnas_training", 15360, 48.36, "2560 x 6"),
-        point("lnas_search", 50, 64.7, "10000 x 8"), point("lnas_search", 1248, 63.92, "10000 x 8"),
+        point("lnas_search", 50, 64.7, "10000 x 8", 1.0058), point("lnas_search", 1248, 63.92, "10000 x 8", 1.2003),
         {**point("lnas_search", 2340, None, "10000 x 8"), "status": "pending"}])
     text = build.findings(build.scorecard("smoke"))[2]
     assert "reaches 78.9% (validation" in text  # the report's baseline, from data/reported
     assert "2,560 x 6 (images x epochs)" in text and "reaches 48.4% test accuracy; on 45,000 x 8, 78.0%" in text
-    assert "Searching 50 to 1,248 alpha steps, retrained on 10,000 x 8, gives 63.9-64.7%" in text
+    assert ("Searching 50 to 1,248 alpha steps, retrained on 10,000 x 8, gives 63.9-64.7%, while the searched top op "
+            "rose from 1.006x to 1.200x the uniform weight") in text
 
 
 def test_a_parameter_count_the_report_prints_in_two_rows_is_not_a_target():

@@ -341,7 +341,8 @@ def _training_budget_finding(card: Scorecard) -> str:
     if len(search) > 1:
         accuracies = [p["y"] for p in search]
         text += (f". Searching {search[0]['x']:,} to {search[-1]['x']:,} alpha steps, retrained on {sizes(search[0])}, gives "
-                 f"{min(accuracies):.1f}-{max(accuracies):.1f}%")
+                 f"{min(accuracies):.1f}-{max(accuracies):.1f}%, while the searched top op rose from "
+                 f"{search[0]['top_over_uniform']:.3f}x to {search[-1]['top_over_uniform']:.3f}x the uniform weight")
     return head + text + " (one seed per point; scaling chapter)."
 
 
