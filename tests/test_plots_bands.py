@@ -143,3 +143,9 @@ def test_scaling_costs_go_to_the_legend_where_curves_share_a_panel():
     assert not accuracy.texts and not phi.texts  # no cost labels above shared-panel points
     assert [t.get_text() for t in search.texts] == ["5m"]  # one series: its cost above the point
     plt.close(fig)
+
+
+def test_cost_labels_of_close_points_alternate_rows():
+    assert scaling_plots.staggered([50, 200, 468, 1248, 2340]) == [0, 1, 0, 0, 0]  # 150 < 8% of 2,290; 268 is not
+    assert scaling_plots.staggered([0, 1, 2, 100]) == [0, 1, 0, 0]  # a run of close points alternates
+    assert scaling_plots.staggered([]) == [] and scaling_plots.staggered([5.0]) == [0]

@@ -43,7 +43,8 @@ def table(points: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _cost(ax: Axes, x: float, y: float, seconds: float, pending: bool, row: int = 0, stale: bool = False) -> None:
-    """The point's cost in one-core minutes ("~": estimated); ``row`` stacks the labels of pending series."""
+    """The point's cost in one-core minutes ("~": estimated); ``row`` stacks labels (of pending series, of close
+    points)."""
     text = f"{'~' if pending else ''}{seconds / 60:.0f}m{' stale' if stale else ''}"
     ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6 + 7 * row), ha="center", fontsize=8.5,
                 color="0.5" if pending else "0.2")
@@ -53,6 +54,18 @@ def cost_range(seconds: Sequence[float]) -> str:
     """The one-core minutes of a series' points, as one legend text (``"18-39 min each"``)."""
     low, high = round(min(seconds) / 60), round(max(seconds) / 60)
     return f"{low} min each" if low == high else f"{low}-{high} min each"
+
+
+def staggered(xs: Sequence[float], close: float = 0.08) -> list[int]:
+    """A label row for each of the sorted positions ``xs``: 0, or the other row from its left neighbour's when the two
+    are closer than ``close`` of the span (their labels would overlap)."""
+    if not xs:
+        return []
+    span = (max(xs) - min(xs)) or 1.0
+    rows = [0] * len(xs)
+    for i in range(1, len(xs)):
+        rows[i] = 1 - rows[i - 1] if xs[i] - xs[i - 1] < close * span else 0
+    return rows
 
 
 def _series(ax: Axes, frame: pd.DataFrame, value: str = "y") -> None:
@@ -69,13 +82,14 @@ def _series(ax: Axes, frame: pd.DataFrame, value: str = "y") -> None:
             ax.plot(done["x"], done[value], "o-", color=colour, label=label, ms=4)
             stale = done[done["status"] == "stale"]
             ax.plot(stale["x"], stale[value], "x", color="k", ms=7, label="stale record (old code)" if len(stale) else None)
-            for _, p in done.iterrows():
+            done = done.sort_values("x")
+            for lift, (_, p) in zip(staggered(done["x"].astype(float).tolist()), done.iterrows()):
                 if value == "y" and isinstance(p.get("accuracies"), list):
                     i = task_interval(p["accuracies"]).clipped(PERCENT)
                     if i.has_interval:
                         ax.vlines(p["x"], i.low, i.high, color=colour, alpha=0.4)
                 if not in_legend:
-                    _cost(ax, p["x"], p[value], p["cost_s"], False, row, stale=p["status"] == "stale")
+                    _cost(ax, p["x"], p[value], p["cost_s"], False, row + lift, stale=p["status"] == "stale")
         pending = group[group["status"] == "pending"]
         if len(pending):
             ax.plot(pending["x"], [bottom] * len(pending), "o", mfc="none", color=colour, ms=5,
