@@ -372,7 +372,11 @@ def test_the_training_budget_finding_reads_both_measured_curves(empty_cache, mon
     assert "reaches 78.9% (validation" in text  # the report's baseline, from data/reported
     assert "2,560 x 6 (images x epochs)" in text and "reaches 48.4% test accuracy; on 45,000 x 8, 78.0%" in text
     assert ("Searching 50 to 1,248 alpha steps, retrained on 10,000 x 8, gives 63.9-64.7%, while the searched top op "
-            "rose from 1.006x to 1.200x the uniform weight") in text
+            "went from 1.006x to 1.200x the uniform weight") in text
+    monkeypatch.setattr(build.scaling, "points", lambda profile: [
+        point("lnas_training", 15360, 48.36, "2560 x 6"), point("lnas_search", 50, 64.7, "10000 x 8", 1.0058),
+        point("lnas_search", 1248, 63.92, "10000 x 8", None)])  # a record without the diagnostic
+    assert build.findings(build.scorecard("smoke"))[2].endswith("gives 63.9-64.7% (one seed per point; scaling chapter).")
 
 
 def test_a_parameter_count_the_report_prints_in_two_rows_is_not_a_target():

@@ -340,9 +340,11 @@ def _training_budget_finding(card: Scorecard) -> str:
             f"accuracy; on {sizes(training[-1])}, {training[-1]['y']:.1f}%")
     if len(search) > 1:
         accuracies = [p["y"] for p in search]
+        ends = [p.get("top_over_uniform") for p in (search[0], search[-1])]
         text += (f". Searching {search[0]['x']:,} to {search[-1]['x']:,} alpha steps, retrained on {sizes(search[0])}, gives "
-                 f"{min(accuracies):.1f}-{max(accuracies):.1f}%, while the searched top op rose from "
-                 f"{search[0]['top_over_uniform']:.3f}x to {search[-1]['top_over_uniform']:.3f}x the uniform weight")
+                 f"{min(accuracies):.1f}-{max(accuracies):.1f}%"
+                 + (f", while the searched top op went from {ends[0]:.3f}x to {ends[1]:.3f}x the uniform weight"
+                    if None not in ends else ""))
     return head + text + " (one seed per point; scaling chapter)."
 
 
