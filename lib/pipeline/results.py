@@ -107,7 +107,7 @@ class Record:
 
     def path(self, root: Path | None = None) -> Path:
         """Where :func:`store` writes this record under ``root`` (default: the results folder)."""
-        return Path(root or results_dir()) / self.experiment / f"{self.key}.json"
+        return _record_file(self.experiment, self.key, root)
 
     @property
     def code_fingerprint(self) -> str:
@@ -147,8 +147,13 @@ def config_key(config: RunConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def _record_file(experiment: str, key: str, root: Path | None) -> Path:
+    """The one layout of the cache: ``<root>/<experiment>/<key>.json``."""
+    return Path(root or results_dir()) / experiment / f"{key}.json"
+
+
 def record_path(config: RunConfig, root: Path | None = None) -> Path:
-    return Path(root or results_dir()) / config.experiment / f"{config_key(config)}.json"
+    return _record_file(config.experiment, config_key(config), root)
 
 
 def untrusted_because(record: Record, config: RunConfig | None = None, root: Path = provenance.REPO_ROOT) -> str | None:
